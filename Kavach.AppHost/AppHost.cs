@@ -1,0 +1,30 @@
+using Kavach.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var infrastructure = InfrastructurePlan.Resolve(builder);
+
+var database = builder.AddKavachDatabase(infrastructure, databaseName: "kavachdb");
+var redis = builder.AddKavachRedis(infrastructure);
+
+var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
+    .WithReference(database, connectionName: "kavachdb").WaitFor(database)
+    .WithReplicas(redis is null ? 1 : 2)
+    .WithHttpHealthCheck("/health");
+
+if (redis is null)
+{
+    await Console.Error.WriteLineAsync(
+        "warn: Redis is not available (no container engine and no redis-server on PATH). Starting ONE stream API " +
+        "replica with in-process fan-out; multi-replica fan-out needs Redis: 'apt-get install redis-server'.");
+}
+else
+{
+    streamApi.WithReference(redis).WaitFor(redis);
+}
+
+builder.AddProject<Projects.Kavach_Dashboard>("console")
+    .WithReference(streamApi).WaitFor(streamApi)
+    .WithHttpHealthCheck("/health");
+
+await builder.Build().RunAsync();

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+
+namespace Kavach.AppHost.Infrastructure;
+
+/// <summary>
+/// Decides, once at start-up, how PostgreSQL and Redis will run, and fails fast on a setting that cannot work.
+/// </summary>
+public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinDirectory, string? RedisServerPath)
+{
+    public const string ModeKey = "Kavach:Infrastructure";
+
+    public bool HasRedis => UseContainers || RedisServerPath is not null;
+
+    public static InfrastructurePlan Resolve(IDistributedApplicationBuilder builder)
+    {
+        var mode = ParseMode(builder.Configuration[ModeKey]);
+
+        // A deployment manifest must name images, never paths on this machine.
+        if (builder.ExecutionContext.IsPublishMode || mode == InfrastructureMode.Containers)
+        {
+            return new InfrastructurePlan(UseContainers: true, null, null);
+        }
+
+        if (mode == InfrastructureMode.Auto && ContainerEngineAnswers())
+        {
+            return new InfrastructurePlan(UseContainers: true, null, null);
+        }
+
+        var postgresBin = LocalBinaries.FindPostgresBinDirectory()
+            ?? throw new DistributedApplicationException(
+                "PostgreSQL is not available: no container engine (Docker or Podman) answers and no local PostgreSQL " +
+                "server binaries (initdb, postgres) were found on PATH or under /usr/lib/postgresql/*/bin. " +
+                "Install one of them, e.g. 'apt-get install postgresql' or Docker, then start again.");
+
+        return new InfrastructurePlan(UseContainers: false, postgresBin, LocalBinaries.FindOnPath("redis-server"));
+    }
+
+    private static InfrastructureMode ParseMode(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return InfrastructureMode.Auto;
+        }
+
+        return Enum.TryParse<InfrastructureMode>(value, ignoreCase: true, out var mode) && Enum.IsDefined(mode)
+            ? mode
+            : throw new DistributedApplicationException(
+                $"Setting '{ModeKey}' has the unknown value '{value}'. Use 'auto' (default), 'containers' or 'local'.");
+    }
+
+    /// <summary>Asks the engine Aspire would use (ASPIRE_CONTAINER_RUNTIME, else docker, then podman) whether it runs.</summary>
+    private static bool ContainerEngineAnswers()
+    {
+        var preferred = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME");
+        string[] engines = string.IsNullOrWhiteSpace(preferred) ? ["docker", "podman"] : [preferred];
+        return engines.Any(EngineAnswers);
+    }
+
+    private static bool EngineAnswers(string engine)
+    {
+        if (LocalBinaries.FindOnPath(engine) is not { } path)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(path, "info")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            });
+            if (process is null)
+            {
+                return false;
+            }
+
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                process.Kill(entireProcessTree: true);
+                return false;
+            }
+
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Kavach.AppHost.Infrastructure;
+
+/// <summary>PostgreSQL and Redis for Kavach, as containers or as local processes, following the plan.</summary>
+internal static class KavachInfrastructure
+{
+    public static IResourceBuilder<IResourceWithConnectionString> AddKavachDatabase(
+        this IDistributedApplicationBuilder builder, InfrastructurePlan plan, string databaseName)
+    {
+        if (plan.UseContainers)
+        {
+            return builder.AddPostgres("postgres").WithDataVolume().AddDatabase(databaseName);
+        }
+
+        var root = PostgresDataDirectory.Resolve(builder.Configuration);
+        var postgres = new LocalPostgresResource("postgres", ScriptDirectory(builder), databaseName,
+            PostgresDataDirectory.ReadOrCreatePassword(root));
+
+        return builder.AddResource(postgres)
+            .WithArgs("run-postgres.sh")
+            .WithEndpoint(name: LocalPostgresResource.EndpointName, scheme: "tcp", env: "PGPORT")
+            .WithEnvironment("KAVACH_PG_BIN", plan.PostgresBinDirectory)
+            .WithEnvironment("KAVACH_PG_DATA", PostgresDataDirectory.PgData(root))
+            .WithEnvironment("KAVACH_PG_DATABASE", databaseName)
+            .WithEnvironment("KAVACH_PG_PASSWORD", postgres.Password)
+            .WithConnectionStringHealthCheck((services, connectionString) =>
+                services.AddHealthChecks().AddNpgSql(connectionString, name: "postgres_check"), "postgres_check");
+    }
+
+    /// <summary>Redis for cross-replica fan-out, or null when it can be had neither way.</summary>
+    public static IResourceBuilder<IResourceWithConnectionString>? AddKavachRedis(
+        this IDistributedApplicationBuilder builder, InfrastructurePlan plan)
+    {
+        if (plan.UseContainers)
+        {
+            return builder.AddRedis("redis").WithDataVolume();
+        }
+
+        if (plan.RedisServerPath is null)
+        {
+            return null;
+        }
+
+        var redis = new LocalRedisResource("redis", ScriptDirectory(builder),
+            Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant());
+
+        return builder.AddResource(redis)
+            .WithArgs("run-redis.sh")
+            .WithEndpoint(name: LocalRedisResource.EndpointName, scheme: "tcp", env: "REDIS_PORT")
+            .WithEnvironment("KAVACH_REDIS_BIN", plan.RedisServerPath)
+            .WithEnvironment("KAVACH_REDIS_PASSWORD", redis.Password)
+            .WithConnectionStringHealthCheck((services, connectionString) =>
+                services.AddHealthChecks().AddRedis(connectionString, name: "redis_check"), "redis_check");
+    }
+
+    /// <summary>
+    /// Registers a health check that connects with the resource's own connection string, so that WaitFor waits
+    /// for a server that answers, not just a started process. Aspire runs resource health checks only once the
+    /// resource is running, when its endpoint (and so its connection string) is allocated.
+    /// </summary>
+    private static IResourceBuilder<IResourceWithConnectionString> WithConnectionStringHealthCheck<T>(
+        this IResourceBuilder<T> resource,
+        Action<IServiceCollection, Func<IServiceProvider, string>> register,
+        string key)
+        where T : class, IResourceWithConnectionString
+    {
+        register(resource.ApplicationBuilder.Services, _ =>
+            resource.Resource.ConnectionStringExpression.GetValueAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()
+            ?? throw new InvalidOperationException($"'{resource.Resource.Name}' has no connection string yet."));
+
+        return resource.WithHealthCheck(key);
+    }
+
+    private static string ScriptDirectory(IDistributedApplicationBuilder builder) =>
+        Path.Combine(builder.AppHostDirectory, "scripts");
+}

@@ -1,0 +1,59 @@
+using Npgsql;
+
+namespace Kavach.StreamApi.Persistence;
+
+/// <summary>
+/// Creates the event table at start-up. Replicas starting together serialise on a transaction-scoped
+/// advisory lock, so the DDL never races; every statement is idempotent.
+/// </summary>
+public sealed class EventSchema(NpgsqlDataSource dataSource, ILogger<EventSchema> logger)
+{
+    private const long SchemaLockKey = 0x4B61766163680001; // "Kavach" + 1
+
+    private const string Ddl = """
+        CREATE TABLE IF NOT EXISTS kavach_stream_events (
+            sequence   bigint      PRIMARY KEY,
+            id         text        NOT NULL UNIQUE,
+            type       text        NOT NULL,
+            timestamp  timestamptz NOT NULL,
+            data       jsonb       NOT NULL,
+            agent_id   text        NULL,
+            user_id    text        NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_kavach_stream_events_timestamp ON kavach_stream_events (timestamp);
+        CREATE INDEX IF NOT EXISTS ix_kavach_stream_events_type_sequence ON kavach_stream_events (type, sequence);
+        CREATE INDEX IF NOT EXISTS ix_kavach_stream_events_agent_sequence ON kavach_stream_events (agent_id, sequence)
+            WHERE agent_id IS NOT NULL;
+
+        -- One row holding the last assigned sequence. Emitters take its row lock for the length of their
+        -- transaction, so sequences are gap-free and commit in order: a reader that has seen N can never
+        -- later find a committed event below N.
+        CREATE TABLE IF NOT EXISTS kavach_stream_sequence (
+            singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            last_value bigint  NOT NULL
+        );
+        INSERT INTO kavach_stream_sequence (singleton, last_value)
+            SELECT true, coalesce((SELECT max(sequence) FROM kavach_stream_events), 0)
+            ON CONFLICT (singleton) DO NOTHING;
+        """;
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
+        {
+            lockCommand.Parameters.AddWithValue("key", SchemaLockKey);
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var ddl = new NpgsqlCommand(Ddl, connection, transaction))
+        {
+            await ddl.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Event schema is ready");
+    }
+}

@@ -1,0 +1,103 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+
+namespace Kavach.Tests;
+
+/// <summary>
+/// The whole Kavach system, started once for the test assembly from the real AppHost: local PostgreSQL and
+/// Redis processes (this machine has no container engine) with throw-away data, both API replicas and the
+/// console.
+/// </summary>
+[TestClass]
+public static class KavachSystem
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    private static DistributedApplication? s_app;
+    private static string? s_dataDirectory;
+
+    public static DistributedApplication App => s_app ?? throw new InvalidOperationException("The system is not started.");
+
+    [AssemblyInitialize]
+    public static async Task StartAsync(TestContext context)
+    {
+        s_dataDirectory = Path.Combine(Path.GetTempPath(), $"kavach-tests-{Guid.NewGuid():N}");
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Kavach_AppHost>(
+            [
+                "Kavach:Infrastructure=local",
+                $"Kavach:Postgres:DataDirectory={s_dataDirectory}",
+            ],
+            context.CancellationToken);
+
+        builder.Services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Aspire.Hosting.Dcp", LogLevel.Warning));
+
+        s_app = await builder.BuildAsync(context.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        timeout.CancelAfter(StartTimeout);
+        await s_app.StartAsync(timeout.Token);
+
+        await WaitForHealthyAsync(s_app, ["postgres", "redis", "streamapi", "console"], timeout.Token);
+    }
+
+    /// <summary>Waits for every instance (each replica) of the named resources to report healthy.</summary>
+    private static async Task WaitForHealthyAsync(DistributedApplication app, string[] names, CancellationToken cancellationToken)
+    {
+        var expected = ExpectedInstanceCounts(app, names);
+        var healthy = new Dictionary<string, HashSet<string>>();
+        try
+        {
+            await foreach (var update in app.Services.GetRequiredService<ResourceNotificationService>().WatchAsync(cancellationToken))
+            {
+                if (!expected.ContainsKey(update.Resource.Name))
+                {
+                    continue;
+                }
+
+                var instances = healthy.TryGetValue(update.Resource.Name, out var set) ? set : healthy[update.Resource.Name] = [];
+                if (update.Snapshot.HealthStatus == HealthStatus.Healthy)
+                {
+                    instances.Add(update.ResourceId);
+                }
+                else
+                {
+                    instances.Remove(update.ResourceId);
+                }
+
+                if (expected.All(e => healthy.TryGetValue(e.Key, out var h) && h.Count >= e.Value))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            var missing = expected.Where(e => !healthy.TryGetValue(e.Key, out var h) || h.Count < e.Value).Select(e => e.Key);
+            throw new TimeoutException($"Not healthy within {StartTimeout}: {string.Join(", ", missing)}.");
+        }
+    }
+
+    public static Dictionary<string, int> ExpectedInstanceCounts(DistributedApplication app, string[] names) =>
+        app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .Where(r => names.Contains(r.Name))
+            .ToDictionary(r => r.Name, r => r.TryGetLastAnnotation<ReplicaAnnotation>(out var replicas) ? replicas.Replicas : 1);
+
+    [AssemblyCleanup]
+    public static async Task StopAsync()
+    {
+        if (s_app is not null)
+        {
+            await s_app.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            await s_app.DisposeAsync();
+        }
+
+        if (s_dataDirectory is not null && Directory.Exists(s_dataDirectory))
+        {
+            Directory.Delete(s_dataDirectory, recursive: true);
+        }
+    }
+}
