@@ -4,11 +4,16 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var infrastructure = InfrastructurePlan.Resolve(builder);
 
+// One secret signs the development and service tokens that the stream API accepts.
+var signingKey = builder.AddParameter("kavach-signing-key",
+    new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+
 var database = builder.AddKavachDatabase(infrastructure, databaseName: "kavachdb");
 var redis = builder.AddKavachRedis(infrastructure);
 
 var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
     .WithReference(database, connectionName: "kavachdb").WaitFor(database)
+    .WithEnvironment("Kavach__Auth__SigningKey", signingKey)
     .WithReplicas(redis is null ? 1 : 2)
     .WithHttpHealthCheck("/health");
 
@@ -25,6 +30,7 @@ else
 
 builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithReference(streamApi).WaitFor(streamApi)
+    .WithEnvironment("Kavach__Auth__SigningKey", signingKey)
     .WithHttpHealthCheck("/health");
 
 await builder.Build().RunAsync();
