@@ -1,4 +1,6 @@
 using Kavach.Dashboard;
+using Kavach.Dashboard.Access;
+using Kavach.Dashboard.Apis;
 using Kavach.Dashboard.Components;
 using Kavach.ServiceDefaults;
 
@@ -14,9 +16,13 @@ if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/error", createScopeForErrors: true);
 }
 
+app.UseConsoleAccess();
 app.UseAntiforgery();
-app.MapStaticAssets();
+app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapConsoleApi();
 app.MapDefaultEndpoints();
 
 app.Run();
+
+public partial class Program;

@@ -1,8 +1,15 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using Kavach.Dashboard.Services.Events;
+
 namespace Kavach.Dashboard.Services;
 
-/// <summary>The stream API's JSON endpoints, reached through service discovery.</summary>
+/// <summary>The stream API's JSON endpoints, reached through service discovery with the console's service token.</summary>
 public sealed class StreamApiClient(HttpClient http)
 {
+    public const string EventsPath = "/api/kavach/events";
+
     public async Task<ApiHealth> GetHealthAsync(CancellationToken cancellationToken)
     {
         try
@@ -16,6 +23,88 @@ public sealed class StreamApiClient(HttpClient http)
             return new ApiHealth(false, e.Message);
         }
     }
+
+    /// <summary>One ascending page of persisted events.</summary>
+    public async Task<EventPage> GetPageAsync(HistoryQuery query, CancellationToken cancellationToken) =>
+        await http.GetFromJsonAsync<EventPage>(query.ToPath(), KavachEvent.JsonOptions, cancellationToken)
+            ?? new EventPage([], null);
+
+    public async Task<ConnectionCounts> GetConnectionsAsync(CancellationToken cancellationToken) =>
+        await http.GetFromJsonAsync<ConnectionCounts>($"{EventsPath}/stream/connections", KavachEvent.JsonOptions, cancellationToken)
+            ?? new ConnectionCounts(0, 0);
+
+    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EmitRequest> events, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(EventsPath, events, KavachEvent.JsonOptions, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var problem = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new HttpRequestException($"Emit failed with {(int)response.StatusCode}: {problem}", null, response.StatusCode);
+        }
+
+        var result = await response.Content.ReadFromJsonAsync<EmitResponse>(KavachEvent.JsonOptions, cancellationToken);
+        return result?.Events ?? [];
+    }
+
+    private sealed record EmitResponse(IReadOnlyList<EmittedEvent> Events);
 }
 
 public sealed record ApiHealth(bool IsHealthy, string Status);
+
+public sealed record EventPage(IReadOnlyList<KavachEvent> Events, long? Next);
+
+public sealed record ConnectionCounts(int Connections, int Total);
+
+public sealed record EmitRequest(
+    string Type,
+    object Data,
+    string? Id = null,
+    DateTimeOffset? Timestamp = null,
+    string? AgentId = null,
+    string? UserId = null);
+
+public sealed record EmittedEvent(string Id, long Sequence, DateTimeOffset Timestamp);
+
+/// <summary>A query of <c>GET /api/kavach/events</c> (ascending, paged by <c>after</c>).</summary>
+public sealed record HistoryQuery(
+    long? After = null,
+    IReadOnlyCollection<string>? Types = null,
+    string? AgentId = null,
+    DateTimeOffset? Since = null,
+    DateTimeOffset? Until = null,
+    int Limit = 100)
+{
+    public const int MaxLimit = 1000;
+
+    public string ToPath()
+    {
+        var query = new StringBuilder(StreamApiClient.EventsPath).Append('?');
+        query.Append("limit=").Append(Math.Clamp(Limit, 1, MaxLimit).ToString(CultureInfo.InvariantCulture));
+        if (After is { } after)
+        {
+            query.Append("&after=").Append(after.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (Types is { Count: > 0 })
+        {
+            query.Append("&types=").Append(Uri.EscapeDataString(string.Join(',', Types)));
+        }
+
+        if (!string.IsNullOrWhiteSpace(AgentId))
+        {
+            query.Append("&agentId=").Append(Uri.EscapeDataString(AgentId.Trim()));
+        }
+
+        if (Since is { } since)
+        {
+            query.Append("&since=").Append(Uri.EscapeDataString(since.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)));
+        }
+
+        if (Until is { } until)
+        {
+            query.Append("&until=").Append(Uri.EscapeDataString(until.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)));
+        }
+
+        return query.ToString();
+    }
+}

@@ -1,0 +1,91 @@
+using Kavach.Dashboard.Options;
+using Kavach.Dashboard.Services;
+using Kavach.Dashboard.Services.Demo;
+using Kavach.Dashboard.Services.Feed;
+using Kavach.Dashboard.Services.History;
+using Kavach.Dashboard.Services.Upstream;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Kavach.Dashboard.Apis;
+
+/// <summary>The console's own HTTP surface beside its pages: exports, feed status, and Development-only controls.</summary>
+public static class ConsoleApi
+{
+    public static WebApplication MapConsoleApi(this WebApplication app)
+    {
+        app.MapGet("/history/export", ExportAsync).WithName("ExportHistory")
+            .WithSummary("The history page as shown, as a JSON or CSV download");
+        app.MapGet("/api/console/feed", GetFeedStatus).WithName("GetFeedStatus")
+            .WithSummary("What the console's shared feed holds and how its upstream connection is");
+
+        if (app.Services.GetRequiredService<IOptions<StreamApiOptions>>().Value.EnableDemoTraffic)
+        {
+            app.MapPost("/api/demo/traffic", StartDemoTraffic).WithName("StartDemoTraffic")
+                .WithSummary("Development: emit realistic traffic of all 12 event types for a while (default 60 s)");
+            app.MapDelete("/api/demo/traffic", StopDemoTraffic).WithName("StopDemoTraffic");
+        }
+
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapPost("/api/console/upstream/drop", DropUpstream).WithName("DropUpstream")
+                .WithSummary("Development: drop the upstream SSE connection to exercise reconnect with Last-Event-ID");
+        }
+
+        return app;
+    }
+
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportAsync(
+        string? format, string? from, string? to, string? types, string? agentId, string? after,
+        StreamApiClient api, CancellationToken cancellationToken)
+    {
+        var parameters = HistoryParameters.Parse(from, to, types, agentId, after);
+        EventPage page;
+        try
+        {
+            page = await api.GetPageAsync(parameters.ToQuery(), cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            return TypedResults.Problem($"The stream API could not be read: {e.Message}", statusCode: StatusCodes.Status502BadGateway);
+        }
+
+        var name = $"kavach-events-{page.Events.FirstOrDefault()?.Sequence ?? 0}-{page.Events.LastOrDefault()?.Sequence ?? 0}";
+        return format?.ToLowerInvariant() switch
+        {
+            "csv" => TypedResults.File(System.Text.Encoding.UTF8.GetBytes(EventExport.ToCsv(page.Events)), "text/csv; charset=utf-8", $"{name}.csv"),
+            null or "" or "json" => TypedResults.File(System.Text.Encoding.UTF8.GetBytes(EventExport.ToJson(page.Events)), "application/json", $"{name}.json"),
+            _ => TypedResults.Problem("Unknown export format: use format=json or format=csv.", statusCode: StatusCodes.Status400BadRequest),
+        };
+    }
+
+    public static Ok<FeedStatus> GetFeedStatus(EventFeed feed)
+    {
+        var snapshot = feed.Snapshot();
+        return TypedResults.Ok(new FeedStatus(
+            snapshot.Events.Count, snapshot.Received, snapshot.DuplicatesDropped, snapshot.LastSequence,
+            snapshot.OpenAlerts.Count(), snapshot.Status));
+    }
+
+    public static Accepted<DemoTrafficState> StartDemoTraffic(int? seconds, DemoTrafficGenerator demo)
+    {
+        demo.Start(TimeSpan.FromSeconds(Math.Clamp(seconds ?? 60, 1, 3600)));
+        return TypedResults.Accepted((string?)null, new DemoTrafficState(demo.IsRunning, demo.Emitted));
+    }
+
+    public static Ok<DemoTrafficState> StopDemoTraffic(DemoTrafficGenerator demo)
+    {
+        demo.Stop();
+        return TypedResults.Ok(new DemoTrafficState(demo.IsRunning, demo.Emitted));
+    }
+
+    public static Accepted DropUpstream(UpstreamStreamClient upstream)
+    {
+        upstream.DropConnection();
+        return TypedResults.Accepted((string?)null);
+    }
+}
+
+public sealed record FeedStatus(int Held, long Received, long DuplicatesDropped, long LastSequence, int OpenAlerts, UpstreamStatus Upstream);
+
+public sealed record DemoTrafficState(bool Running, long Emitted);
