@@ -28,9 +28,22 @@ else
     streamApi.WithReference(redis).WaitFor(redis);
 }
 
-builder.AddProject<Projects.Kavach_Dashboard>("console")
+// Outside Development the console asks for this key before showing anything; the demo command is for local runs.
+var consoleAccessKey = builder.AddParameter("console-access-key",
+    new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+var console = builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithReference(streamApi).WaitFor(streamApi)
     .WithEnvironment("Kavach__Auth__SigningKey", signingKey)
+    .WithEnvironment("Console__AccessKey", consoleAccessKey)
     .WithHttpHealthCheck("/health");
+if (builder.ExecutionContext.IsRunMode)
+{
+    console.WithHttpCommand("/api/demo/traffic?seconds=60", "Generate demo traffic", commandName: "demo-traffic",
+        commandOptions: new HttpCommandOptions
+        {
+            Description = "Emit a minute of realistic traffic of all 12 event types through the real emit API",
+            IconName = "Play",
+        });
+}
 
 await builder.Build().RunAsync();
