@@ -57,10 +57,22 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(aspnet =>
+                {
                     // Health probes would drown the traces that matter.
                     aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath);
+
+                    // Aspire turns the instrumentation's own query redaction off in development; tokens must
+                    // still never reach a trace.
+                    aspnet.EnrichWithHttpRequest = (activity, request) =>
+                    {
+                        if (SensitiveQuery.Contains(request.QueryString))
+                        {
+                            activity.SetTag("url.query", SensitiveQuery.Redact(request.QueryString));
+                        }
+                    };
+                })
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

@@ -1,13 +1,30 @@
 using Kavach.ServiceDefaults;
 using Kavach.StreamApi;
+using Kavach.StreamApi.Apis;
+using Kavach.StreamApi.Auth;
+using Kavach.StreamApi.Diagnostics;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddServiceDefaults();
+builder.AddServiceDefaults(StreamMetrics.MeterName);
 builder.AddStreamApiServices();
 
 var app = builder.Build();
 
+app.UseAccessTokenFromQuery();
+app.UseAuthentication(); // after the query token is moved to the header, not before (WebApplication's default)
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
 app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapEventsApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapDevelopmentTokensApi();
+}
+
+app.WarnWhenAuthIsOff();
+app.CloseStreamsOnShutdown();
 
 app.Run();

@@ -1,4 +1,15 @@
+using Kavach.ServiceDefaults.Auth;
+using Kavach.StreamApi.Auth;
+using Kavach.StreamApi.Diagnostics;
+using Kavach.StreamApi.Emit;
+using Kavach.StreamApi.Events;
+using Kavach.StreamApi.FanOut;
+using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
+using Kavach.StreamApi.Streaming;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Kavach.StreamApi;
 
@@ -6,19 +17,107 @@ public static class StreamApiServices
 {
     public static IHostApplicationBuilder AddStreamApiServices(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
+
+        services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
+            .PostConfigure<IOptions<StreamOptions>>((auth, stream) => auth.Required = stream.Value.RequireAuth)
+            .ValidateDataAnnotations().ValidateOnStart();
+
         builder.AddNpgsqlDataSource("kavachdb");
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<StreamMetrics>();
+        services.AddSingleton(sp => EventTypeFilter.ForModule(sp.GetRequiredService<IOptions<StreamOptions>>().Value.EventTypes));
 
-        // Redis carries fan-out between replicas; a lone replica runs without it.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
-        {
-            builder.AddRedisClient("redis");
-        }
+        // emit → persist → fan-out → stream
+        services.AddSingleton<EventValidator>();
+        services.AddSingleton<EventSchema>();
+        services.AddSingleton<SchemaInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
+        services.AddSingleton<EventStore>();
+        services.AddHostedService<RetentionPruner>();
+        services.AddSingleton<EventHub>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventHub>());
+        builder.AddEventBroker();
+        services.AddSingleton<StreamAdmission>();
+        services.AddSingleton<StreamSession>();
+        services.AddSingleton<EventStreamModule>();
 
-        builder.Services.AddSingleton<EventSchema>();
-        builder.Services.AddSingleton<SchemaInitializer>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
-        builder.Services.AddHealthChecks().AddCheck<SchemaInitializer>("schema");
+        services.AddHealthChecks()
+            .AddCheck<SchemaInitializer>("schema")
+            .AddCheck<EventHub>("hub");
+
+        builder.AddTokenValidation();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<Apis.DatabaseUnavailableHandler>();
+        services.AddOpenApi();
+
+        // The hosting layer logs each request's URL before any middleware can strip a query-string token.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
         return builder;
+    }
+
+    /// <summary>Redis fan-out when a connection string is configured; otherwise this replica works alone.</summary>
+    private static void AddEventBroker(this IHostApplicationBuilder builder)
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
+        {
+            builder.Services.AddSingleton<IEventBroker, InProcessEventBroker>();
+            return;
+        }
+
+        builder.AddRedisClient("redis", configureOptions: redis => redis.AbortOnConnectFail = false);
+        builder.Services.AddSingleton<RedisEventBroker>();
+        builder.Services.AddSingleton<IEventBroker>(sp => sp.GetRequiredService<RedisEventBroker>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisEventBroker>());
+    }
+
+    private static void AddTokenValidation(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ITokenValidator, JwtTokenValidator>();
+        builder.Services.AddAuthentication().AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>>((jwt, authOptions) =>
+            {
+                var auth = authOptions.Value;
+                jwt.MapInboundClaims = false;
+                if (!string.IsNullOrEmpty(auth.Authority))
+                {
+                    jwt.Authority = auth.Authority;
+                }
+
+                jwt.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidateIssuer = !string.IsNullOrEmpty(auth.Issuer) || !string.IsNullOrEmpty(auth.Authority),
+                    ValidIssuer = string.IsNullOrEmpty(auth.Issuer) ? null : auth.Issuer,
+                    ValidateAudience = !string.IsNullOrEmpty(auth.Audience),
+                    ValidAudience = auth.Audience,
+                    ValidateLifetime = true,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                    NameClaimType = "sub",
+                    IssuerSigningKey = string.IsNullOrEmpty(auth.SigningKey) ? null : KavachTokens.SigningKey(auth.SigningKey),
+                };
+            });
+    }
+
+    /// <summary>On SIGTERM: refuse new streams and end the open ones cleanly so their clients reconnect elsewhere.</summary>
+    public static WebApplication CloseStreamsOnShutdown(this WebApplication app)
+    {
+        var module = app.Services.GetRequiredService<EventStreamModule>();
+        app.Lifetime.ApplicationStopping.Register(module.Close);
+        return app;
+    }
+
+    public static WebApplication WarnWhenAuthIsOff(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<IOptions<StreamOptions>>().Value.RequireAuth)
+        {
+            app.Logger.LogWarning(
+                "AUTH IS OFF ({Setting}=false): anyone who can reach this service can read the stream and emit events. " +
+                "Never run like this in production.", $"{StreamOptions.Section}:RequireAuth");
+        }
+
+        return app;
     }
 }

@@ -18,9 +18,13 @@ public sealed class EventSchema(NpgsqlDataSource dataSource, ILogger<EventSchema
             timestamp  timestamptz NOT NULL,
             data       jsonb       NOT NULL,
             agent_id   text        NULL,
-            user_id    text        NULL
+            user_id      text        NULL,
+            committed_at timestamptz NOT NULL DEFAULT clock_timestamp()
         );
+        ALTER TABLE kavach_stream_events
+            ADD COLUMN IF NOT EXISTS committed_at timestamptz NOT NULL DEFAULT clock_timestamp();
         CREATE INDEX IF NOT EXISTS ix_kavach_stream_events_timestamp ON kavach_stream_events (timestamp);
+        CREATE INDEX IF NOT EXISTS ix_kavach_stream_events_committed_at ON kavach_stream_events (committed_at);
         CREATE INDEX IF NOT EXISTS ix_kavach_stream_events_type_sequence ON kavach_stream_events (type, sequence);
         CREATE INDEX IF NOT EXISTS ix_kavach_stream_events_agent_sequence ON kavach_stream_events (agent_id, sequence)
             WHERE agent_id IS NOT NULL;

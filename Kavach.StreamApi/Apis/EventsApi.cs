@@ -1,0 +1,291 @@
+using System.Text.Json;
+using Kavach.ServiceDefaults.Auth;
+using Kavach.StreamApi.Auth;
+using Kavach.StreamApi.Diagnostics;
+using Kavach.StreamApi.Emit;
+using Kavach.StreamApi.Events;
+using Kavach.StreamApi.Options;
+using Kavach.StreamApi.Persistence;
+using Kavach.StreamApi.Streaming;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Kavach.StreamApi.Apis;
+
+/// <summary>Every HTTP route of the stream API.</summary>
+public static class EventsApi
+{
+    public const string Prefix = "/api/kavach/events";
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup(Prefix).WithTags("Events");
+
+        api.MapGet("/stream", StreamAsync)
+            .WithName("Stream").WithSummary("Server-Sent Events: replay what was missed, then live events.")
+            .ExcludeFromDescription();
+
+        api.MapPost("/", EmitAsync)
+            .WithName("Emit").WithSummary("Commit one event or a batch, then answer with their sequences.")
+            .AddEndpointFilter(new RequireToken(KavachTokens.EmitScope))
+            .Accepts<JsonElement>("application/json");
+
+        api.MapGet("/", PageAsync)
+            .WithName("Page").WithSummary("Committed events in ascending sequence order, a page at a time.")
+            .AddEndpointFilter(new RequireToken());
+
+        api.MapGet("/replay", ReplayAsync)
+            .WithName("Replay").WithSummary("Up to 1000 events at or after 'since', newest first.")
+            .AddEndpointFilter(new RequireToken());
+
+        api.MapGet("/stream/connections", ConnectionsAsync)
+            .WithName("Connections").WithSummary("Open streams on this replica and on all replicas.")
+            .AddEndpointFilter(new RequireToken());
+
+        return app;
+    }
+
+    public static async Task StreamAsync(HttpContext context, ITokenValidator tokens, StreamMetrics metrics,
+        StreamAdmission admission, EventTypeFilter moduleTypes, StreamSession session, IOptions<StreamOptions> options)
+    {
+        if (!AcceptsEventStream(context.Request))
+        {
+            await Problems.NotAcceptable("This endpoint streams Server-Sent Events: send 'Accept: text/event-stream'.")
+                .ExecuteAsync(context);
+            return;
+        }
+
+        var subscriber = Subscriber.Anonymous;
+        if (options.Value.RequireAuth)
+        {
+            var check = await tokens.ValidateAsync(context);
+            if (check.Subscriber is null)
+            {
+                metrics.Rejected("unauthorized");
+                await WriteStreamErrorAsync(context, check.Problem);
+                return;
+            }
+
+            subscriber = check.Subscriber;
+        }
+
+        if (!moduleTypes.TryNarrow(context.Request.Query["types"], out var filter, out var typesError))
+        {
+            await Problems.BadRequest(typesError!).ExecuteAsync(context);
+            return;
+        }
+
+        if (!StreamCursor.TryParse(context.Request.Headers["Last-Event-ID"], context.Request.Query["lastEventId"],
+                context.Request.Query["since"], out var cursor, out var cursorError))
+        {
+            await Problems.BadRequest(cursorError!).ExecuteAsync(context);
+            return;
+        }
+
+        var admitted = admission.TryAdmit();
+        if (admitted != Admission.Admitted)
+        {
+            var full = admitted == Admission.Full;
+            metrics.Rejected(full ? "limit" : "closed");
+            await Problems.Unavailable(context,
+                full ? "Too many connections" : "Shutting down",
+                full ? $"This replica holds its maximum of {options.Value.MaxConnections} streams. Retry shortly."
+                     : "This replica is shutting down. Reconnect (another replica will answer).",
+                options.Value.ReconnectDelay).ExecuteAsync(context);
+            return;
+        }
+
+        try
+        {
+            metrics.ConnectionOpened();
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
+            context.Response.Headers["X-Accel-Buffering"] = "no";
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+            await session.RunAsync(context, subscriber.Id, filter, cursor);
+        }
+        finally
+        {
+            admission.Release();
+            metrics.ConnectionClosed();
+        }
+    }
+
+    public static async Task<Results<Created<EmitResponse>, ValidationProblem, ProblemHttpResult>> EmitAsync(
+        HttpContext context, EventStreamModule module, EventValidator validator, IOptions<StreamOptions> options)
+    {
+        var limit = options.Value.MaxRequestBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            return Problems.TooLarge($"The body is larger than {limit} bytes.");
+        }
+
+        if (context.Request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Send the events as JSON with 'Content-Type: application/json'.");
+        }
+
+        using var body = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+        {
+            if (body.Length + read > limit)
+            {
+                return Problems.TooLarge($"The body is larger than {limit} bytes.");
+            }
+
+            body.Write(buffer, 0, read);
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body.ToArray());
+        }
+        catch (JsonException e)
+        {
+            return Problems.BadRequest($"The body is not valid JSON: {e.Message}");
+        }
+
+        using (document)
+        {
+            var errors = new Dictionary<string, string[]>();
+            var (drafts, isBatch) = EmitRequestReader.Read(document.RootElement, errors);
+            var events = validator.Validate(drafts, isBatch, out var rejection);
+            if (rejection is { TooLarge: true })
+            {
+                return Problems.TooLarge(string.Join(" ", rejection.Errors.SelectMany(e => e.Value)));
+            }
+
+            foreach (var (field, messages) in rejection?.Errors ?? new Dictionary<string, string[]>())
+            {
+                errors.TryAdd(field, messages);
+            }
+
+            if (errors.Count > 0)
+            {
+                return Problems.Invalid(errors);
+            }
+
+            var emitted = await module.EmitValidatedAsync(events, context.RequestAborted);
+            return TypedResults.Created(Prefix, new EmitResponse(emitted));
+        }
+    }
+
+    public static async Task<Results<Ok<EventPage>, ProblemHttpResult>> PageAsync(
+        HttpContext context, EventStore store, EventTypeFilter moduleTypes,
+        long? after, string? types, string? agentId, string? since, string? until, int? limit)
+    {
+        if (after is < 0)
+        {
+            return Problems.BadRequest("'after' must be a non-negative sequence (0 starts at the beginning).");
+        }
+
+        if (limit is < 1 or > MaxPageSize)
+        {
+            return Problems.BadRequest($"'limit' must be between 1 and {MaxPageSize}.");
+        }
+
+        if (!moduleTypes.TryNarrow(types, out var filter, out var typesError))
+        {
+            return Problems.BadRequest(typesError!);
+        }
+
+        if (!TryParseOptionalTimestamp(since, "since", out var sinceValue, out var error)
+            || !TryParseOptionalTimestamp(until, "until", out var untilValue, out error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        var size = limit ?? DefaultPageSize;
+        var rows = await store.ReadAsync(
+            new EventQuery(after ?? 0, size + 1, filter.Types, Since: sinceValue, Until: untilValue, AgentId: agentId),
+            context.RequestAborted);
+        var events = rows.Take(size).Select(r => r.Event).ToList();
+        return TypedResults.Ok(new EventPage(events, rows.Count > size ? events[^1].Sequence : null));
+    }
+
+    public static async Task<Results<Ok<ReplayResponse>, ProblemHttpResult>> ReplayAsync(
+        HttpContext context, EventStreamModule module, EventTypeFilter moduleTypes, string? since, string? types)
+    {
+        if (since is null)
+        {
+            return Problems.BadRequest("'since' is required: an ISO-8601 timestamp with an offset, e.g. 2026-01-15T10:00:00Z.");
+        }
+
+        if (!TryParseOptionalTimestamp(since, "since", out var sinceValue, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        if (!moduleTypes.TryNarrow(types, out var filter, out var typesError))
+        {
+            return Problems.BadRequest(typesError!);
+        }
+
+        var events = await module.ReplayAsync(sinceValue!.Value, filter, context.RequestAborted);
+        return TypedResults.Ok(new ReplayResponse(events));
+    }
+
+    public static async Task<Ok<ConnectionsResponse>> ConnectionsAsync(HttpContext context, EventStreamModule module) =>
+        TypedResults.Ok(new ConnectionsResponse(module.ConnectionCount, await module.CountAllConnectionsAsync(context.RequestAborted)));
+
+    private static bool AcceptsEventStream(HttpRequest request)
+    {
+        var accept = request.Headers.Accept;
+        if (accept.Count == 0)
+        {
+            return true;
+        }
+
+        return MediaTypeHeaderValue.TryParseList(accept, out var types)
+            && types.Any(t => (t.Quality ?? 1) > 0
+                && (t.MediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase)
+                    || t.MediaType.Equals("text/*", StringComparison.OrdinalIgnoreCase)
+                    || t.MediaType.Equals("*/*", StringComparison.OrdinalIgnoreCase)));
+    }
+
+    /// <summary>401 with an SSE body: EventSource stops retrying; fetch-based clients still read the reason.</summary>
+    private static async Task WriteStreamErrorAsync(HttpContext context, TokenProblem problem)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = Problems.InvalidTokenChallenge;
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
+        var body = JsonSerializer.Serialize(new { code = "UNAUTHORIZED", message = Problems.TokenMessage(problem) });
+        await context.Response.Body.WriteAsync(SseFrames.Named("error", body), context.RequestAborted);
+    }
+
+    private static bool TryParseOptionalTimestamp(string? value, string name, out DateTimeOffset? timestamp, out string? error)
+    {
+        timestamp = null;
+        error = null;
+        if (value is null)
+        {
+            return true;
+        }
+
+        if (StreamCursor.TryParseTimestamp(value, out var parsed))
+        {
+            timestamp = parsed;
+            return true;
+        }
+
+        error = $"'{name}' must be an ISO-8601 timestamp with an offset, e.g. 2026-01-15T10:00:00Z.";
+        return false;
+    }
+}
+
+public sealed record EmitResponse(IReadOnlyList<EmittedEvent> Events);
+
+public sealed record EventPage(IReadOnlyList<StreamEvent> Events, long? Next);
+
+public sealed record ReplayResponse(IReadOnlyList<StreamEvent> Events);
+
+public sealed record ConnectionsResponse(long Connections, long Total);

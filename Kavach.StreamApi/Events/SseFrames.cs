@@ -1,0 +1,38 @@
+using System.Net.ServerSentEvents;
+using System.Text;
+
+namespace Kavach.StreamApi.Events;
+
+/// <summary>The one place that formats Server-Sent Events frames.</summary>
+public static class SseFrames
+{
+    /// <summary>SseFormatter cannot write comment lines, so the heartbeat is the one frame written by hand.</summary>
+    public static readonly ReadOnlyMemory<byte> Heartbeat = ": heartbeat\n\n"u8.ToArray();
+
+    public static byte[] Event(long sequence, string type, string json) =>
+        Format(new SseItem<string>(json, type) { EventId = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+    public static byte[] Named(string type, string json) => Format(new SseItem<string>(json, type));
+
+    public static byte[] Retry(TimeSpan interval)
+    {
+        // A retry field on its own, with no data, is a valid frame that only sets the client's reconnection time.
+        var milliseconds = (long)interval.TotalMilliseconds;
+        return Encoding.UTF8.GetBytes($"retry: {milliseconds}\n\n");
+    }
+
+    private static byte[] Format(SseItem<string> item)
+    {
+        // A MemoryStream completes writes synchronously, so this never blocks.
+        using var buffer = new MemoryStream(item.Data.Length + 64);
+        SseFormatter.WriteAsync(One(item), buffer, CancellationToken.None).GetAwaiter().GetResult();
+        return buffer.ToArray();
+    }
+
+#pragma warning disable CS1998 // A one-item async sequence for the formatter's API.
+    private static async IAsyncEnumerable<SseItem<string>> One(SseItem<string> item)
+    {
+        yield return item;
+    }
+#pragma warning restore CS1998
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Kavach.StreamApi.Events;
+
+/// <summary>
+/// A committed event as every reader sees it: SSE data, JSON pages and replay all use this shape.
+/// <see cref="Sequence"/> is assigned at commit and strictly increases in stream order.
+/// </summary>
+public sealed record StreamEvent(
+    string Id,
+    string Type,
+    DateTimeOffset Timestamp,
+    JsonElement Data,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AgentId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UserId,
+    long Sequence);
+
+/// <summary>An event accepted for emit, validated, not yet committed.</summary>
+public sealed record NewEvent(
+    string Id,
+    string Type,
+    DateTimeOffset Timestamp,
+    string DataJson,
+    string? AgentId,
+    string? UserId);
+
+/// <summary>What an emit answers for each event: the stored id, sequence and timestamp.</summary>
+public sealed record EmittedEvent(string Id, long Sequence, DateTimeOffset Timestamp);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(StreamEvent))]
+[JsonSerializable(typeof(List<StreamEvent>))]
+internal sealed partial class StreamJsonContext : JsonSerializerContext;
