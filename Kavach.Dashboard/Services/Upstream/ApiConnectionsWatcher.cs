@@ -20,7 +20,7 @@ public sealed class ApiConnectionsWatcher(
                 var counts = await api.GetConnectionsAsync(stoppingToken);
                 feed.UpdateStatus(s => s.ApiConnections == counts.Total ? s : s with { ApiConnections = counts.Total });
             }
-            catch (Exception e) when ((e is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException) && !stoppingToken.IsCancellationRequested)
+            catch (Exception) when (!stoppingToken.IsCancellationRequested)
             {
                 feed.UpdateStatus(s => s.ApiConnections is null ? s : s with { ApiConnections = null });
             }

@@ -110,13 +110,14 @@ public sealed partial class UpstreamStreamClient(
         {
             return new ReadResult(connected, serverRetry, "the stream stalled or was dropped");
         }
-        catch (Exception e) when (e is HttpRequestException or IOException)
-        {
-            return new ReadResult(connected, serverRetry, e.Message);
-        }
         catch (OperationCanceledException)
         {
             return new ReadResult(connected, serverRetry, "stopping");
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong (network, service discovery, a broken frame), the one subscription must live on.
+            return new ReadResult(connected, serverRetry, e.Message);
         }
     }
 
