@@ -1,0 +1,327 @@
+using System.Diagnostics;
+using System.Globalization;
+using Kavach.Dashboard.Services;
+using Kavach.Dashboard.Services.Demo;
+using Kavach.Dashboard.Services.Events;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Kavach.Tests.Dashboard;
+
+/// <summary>
+/// The console in real headless Chromium against the running system: events go in through the real emit API and
+/// must come out in the page. Every test works on agent ids of its own, since other tests emit at the same time.
+/// </summary>
+[TestClass]
+public sealed class ConsoleInBrowserTests
+{
+    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = (float)ConsoleSystem.UiTimeout.TotalMilliseconds };
+    private static ConsoleSystem s_system = default!;
+
+    public TestContext TestContext { get; set; } = default!;
+
+    [ClassInitialize]
+    public static async Task StartAsync(TestContext context) => s_system = await ConsoleSystem.StartAsync(context.CancellationToken);
+
+    [ClassCleanup]
+    public static async Task StopAsync()
+    {
+        if (s_system is not null)
+        {
+            await s_system.DisposeAsync();
+        }
+    }
+
+    [TestMethod]
+    public async Task EmittedEventsAppearLiveNewestFirstWithTheirDetails()
+    {
+        var page = await s_system.OpenAsync();
+        await Expect(page.Locator("[data-testid=upstream-status][data-state=Connected]")).ToBeVisibleAsync(Visible);
+
+        var agent = ConsoleSystem.UniqueId("agent-live");
+        var first = new EmitRequest(EventTypes.AgentCreated, new { name = "live test" }, Id: ConsoleSystem.UniqueId("e"), AgentId: agent, UserId: "user-live");
+        var second = new EmitRequest(EventTypes.CostRecorded, new { amount = 1.25, currency = "USD", model = "gpt-4.1-mini" }, Id: ConsoleSystem.UniqueId("e"), AgentId: agent);
+        await s_system.EmitAsync(first, second);
+
+        var rows = page.Locator($"button.event-row:has-text('{agent}')");
+        await Expect(rows).ToHaveCountAsync(2, new() { Timeout = Visible.Timeout });
+        Assert.AreEqual(second.Id, await rows.Nth(0).GetAttributeAsync("data-event-id"), "newest first");
+        await Expect(rows.Nth(0)).ToContainTextAsync("1.25 USD · gpt-4.1-mini");
+
+        await rows.Nth(1).ClickAsync();
+        await Expect(page.Locator("[data-testid=event-details] pre")).ToContainTextAsync($"\"id\": \"{first.Id}\"");
+    }
+
+    [TestMethod]
+    public async Task TypeChipsAndTheAgentFilterShowOnlyMatchingEvents()
+    {
+        var page = await s_system.OpenAsync();
+        var alpha = ConsoleSystem.UniqueId("agent-alpha");
+        var beta = ConsoleSystem.UniqueId("agent-beta");
+        await s_system.EmitAsync(
+            new EmitRequest(EventTypes.Audit, new { action = "read" }, AgentId: alpha),
+            new EmitRequest(EventTypes.CostRecorded, new { amount = 0.5 }, AgentId: alpha),
+            new EmitRequest(EventTypes.CostRecorded, new { amount = 0.7 }, AgentId: beta));
+
+        await page.Locator("[data-testid=party-filter]").FillAsync(alpha);
+        await Expect(page.Locator("button.event-row")).ToHaveCountAsync(2, new() { Timeout = Visible.Timeout });
+
+        await page.Locator($".chips button[data-type='{EventTypes.CostRecorded}']").ClickAsync();
+        await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1);
+        await Expect(page.Locator("button.event-row")).ToHaveAttributeAsync("data-type", EventTypes.CostRecorded);
+        await Expect(page.Locator("button.event-row")).ToContainTextAsync(alpha);
+
+        await page.Locator("[data-testid=party-filter]").FillAsync("");
+        await Expect(page.Locator($"button.event-row:has-text('{beta}')")).ToHaveCountAsync(1);
+        await Expect(page.Locator($"button.event-row[data-type='{EventTypes.Audit}']:has-text('{alpha}')")).ToHaveCountAsync(0);
+    }
+
+    [TestMethod]
+    public async Task PausingKeepsAndCountsNewEventsAndResumingShowsEachOnce()
+    {
+        var page = await s_system.OpenAsync();
+        var agent = ConsoleSystem.UniqueId("agent-pause");
+        await page.Locator("[data-testid=party-filter]").FillAsync(agent);
+        await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { action = "before pause" }, AgentId: agent));
+        await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1, new() { Timeout = Visible.Timeout });
+
+        await page.Locator("[data-testid=pause]").ClickAsync();
+        await s_system.EmitAsync(Enumerable.Range(1, 5)
+            .Select(i => new EmitRequest(EventTypes.Audit, new { action = $"while paused {i}" }, AgentId: agent)).ToArray());
+
+        await Expect(page.Locator("[data-testid=new-count]")).ToHaveTextAsync("5 new", new() { Timeout = Visible.Timeout });
+        await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1);
+
+        await page.Locator("[data-testid=pause]").ClickAsync();
+        await Expect(page.Locator("button.event-row")).ToHaveCountAsync(6);
+        var sequences = await page.Locator("button.event-row").EvaluateAllAsync<long[]>("rows => rows.map(r => Number(r.dataset.seq))");
+        CollectionAssert.AreEqual(sequences.OrderByDescending(s => s).ToArray(), sequences, "newest first, no duplicates");
+        Assert.HasCount(6, sequences.Distinct());
+    }
+
+    [TestMethod]
+    public async Task AnAnomalyRaisesAnAlertThatStaysUntilAcknowledged()
+    {
+        var page = await s_system.OpenAsync();
+        await AcknowledgeEverythingAsync(page);
+
+        var agent = ConsoleSystem.UniqueId("agent-anomaly");
+        var emitted = await s_system.EmitAsync(new EmitRequest(EventTypes.AnomalyDetected,
+            new { kind = "impossible travel", score = 0.97, description = "Lisbon then Osaka within 3 minutes" }, AgentId: agent));
+
+        var alert = page.Locator($"[data-testid=alert-banner] [data-seq='{emitted[0].Sequence}']");
+        await Expect(alert).ToBeVisibleAsync(Visible);
+        await Expect(alert).ToContainTextAsync("impossible travel");
+        await Expect(page.Locator($"button.event-row.alert[data-seq='{emitted[0].Sequence}']")).ToBeVisibleAsync(Visible);
+
+        // Still there a while later, and on another page of the console too.
+        await page.WaitForTimeoutAsync(1500);
+        await Expect(alert).ToBeVisibleAsync();
+        await page.Locator("nav a[href=history]").ClickAsync();
+        await Expect(alert).ToBeVisibleAsync(Visible);
+
+        await alert.Locator("button").ClickAsync();
+        await Expect(alert).ToHaveCountAsync(0, new() { Timeout = Visible.Timeout });
+    }
+
+    [TestMethod]
+    public async Task HistoryBrowsesPersistedEventsPageByPageAndExportsThePage()
+    {
+        var agent = ConsoleSystem.UniqueId("agent-history");
+        await s_system.EmitAsync(Enumerable.Range(1, 130)
+            .Select(i => new EmitRequest(i % 2 == 0 ? EventTypes.Audit : EventTypes.CostRecorded, new { n = i, amount = 0.01 * i }, AgentId: agent)).ToArray());
+
+        var page = await s_system.OpenAsync("/history");
+        await page.Locator("[data-testid=history-agent]").FillAsync(agent);
+        await page.Locator("[data-testid=history-search]").ClickAsync();
+        await Expect(page.Locator("[data-testid=history-list] button.event-row")).ToHaveCountAsync(100, new() { Timeout = Visible.Timeout });
+        var firstPage = await page.Locator("[data-testid=history-list] button.event-row").EvaluateAllAsync<long[]>("rows => rows.map(r => Number(r.dataset.seq))");
+        CollectionAssert.AreEqual(firstPage.Order().ToArray(), firstPage, "ascending");
+
+        var csvHref = await page.Locator("[data-testid=export-csv]").GetAttributeAsync("href");
+        var csv = await s_system.Console.GetStringAsync("/" + csvHref).WaitAsync(ConsoleSystem.UiTimeout);
+        Assert.HasCount(101, csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries), "a header and the 100 rows shown");
+        StringAssert.Contains(csv, agent);
+
+        await page.Locator("[data-testid=history-next]").ClickAsync();
+        await Expect(page.Locator("[data-testid=history-list] button.event-row")).ToHaveCountAsync(30, new() { Timeout = Visible.Timeout });
+        await Expect(page.Locator("[data-testid=history-next]")).ToBeDisabledAsync();
+        var secondPage = await page.Locator("[data-testid=history-list] button.event-row").EvaluateAllAsync<long[]>("rows => rows.map(r => Number(r.dataset.seq))");
+        Assert.IsGreaterThan(firstPage[^1], secondPage[0]);
+
+        await page.Locator("[data-testid=history-previous]").ClickAsync();
+        await Expect(page.Locator("[data-testid=history-list] button.event-row").First).ToHaveAttributeAsync("data-seq", firstPage[0].ToString(CultureInfo.InvariantCulture));
+    }
+
+    [TestMethod]
+    public async Task TheAgentViewShowsLifecycleDelegationsCostsAndAnomaliesInTimeOrder()
+    {
+        var story = DemoScenario.Story(2, new Random(7));
+        var agent = story[0].AgentId!;
+        foreach (var chunk in story.Chunk(5))
+        {
+            await s_system.EmitAsync(chunk);
+        }
+
+        var page = await s_system.OpenAsync($"/agents/{agent}");
+        await Expect(page.Locator("[data-testid=agent-status]")).ToHaveTextAsync("revoked", new() { Timeout = Visible.Timeout });
+        var expected = story.Count(e => e.AgentId == agent);
+        await Expect(page.Locator("[data-testid=agent-timeline] button.event-row")).ToHaveCountAsync(expected);
+        var types = await page.Locator("[data-testid=agent-timeline] button.event-row").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.type)");
+        Assert.AreEqual(EventTypes.AgentCreated, types[0]);
+        Assert.AreEqual(EventTypes.AgentRevoked, types[^1]);
+        CollectionAssert.IsSubsetOf(new[] { EventTypes.AgentRotated, EventTypes.DelegationCreated, EventTypes.CostRecorded, EventTypes.AnomalyDetected }, types);
+        await Expect(page.Locator("[data-testid=agent-summary]")).ToContainTextAsync("USD");
+    }
+
+    [TestMethod]
+    public async Task AfterTheUpstreamDropsTheFeedRecoversWithoutDuplicatesOrGaps()
+    {
+        var page = await s_system.OpenAsync();
+        var agent = ConsoleSystem.UniqueId("agent-drop");
+        await page.Locator("[data-testid=party-filter]").FillAsync(agent);
+        var before = await s_system.EmitAsync(Enumerable.Range(1, 10)
+            .Select(i => new EmitRequest(EventTypes.Audit, new { n = i }, AgentId: agent)).ToArray());
+        await Expect(page.Locator("button.event-row")).ToHaveCountAsync(10, new() { Timeout = Visible.Timeout });
+        var reconnectsBefore = (await s_system.FeedStatusAsync()).GetProperty("upstream").GetProperty("reconnects").GetInt32();
+
+        using (var drop = await s_system.Console.PostAsync("/api/console/upstream/drop", null).WaitAsync(ConsoleSystem.UiTimeout))
+        {
+            drop.EnsureSuccessStatusCode();
+        }
+
+        // Emitted while the console is between connections: it must catch up from Last-Event-ID.
+        var during = await s_system.EmitAsync(Enumerable.Range(11, 10)
+            .Select(i => new EmitRequest(EventTypes.Audit, new { n = i }, AgentId: agent)).ToArray());
+        await Expect(page.Locator("[data-testid=upstream-status][data-state=Connected]")).ToBeVisibleAsync(Visible);
+        var after = await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { n = 21 }, AgentId: agent));
+
+        await Expect(page.Locator("button.event-row")).ToHaveCountAsync(21, new() { Timeout = Visible.Timeout });
+        var shown = await page.Locator("button.event-row").EvaluateAllAsync<long[]>("rows => rows.map(r => Number(r.dataset.seq))");
+        var expected = before.Concat(during).Concat(after).Select(e => e.Sequence).OrderDescending().ToArray();
+        CollectionAssert.AreEqual(expected, shown);
+
+        var status = await s_system.FeedStatusAsync();
+        Assert.IsGreaterThan(reconnectsBefore, status.GetProperty("upstream").GetProperty("reconnects").GetInt32());
+    }
+
+    [TestMethod]
+    public async Task TheLivePageWorksOnANarrowScreen()
+    {
+        var page = await s_system.OpenAsync(width: 390, height: 844);
+        var agent = ConsoleSystem.UniqueId("agent-narrow");
+        await s_system.EmitAsync(new EmitRequest(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: agent));
+        await page.Locator("[data-testid=party-filter]").FillAsync(agent);
+        await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1, new() { Timeout = Visible.Timeout });
+        var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
+        Assert.IsFalse(overflow, "no horizontal scrolling at 390 px");
+
+        await page.Keyboard.PressAsync("Tab");
+        var focused = await page.EvaluateAsync<string>("() => document.activeElement?.textContent ?? ''");
+        Assert.AreEqual("Skip to content", focused.Trim());
+    }
+
+    [TestMethod]
+    public async Task DemoTrafficEmitsRealEventsThroughTheApi()
+    {
+        var page = await s_system.OpenAsync();
+        await page.Locator("[data-testid=party-filter]").FillAsync("agent-demo-");
+        await page.Locator("[data-testid=demo-traffic]").ClickAsync();
+        try
+        {
+            await Expect(page.Locator($"button.event-row[data-type='{EventTypes.AgentCreated}']").First).ToBeVisibleAsync(Visible);
+            await Expect(page.Locator($"button.event-row[data-type='{EventTypes.CostRecorded}']").First).ToBeVisibleAsync(Visible);
+        }
+        finally
+        {
+            await page.Locator("[data-testid=demo-traffic]").ClickAsync();
+        }
+
+        await Expect(page.Locator("[data-testid=demo-traffic]")).ToContainTextAsync("off", new() { Timeout = Visible.Timeout });
+    }
+
+    [TestMethod]
+    public async Task TheLivePageScreenshotIsSaved()
+    {
+        var page = await s_system.OpenAsync();
+        var random = new Random(42);
+        foreach (var number in new[] { 3, 4 })
+        {
+            var story = DemoScenario.Story(number, random);
+            foreach (var chunk in story.Chunk(4))
+            {
+                await s_system.EmitAsync(chunk);
+                await Task.Delay(60);
+            }
+        }
+
+        await Expect(page.Locator("[data-testid=alert-banner]")).ToBeVisibleAsync(Visible);
+        await page.Locator("button.event-row").Nth(2).ClickAsync();
+        await page.WaitForTimeoutAsync(500);
+
+        var path = Path.Combine(ConsoleSystem.RepositoryRoot(), "docs", "images", "console.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
+        Assert.IsTrue(new FileInfo(path).Length > 10_000, path);
+        TestContext.WriteLine($"Screenshot: {path}");
+    }
+
+    /// <summary>
+    /// Not an assertion on speed: measures emit (HTTP POST sent) to the row being in the page's DOM, on this machine,
+    /// and logs the figures. The browser records when each row is inserted with a MutationObserver; both clocks are
+    /// this machine's wall clock.
+    /// </summary>
+    [TestMethod]
+    public async Task EmitToVisibleLatencyIsMeasured()
+    {
+        const int Samples = 30;
+        var page = await s_system.OpenAsync();
+        await page.EvaluateAsync("""
+            () => {
+              window.__seen = {};
+              new MutationObserver(records => {
+                const now = Date.now();
+                for (const r of records) for (const n of r.addedNodes) {
+                  if (n.nodeType !== 1) continue;
+                  for (const row of [n, ...n.querySelectorAll('[data-event-id]')]) {
+                    const id = row.dataset && row.dataset.eventId;
+                    if (id && !(id in window.__seen)) window.__seen[id] = now;
+                  }
+                }
+              }).observe(document.querySelector('[data-testid=feed]'), { childList: true, subtree: true });
+            }
+            """);
+
+        var agent = ConsoleSystem.UniqueId("agent-latency");
+        var latencies = new List<double>();
+        for (var i = 0; i < Samples; i++)
+        {
+            var id = ConsoleSystem.UniqueId("lat");
+            var sent = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { sample = i }, Id: id, AgentId: agent));
+            await Expect(page.Locator($"[data-event-id='{id}']")).ToBeAttachedAsync(new() { Timeout = Visible.Timeout });
+            var seen = await page.EvaluateAsync<long>($"() => window.__seen['{id}'] ?? Date.now()");
+            latencies.Add(seen - sent);
+            await Task.Delay(150);
+        }
+
+        latencies.Sort();
+        var median = latencies[latencies.Count / 2];
+        var p95 = latencies[(int)Math.Ceiling(latencies.Count * 0.95) - 1];
+        var message = string.Create(CultureInfo.InvariantCulture,
+            $"emit-to-visible over {Samples} events: median {median:0} ms, p95 {p95:0} ms, min {latencies[0]:0} ms, max {latencies[^1]:0} ms");
+        TestContext.WriteLine(message);
+        Console.WriteLine(message);
+        Trace.WriteLine(message);
+    }
+
+    private static async Task AcknowledgeEverythingAsync(IPage page)
+    {
+        var buttons = page.Locator("[data-testid=alert-banner] button");
+        for (var i = 0; i < 50 && await buttons.CountAsync() > 0; i++)
+        {
+            await buttons.Last.ClickAsync();
+            await page.WaitForTimeoutAsync(150);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
+using Kavach.Dashboard.Services;
+using Kavach.Dashboard.Services.Events;
+using Kavach.ServiceDefaults.Auth;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Kavach.Tests.Dashboard;
+
+/// <summary>
+/// What the console's browser tests share: one headless Chromium (Debian's, launched by Playwright's bundled
+/// driver) and an emitter that posts events to the real stream API with an <c>events:emit</c> token.
+/// </summary>
+internal sealed class ConsoleSystem : IAsyncDisposable
+{
+    public static readonly TimeSpan UiTimeout = TimeSpan.FromSeconds(20);
+
+    private static readonly string[] ChromiumArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ];
+
+    private readonly IPlaywright _playwright;
+
+    private ConsoleSystem(IPlaywright playwright, IBrowser browser, HttpClient api, HttpClient console, Uri consoleAddress)
+    {
+        _playwright = playwright;
+        Browser = browser;
+        Api = api;
+        Console = console;
+        ConsoleAddress = consoleAddress;
+    }
+
+    public IBrowser Browser { get; }
+
+    /// <summary>The stream API (through the AppHost's endpoint, which spreads over both replicas), with an emit token.</summary>
+    public HttpClient Api { get; }
+
+    public HttpClient Console { get; }
+
+    public Uri ConsoleAddress { get; }
+
+    public static async Task<ConsoleSystem> StartAsync(CancellationToken cancellationToken)
+    {
+        var app = KavachSystem.App;
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        var signingKey = await model.Resources.OfType<ParameterResource>().Single(p => p.Name == "kavach-signing-key")
+            .GetValueAsync(cancellationToken) ?? throw new InvalidOperationException("No signing key.");
+
+        var api = app.CreateHttpClient("streamapi");
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            KavachTokens.Issue(signingKey, "console-e2e-tests", [KavachTokens.EmitScope], TimeSpan.FromHours(2)));
+
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ChromiumArgs,
+            Timeout = 60_000,
+        });
+
+        return new ConsoleSystem(playwright, browser, api, app.CreateHttpClient("console"), app.GetEndpoint("console", "http"));
+    }
+
+    /// <summary>A fresh page at 1280×800 on <paramref name="path"/>, once the Blazor circuit is interactive.</summary>
+    public async Task<IPage> OpenAsync(string path = "/", int width = 1280, int height = 800)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = ConsoleAddress.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+        });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout((float)UiTimeout.TotalMilliseconds);
+        await page.GotoAsync(path);
+        await Assertions.Expect(page.Locator("main[data-interactive=true]")).ToBeAttachedAsync(new() { Timeout = (float)UiTimeout.TotalMilliseconds });
+        return page;
+    }
+
+    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(params EmitRequest[] events)
+    {
+        using var response = await Api.PostAsJsonAsync("/api/kavach/events", events, KavachEvent.JsonOptions).WaitAsync(UiTimeout);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.IsTrue(response.IsSuccessStatusCode, $"emit answered {(int)response.StatusCode}: {body}");
+        return JsonSerializer.Deserialize<EmitAnswer>(body, KavachEvent.JsonOptions)!.Events;
+    }
+
+    public async Task<JsonElement> FeedStatusAsync()
+    {
+        var json = await Console.GetStringAsync("/api/console/feed").WaitAsync(UiTimeout);
+        return JsonDocument.Parse(json).RootElement.Clone();
+    }
+
+    public static string UniqueId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+
+    public static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Kavach.Aspire.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Kavach.Aspire.sln not found above the test output.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Browser.CloseAsync();
+        _playwright.Dispose();
+        Api.Dispose();
+        Console.Dispose();
+    }
+
+    private sealed record EmitAnswer(IReadOnlyList<EmittedEvent> Events);
+}
