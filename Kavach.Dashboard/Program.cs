@@ -24,5 +24,3 @@ app.MapConsoleApi();
 app.MapDefaultEndpoints();
 
 app.Run();
-
-public partial class Program;

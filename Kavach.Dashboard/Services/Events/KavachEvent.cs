@@ -18,6 +18,7 @@ public sealed record KavachEvent(
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    [JsonIgnore]
     public bool IsAlert => EventTypes.IsAlert(Type);
 
     public string ToJson(bool indented = false) =>
