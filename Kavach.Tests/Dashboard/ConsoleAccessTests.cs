@@ -63,7 +63,7 @@ public sealed partial class ConsoleAccessTests
 
         using var page = await client.GetAsync("/history");
         Assert.AreEqual(HttpStatusCode.OK, page.StatusCode);
-        StringAssert.Contains(await page.Content.ReadAsStringAsync(), "<h1>History</h1>");
+        StringAssert.Contains(await page.Content.ReadAsStringAsync(), ">History</h1>");
     }
 
     [TestMethod]
