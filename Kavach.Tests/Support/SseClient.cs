@@ -52,10 +52,14 @@ public sealed class SseClient : IAsyncDisposable
 
     public int Heartbeats { get; private set; }
 
-    public static async Task<SseClient> ConnectAsync(Uri baseAddress, string? token, string query = "",
+    public static Task<SseClient> ConnectAsync(Uri baseAddress, string? token, string query = "",
+        string? lastEventId = null, Action<HttpRequestMessage>? configure = null) =>
+        ConnectAsync(new HttpClient { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan }, token, query, lastEventId, configure);
+
+    /// <summary>Opens a stream with the given client, which the returned object then owns.</summary>
+    public static async Task<SseClient> ConnectAsync(HttpClient http, string? token, string query = "",
         string? lastEventId = null, Action<HttpRequestMessage>? configure = null)
     {
-        var http = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/kavach/events/stream" + query);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (token is not null)
