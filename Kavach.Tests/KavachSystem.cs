@@ -1,3 +1,4 @@
+using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,14 @@ public static class KavachSystem
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
+    /// <summary>The HS256 key the test system signs tokens with (the AppHost's secret parameter, fixed for tests).</summary>
+    public const string SigningKey = "kavach-tests-signing-key-0123456789-abcdefghijklmnop";
+
+    /// <summary>Test-sized limits, so the limits themselves can be exercised quickly.</summary>
+    public const int MaxConnectionsPerReplica = 10;
+    public const int SubscriberQueueCapacity = 64;
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
+
     private static DistributedApplication? s_app;
     private static string? s_dataDirectory;
 
@@ -29,8 +38,16 @@ public static class KavachSystem
             [
                 "Kavach:Infrastructure=local",
                 $"Kavach:Postgres:DataDirectory={s_dataDirectory}",
+                $"Parameters:kavach-signing-key={SigningKey}",
             ],
             context.CancellationToken);
+
+        builder.CreateResourceBuilder<ProjectResource>("streamapi")
+            .WithEnvironment("Kavach__Stream__MaxConnections", MaxConnectionsPerReplica.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("Kavach__Stream__SubscriberQueueCapacity", SubscriberQueueCapacity.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("Kavach__Stream__HeartbeatInterval", HeartbeatInterval.ToString())
+            // Request-level logs on, so the test that looks for leaked tokens in logs has something to read.
+            .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug");
 
         builder.Services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Information)
@@ -42,6 +59,36 @@ public static class KavachSystem
         await s_app.StartAsync(timeout.Token);
 
         await WaitForHealthyAsync(s_app, ["postgres", "redis", "streamapi", "console"], timeout.Token);
+        StreamApiReplicas = await FindReplicaAddressesAsync(s_app, "streamapi", timeout.Token);
+    }
+
+    /// <summary>Each API replica's own address (the "streamapi" endpoint spreads requests over them).</summary>
+    public static IReadOnlyList<Uri> StreamApiReplicas { get; private set; } = [];
+
+    public static Uri StreamApi => App.GetEndpoint("streamapi", "http");
+
+    public static ValueTask<string?> DatabaseConnectionStringAsync() => App.GetConnectionStringAsync("postgres");
+
+    public static ValueTask<string?> RedisConnectionStringAsync() => App.GetConnectionStringAsync("redis");
+
+    private static async Task<IReadOnlyList<Uri>> FindReplicaAddressesAsync(DistributedApplication app, string name, CancellationToken cancellationToken)
+    {
+        var expected = ExpectedInstanceCounts(app, [name])[name];
+        var addresses = new Dictionary<string, Uri>();
+        await foreach (var update in app.Services.GetRequiredService<ResourceNotificationService>().WatchAsync(cancellationToken))
+        {
+            if (update.Resource.Name == name
+                && update.Snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == "ASPNETCORE_URLS")?.Value is { } urls)
+            {
+                addresses[update.ResourceId] = new Uri(urls.Split(';')[0]);
+                if (addresses.Count == expected)
+                {
+                    break;
+                }
+            }
+        }
+
+        return [.. addresses.OrderBy(a => a.Key).Select(a => a.Value)];
     }
 
     /// <summary>Waits for every instance (each replica) of the named resources to report healthy.</summary>

@@ -26,8 +26,13 @@ public sealed class RedisEventBroker(
     {
         try
         {
+            // Fire and forget: an emit never waits on Redis (a replica that misses a message catches up from
+            // PostgreSQL), and one connection keeps the messages in order.
             var publisher = redis.GetSubscriber();
-            await Task.WhenAll(events.Select(e => publisher.PublishAsync(EventsChannel, Serialize(e))));
+            foreach (var envelope in events)
+            {
+                await publisher.PublishAsync(EventsChannel, Serialize(envelope), CommandFlags.FireAndForget);
+            }
         }
         catch (RedisException e)
         {

@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Kavach.StreamApi;
+using Kavach.StreamApi.Emit;
+using Kavach.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Kavach.Tests.StreamApi;
+
+/// <summary>
+/// The in-process module API and settings that the shared system does not use, on extra API instances over the
+/// same PostgreSQL (and Redis).
+/// </summary>
+[TestClass]
+public sealed class ModuleTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+
+    private static string NewAgent() => $"agent-{Guid.NewGuid():N}";
+
+    private static EventDraft Draft(string type, string agent) =>
+        new(type, JsonDocument.Parse("""{"source":"in-process"}""").RootElement, AgentId: agent);
+
+    [TestMethod]
+    public async Task ModuleAllowListHoldsForLiveReplayAndPages()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: true, new Dictionary<string, string?>
+        {
+            ["Kavach:Stream:EventTypes:0"] = "audit",
+            ["Kavach:Stream:EventTypes:1"] = "anomaly.detected",
+        });
+        var agent = NewAgent();
+        var since = DateTimeOffset.UtcNow.AddSeconds(-5);
+        var emitted = await host.Module.EmitAsync([Draft("agent.created", agent), Draft("audit", agent), Draft("anomaly.detected", agent)]);
+
+        var replayed = await host.Module.ReplayAsync(since);
+        Assert.IsTrue(replayed.All(e => e.Type is "audit" or "anomaly.detected"));
+        Assert.HasCount(2, replayed.Where(e => e.AgentId == agent).ToList());
+
+        using var http = host.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Tokens.Reader());
+        var page = JsonDocument.Parse(await http.GetStringAsync($"/api/kavach/events?agentId={agent}")).RootElement;
+        CollectionAssert.AreEqual(new[] { "audit", "anomaly.detected" }, page.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToList());
+        var replay = JsonDocument.Parse(await http.GetStringAsync($"/api/kavach/events/replay?since={Uri.EscapeDataString(since.ToString("O"))}&types=agent.created")).RootElement;
+        Assert.AreEqual(0, replay.GetProperty("events").GetArrayLength(), "a type outside the allow-list was replayed");
+
+        await using var stream = await SseClient.ConnectAsync(host.CreateClient(), Tokens.Reader(), lastEventId: (emitted[0].Sequence - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await host.Module.EmitAsync([Draft("agent.revoked", agent), Draft("audit", agent)]);
+        var received = await stream.CollectAsync(r => r.Count(e => e.AgentId == agent) >= 3, Generous);
+        Assert.IsTrue(received.All(e => e.EventType is "audit" or "anomaly.detected"), string.Join(",", received.Select(e => e.EventType)));
+    }
+
+    [TestMethod]
+    public async Task EventsWhoseFanOutNeverCameStillReachEveryReplica()
+    {
+        // This instance has no Redis: nothing it commits is published. The system's replicas must find it anyway.
+        await using var host = await StreamApiHost.StartAsync(withRedis: false);
+        var agent = NewAgent();
+        await using var onA = await SseClient.ConnectAsync(KavachSystem.StreamApiReplicas[0], Tokens.Reader());
+        await using var onB = await SseClient.ConnectAsync(KavachSystem.StreamApiReplicas[1], Tokens.Reader());
+        await onA.NextAsync();
+        await onB.NextAsync();
+
+        var emitted = await host.Module.EmitAsync([Draft("budget.exceeded", agent), Draft("anomaly.detected", agent)]);
+
+        foreach (var stream in new[] { onA, onB })
+        {
+            var received = await stream.CollectAsync(r => r.Count(e => e.AgentId == agent) >= 2, Generous);
+            CollectionAssert.AreEqual(emitted.Select(e => e.Sequence).ToList(), received.Where(e => e.AgentId == agent).Select(e => e.Sequence).ToList());
+        }
+    }
+
+    [TestMethod]
+    public async Task EmitsKeepWorkingWhenRedisIsUnreachable()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:redis"] = "127.0.0.1:1,abortConnect=false,connectTimeout=500",
+        });
+        var agent = NewAgent();
+        await using var onSystem = await SseClient.ConnectAsync(KavachSystem.StreamApiReplicas[0], Tokens.Reader());
+        await onSystem.NextAsync();
+
+        using var http = host.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Tokens.Emitter());
+        var started = DateTime.UtcNow;
+        using var response = await http.PostAsync("/api/kavach/events",
+            new StringContent($$"""{"type":"auth.failed","agentId":"{{agent}}"}""", MediaTypeHeaderValue.Parse("application/json")));
+
+        Assert.AreEqual(HttpStatusCode.Created, response.StatusCode, await response.Content.ReadAsStringAsync());
+        var received = await onSystem.CollectAsync(r => r.Any(e => e.AgentId == agent), Generous);
+        Assert.AreEqual("auth.failed", received.Single(e => e.AgentId == agent).EventType);
+        Console.WriteLine($"Emit with Redis unreachable answered in {(DateTime.UtcNow - started).TotalMilliseconds:F0} ms");
+    }
+
+    [TestMethod]
+    public async Task InProcessEmitRejectsBadDraftsAndStoresNothing()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false);
+        var agent = NewAgent();
+
+        var rejected = await Assert.ThrowsExactlyAsync<EmitRejectedException>(() =>
+            host.Module.EmitAsync([Draft("audit", agent), Draft("not.a.type", agent)]));
+
+        Assert.IsTrue(rejected.Rejection.Errors.ContainsKey("[1].type"));
+        Assert.IsEmpty((await host.Module.ReplayAsync(DateTimeOffset.UtcNow.AddMinutes(-1))).Where(e => e.AgentId == agent).ToList());
+    }
+
+    [TestMethod]
+    public async Task CloseEndsOpenStreamsAndRefusesNewOnes()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false);
+        await using var open = await SseClient.ConnectAsync(host.CreateClient(), Tokens.Reader());
+        await open.NextAsync();
+        Assert.AreEqual(1, host.Module.ConnectionCount);
+
+        host.Module.Close();
+
+        await open.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var refused = await SseClient.ConnectAsync(host.CreateClient(), Tokens.Reader());
+        Assert.AreEqual(HttpStatusCode.ServiceUnavailable, refused.Response.StatusCode);
+        Assert.IsNotNull(refused.Response.Headers.RetryAfter);
+    }
+
+    [TestMethod]
+    public async Task ShutdownEndsStreamsSoClientsReconnectElsewhere()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false);
+        await using var open = await SseClient.ConnectAsync(host.CreateClient(), Tokens.Reader());
+        await open.NextAsync();
+
+        host.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        await open.Ended.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [TestMethod]
+    public async Task WithAuthOffStreamsAndEmitsNeedNoToken()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            ["Kavach:Stream:RequireAuth"] = "false",
+            ["Kavach:Auth:SigningKey"] = null,
+        });
+        var agent = NewAgent();
+        await using var stream = await SseClient.ConnectAsync(host.CreateClient(), token: null);
+        var connected = await stream.NextAsync();
+        Assert.AreEqual("anonymous", connected.Json.GetProperty("subscriberId").GetString());
+
+        using var http = host.CreateClient();
+        using var response = await http.PostAsync("/api/kavach/events",
+            new StringContent($$"""{"type":"audit","agentId":"{{agent}}"}""", MediaTypeHeaderValue.Parse("application/json")));
+        Assert.AreEqual(HttpStatusCode.Created, response.StatusCode);
+        await stream.CollectAsync(r => r.Any(e => e.AgentId == agent), Generous);
+    }
+
+    [TestMethod]
+    [DataRow("Kavach:Stream:MaxConnections", "0", "MaxConnections")]
+    [DataRow("Kavach:Stream:EventTypes:0", "agent.exploded", "Kavach:Stream:EventTypes")]
+    [DataRow("Kavach:Stream:HeartbeatInterval", "00:00:00.010", "Kavach:Stream:HeartbeatInterval")]
+    [DataRow("Kavach:Auth:SigningKey", "short", "Kavach:Auth:SigningKey")]
+    public async Task BadSettingStopsStartupNamingTheKey(string key, string value, string named)
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?> { [key] = value }));
+        StringAssert.Contains(failure.Message, named);
+    }
+
+    [TestMethod]
+    public async Task MissingSigningKeyWithAuthOnStopsStartup()
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?> { ["Kavach:Auth:SigningKey"] = null }));
+        StringAssert.Contains(failure.Message, "Kavach:Auth:SigningKey");
+    }
+}

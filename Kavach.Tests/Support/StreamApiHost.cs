@@ -1,0 +1,46 @@
+using Kavach.StreamApi;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kavach.Tests.Support;
+
+/// <summary>
+/// An extra stream API instance in this test process, on the test system's real PostgreSQL (and Redis, when
+/// given), with settings of the test's choosing: a module allow-list, no Redis, auth off.
+/// </summary>
+public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebApplicationFactory<EventStreamModule>
+{
+    public static async Task<StreamApiHost> StartAsync(bool withRedis, IDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kavachdb"] = await KavachSystem.DatabaseConnectionStringAsync(),
+            ["Kavach:Auth:SigningKey"] = KavachSystem.SigningKey,
+        };
+        if (withRedis)
+        {
+            settings["ConnectionStrings:redis"] = await KavachSystem.RedisConnectionStringAsync();
+        }
+
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var host = new StreamApiHost(settings);
+        _ = host.Server; // starts it, so a bad setting fails here
+        await host.Services.GetRequiredService<Kavach.StreamApi.FanOut.EventHub>().Ready.WaitAsync(TimeSpan.FromSeconds(30));
+        return host;
+    }
+
+    public EventStreamModule Module => Services.GetRequiredService<EventStreamModule>();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}
