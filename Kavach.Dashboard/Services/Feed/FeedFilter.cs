@@ -28,11 +28,28 @@ public sealed record FeedFilter(IReadOnlySet<string> Types, string? Party)
     /// <summary>The matching events, newest first; only up to <paramref name="upToSequence"/> (a paused view).</summary>
     public KavachEvent[] NewestFirst(IReadOnlyList<KavachEvent> ascending, long upToSequence = long.MaxValue)
     {
-        var result = new List<KavachEvent>(IsEmpty ? ascending.Count : 256);
-        for (var i = ascending.Count - 1; i >= 0; i--)
+        var last = ascending.Count - 1;
+        while (last >= 0 && ascending[last].Sequence > upToSequence)
+        {
+            last--;
+        }
+
+        if (IsEmpty)
+        {
+            var all = new KavachEvent[last + 1];
+            for (var i = 0; i <= last; i++)
+            {
+                all[i] = ascending[last - i];
+            }
+
+            return all;
+        }
+
+        var result = new List<KavachEvent>(256);
+        for (var i = last; i >= 0; i--)
         {
             var e = ascending[i];
-            if (e.Sequence <= upToSequence && Matches(e))
+            if (Matches(e))
             {
                 result.Add(e);
             }
