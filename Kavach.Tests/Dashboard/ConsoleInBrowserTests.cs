@@ -150,6 +150,7 @@ public sealed class ConsoleInBrowserTests
 
         await page.Locator("[data-testid=history-previous]").ClickAsync();
         await Expect(page.Locator("[data-testid=history-list] button.event-row").First).ToHaveAttributeAsync("data-seq", firstPage[0].ToString(CultureInfo.InvariantCulture));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "kavach-console-history.png") });
     }
 
     [TestMethod]
@@ -171,6 +172,7 @@ public sealed class ConsoleInBrowserTests
         Assert.AreEqual(EventTypes.AgentRevoked, types[^1]);
         CollectionAssert.IsSubsetOf(new[] { EventTypes.AgentRotated, EventTypes.DelegationCreated, EventTypes.CostRecorded, EventTypes.AnomalyDetected }, types);
         await Expect(page.Locator("[data-testid=agent-summary]")).ToContainTextAsync("USD");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "kavach-console-agent.png") });
     }
 
     [TestMethod]
@@ -235,7 +237,7 @@ public sealed class ConsoleInBrowserTests
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         await page.Locator($".chips button[data-type='{EventTypes.CostRecorded}']").ClickAsync();
         await Expect(page.Locator("[data-testid=shown-count]")).ToContainTextAsync($"{Batches * ((BatchSize + 2) / 3)} shown");
-        TestContext.WriteLine($"type filter over the feed applied in {stopwatch.ElapsedMilliseconds} ms; " +
+        TestContext.WriteLine($"{rendered} rows in the DOM; type filter applied in {stopwatch.ElapsedMilliseconds} ms; " +
             $"upstream reconnects during the burst: {(await s_system.FeedStatusAsync()).GetProperty("upstream").GetProperty("reconnects").GetInt32() - reconnectsBefore}");
     }
 
@@ -243,13 +245,17 @@ public sealed class ConsoleInBrowserTests
     public async Task TheLivePageWorksOnANarrowScreen()
     {
         var page = await s_system.OpenAsync(width: 390, height: 844);
-        await page.Keyboard.PressAsync("Tab");
-        Assert.AreEqual("Skip to content", (await page.EvaluateAsync<string>("() => document.activeElement?.textContent ?? ''")).Trim());
+        var firstFocusable = await page.EvaluateAsync<string>(
+            "() => document.querySelector('a[href], button, input, [tabindex]:not([tabindex=\"-1\"])').textContent");
+        Assert.AreEqual("Skip to content", firstFocusable.Trim());
+        await page.Locator("a.skip").FocusAsync();
+        await Expect(page.Locator("a.skip")).ToBeInViewportAsync();
 
         var agent = ConsoleSystem.UniqueId("agent-narrow");
         await s_system.EmitAsync(new EmitRequest(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: agent));
         await page.Locator("[data-testid=party-filter]").FillAsync(agent);
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1, new() { Timeout = Visible.Timeout });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "kavach-console-narrow.png"), FullPage = true });
         var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
         Assert.IsFalse(overflow, "no horizontal scrolling at 390 px");
 

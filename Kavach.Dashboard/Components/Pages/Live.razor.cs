@@ -12,7 +12,6 @@ public partial class Live
 {
     private static readonly TimeSpan DemoDuration = TimeSpan.FromMinutes(10);
 
-    private ApiHealth? _health;
     private IReadOnlySet<string> _types = new HashSet<string>();
     private string? _party;
     private FeedFilter _filter = FeedFilter.All;
@@ -24,9 +23,6 @@ public partial class Live
     private int _openAlerts;
 
     [Inject]
-    private StreamApiClient Api { get; set; } = default!;
-
-    [Inject]
     private DemoTrafficGenerator Demo { get; set; } = default!;
 
     [Inject]
@@ -34,10 +30,10 @@ public partial class Live
 
     private bool DemoEnabled => ApiOptions.Value.EnableDemoTraffic;
 
-    protected override async Task OnInitializedAsync()
+    protected override Task OnInitializedAsync()
     {
         Demo.Changed += OnDemoChanged;
-        _health = await Api.GetHealthAsync(CancellationToken.None);
+        return base.OnInitializedAsync();
     }
 
     protected override void OnFeedChanged(FeedSnapshot snapshot)
