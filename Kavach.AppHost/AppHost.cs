@@ -38,9 +38,10 @@ var console = builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithHttpHealthCheck("/health");
 if (builder.ExecutionContext.IsRunMode)
 {
-    console.WithHttpCommand("/api/demo/traffic?seconds=60", "Generate demo traffic", commandName: "demo-traffic",
+    console.WithHttpCommand("/api/demo/traffic", "Generate demo traffic", commandName: "demo-traffic",
         commandOptions: new HttpCommandOptions
         {
+            Method = HttpMethod.Post,
             Description = "Emit a minute of realistic traffic of all 12 event types through the real emit API",
             IconName = "Play",
         });
