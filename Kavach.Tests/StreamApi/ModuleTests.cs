@@ -170,6 +170,32 @@ public sealed class ModuleTests
     }
 
     [TestMethod]
+    public async Task BrowsersFromConfiguredOriginsOnlyMayCallCrossOrigin()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            [StreamApiHost.EnvironmentKey] = "Production",
+            ["Kavach:Stream:AllowedOrigins:0"] = "https://soc.example.com",
+        });
+        using var http = host.CreateClient();
+
+        async Task<string?> AllowedOriginFor(string origin)
+        {
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/kavach/events/stream");
+            preflight.Headers.Add("Origin", origin);
+            preflight.Headers.Add("Access-Control-Request-Method", "GET");
+            preflight.Headers.Add("Access-Control-Request-Headers", "last-event-id");
+            using var response = await http.SendAsync(preflight);
+            return response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null;
+        }
+
+        Assert.AreEqual("https://soc.example.com", await AllowedOriginFor("https://soc.example.com"));
+        Assert.IsNull(await AllowedOriginFor("https://evil.example.net"));
+        using var devToken = await http.PostAsync("/api/kavach/dev/tokens", null);
+        Assert.AreEqual(HttpStatusCode.NotFound, devToken.StatusCode, "the development token endpoint exists outside Development");
+    }
+
+    [TestMethod]
     public async Task MissingSigningKeyWithAuthOnStopsStartup()
     {
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
