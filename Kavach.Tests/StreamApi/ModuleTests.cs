@@ -97,6 +97,41 @@ public sealed class ModuleTests
     }
 
     [TestMethod]
+    public async Task RetentionPrunesEventsCommittedBeforeTheWindow()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            ["Kavach:Stream:Retention"] = "00:10:00",
+            ["Kavach:Stream:RetentionSweepInterval"] = "00:00:01",
+        });
+        var agent = NewAgent();
+        var emitted = await host.Module.EmitAsync([Draft("audit", agent), Draft("audit", agent)]);
+
+        // Age the first event past the window, as if it had been committed 11 minutes ago.
+        await using (var connection = new Npgsql.NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync()))
+        {
+            await connection.OpenAsync();
+            await using var age = new Npgsql.NpgsqlCommand(
+                "UPDATE kavach_stream_events SET committed_at = now() - interval '11 minutes' WHERE sequence = $1", connection)
+            {
+                Parameters = { new Npgsql.NpgsqlParameter { Value = emitted[0].Sequence } },
+            };
+            await age.ExecuteNonQueryAsync();
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<long> kept;
+        do
+        {
+            await Task.Delay(500);
+            kept = [.. (await host.Module.ReplayAsync(DateTimeOffset.UtcNow.AddHours(-1))).Where(e => e.AgentId == agent).Select(e => e.Sequence)];
+        }
+        while (kept.Count > 1 && DateTime.UtcNow < deadline);
+
+        CollectionAssert.AreEqual(new[] { emitted[1].Sequence }, kept);
+    }
+
+    [TestMethod]
     public async Task InProcessEmitRejectsBadDraftsAndStoresNothing()
     {
         await using var host = await StreamApiHost.StartAsync(withRedis: false);
