@@ -12,6 +12,7 @@ builder.AddStreamApiServices();
 var app = builder.Build();
 
 app.UseAccessTokenFromQuery();
+app.UseCors();
 app.UseAuthentication(); // after the query token is moved to the header, not before (WebApplication's default)
 app.UseExceptionHandler();
 app.UseStatusCodePages();

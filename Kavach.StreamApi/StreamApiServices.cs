@@ -48,6 +48,7 @@ public static class StreamApiServices
             .AddCheck<EventHub>("hub");
 
         builder.AddTokenValidation();
+        builder.AddBrowserOrigins();
         services.AddProblemDetails();
         services.AddExceptionHandler<Apis.DatabaseUnavailableHandler>();
         services.AddOpenApi();
@@ -71,6 +72,30 @@ public static class StreamApiServices
         builder.Services.AddSingleton<RedisEventBroker>();
         builder.Services.AddSingleton<IEventBroker>(sp => sp.GetRequiredService<RedisEventBroker>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisEventBroker>());
+    }
+
+    /// <summary>CORS for browsers on other origins (a SOC page using EventSource with <c>?token=</c>).</summary>
+    private static void AddBrowserOrigins(this IHostApplicationBuilder builder)
+    {
+        var origins = builder.Configuration.GetSection($"{StreamOptions.Section}:{nameof(StreamOptions.AllowedOrigins)}").Get<string[]>() ?? [];
+        if (origins.Length == 0 && builder.Environment.IsDevelopment())
+        {
+            origins = ["*"];
+        }
+
+        builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+        {
+            if (origins.Contains("*"))
+            {
+                policy.AllowAnyOrigin();
+            }
+            else
+            {
+                policy.WithOrigins(origins);
+            }
+
+            policy.WithMethods("GET", "POST").WithHeaders("Authorization", "Content-Type", "Last-Event-ID", "Accept");
+        }));
     }
 
     private static void AddTokenValidation(this IHostApplicationBuilder builder)

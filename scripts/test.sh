@@ -22,16 +22,21 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   echo "PostgreSQL server binaries are missing: install them with 'apt-get install postgresql'." >&2
 fi
 
-log=$(mktemp)
-dotnet test Kavach.Tests/Kavach.Tests.csproj --logger "console;verbosity=normal" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+results=$(mktemp -d)
+dotnet test Kavach.Tests/Kavach.Tests.csproj --logger "console;verbosity=normal" \
+  --logger "trx;LogFileName=kavach.trx" --results-directory "$results"
+status=$?
 
-summary=$(grep -E '^(Passed|Failed)!\s+-' "$log" | tail -1)
-rm -f "$log"
-if [[ $summary =~ Failed:\ +([0-9]+),\ Passed:\ +([0-9]+),\ Skipped:\ +([0-9]+) ]]; then
-  echo "${BASH_REMATCH[2]} passed, ${BASH_REMATCH[1]} failed, ${BASH_REMATCH[3]} skipped"
+# The counts come from the TRX report, whatever the console verbosity.
+trx="$results/kavach.trx"
+if [ -f "$trx" ] && counters=$(grep -o '<Counters [^>]*>' "$trx"); then
+  count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$(count passed); failed=$(count failed); total=$(count total); executed=$(count executed)
+  failed=$(( failed + $(count error) + $(count timeout) + $(count aborted) ))
+  echo "$passed passed, $failed failed, $(( total - executed )) skipped"
 else
   echo "The test run did not complete (build failure or crash): see the output above." >&2
   [ "$status" -ne 0 ] || status=1
 fi
+rm -rf "$results"
 exit "$status"

@@ -8,6 +8,7 @@ namespace Kavach.AppHost.Infrastructure;
 public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinDirectory, string? RedisServerPath)
 {
     public const string ModeKey = "Kavach:Infrastructure";
+    public const string PostgresBinKey = "Kavach:Postgres:BinDirectory";
 
     public bool HasRedis => UseContainers || RedisServerPath is not null;
 
@@ -26,13 +27,27 @@ public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinD
             return new InfrastructurePlan(UseContainers: true, null, null);
         }
 
-        var postgresBin = LocalBinaries.FindPostgresBinDirectory()
+        var postgresBin = ConfiguredPostgresBin(builder.Configuration[PostgresBinKey])
+            ?? LocalBinaries.FindPostgresBinDirectory()
             ?? throw new DistributedApplicationException(
                 "PostgreSQL is not available: no container engine (Docker or Podman) answers and no local PostgreSQL " +
                 "server binaries (initdb, postgres) were found on PATH or under /usr/lib/postgresql/*/bin. " +
                 "Install one of them, e.g. 'apt-get install postgresql' or Docker, then start again.");
 
         return new InfrastructurePlan(UseContainers: false, postgresBin, LocalBinaries.FindOnPath("redis-server"));
+    }
+
+    private static string? ConfiguredPostgresBin(string? directory)
+    {
+        if (string.IsNullOrWhiteSpace(directory))
+        {
+            return null;
+        }
+
+        return File.Exists(Path.Combine(directory, "initdb")) && File.Exists(Path.Combine(directory, "postgres"))
+            ? Path.GetFullPath(directory)
+            : throw new DistributedApplicationException(
+                $"Setting '{PostgresBinKey}' points to '{directory}', which does not hold the PostgreSQL server programs initdb and postgres.");
     }
 
     private static InfrastructureMode ParseMode(string? value)

@@ -23,6 +23,12 @@ public sealed class StreamOptions : IValidatableObject
     /// <summary>Module-level allow-list: no client can receive a type outside it. Empty means all 12 types.</summary>
     public List<string> EventTypes { get; set; } = [];
 
+    /// <summary>
+    /// Browser origins allowed to call the API cross-origin (CORS), e.g. <c>https://soc.example.com</c>; <c>*</c> for
+    /// any. Empty (the default) allows none, except in Development where any origin may call.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>How long committed events are kept for replay.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 

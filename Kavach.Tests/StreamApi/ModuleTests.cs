@@ -97,6 +97,41 @@ public sealed class ModuleTests
     }
 
     [TestMethod]
+    public async Task RetentionPrunesEventsCommittedBeforeTheWindow()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            ["Kavach:Stream:Retention"] = "00:10:00",
+            ["Kavach:Stream:RetentionSweepInterval"] = "00:00:01",
+        });
+        var agent = NewAgent();
+        var emitted = await host.Module.EmitAsync([Draft("audit", agent), Draft("audit", agent)]);
+
+        // Age the first event past the window, as if it had been committed 11 minutes ago.
+        await using (var connection = new Npgsql.NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync()))
+        {
+            await connection.OpenAsync();
+            await using var age = new Npgsql.NpgsqlCommand(
+                "UPDATE kavach_stream_events SET committed_at = now() - interval '11 minutes' WHERE sequence = $1", connection)
+            {
+                Parameters = { new Npgsql.NpgsqlParameter { Value = emitted[0].Sequence } },
+            };
+            await age.ExecuteNonQueryAsync();
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<long> kept;
+        do
+        {
+            await Task.Delay(500);
+            kept = [.. (await host.Module.ReplayAsync(DateTimeOffset.UtcNow.AddHours(-1))).Where(e => e.AgentId == agent).Select(e => e.Sequence)];
+        }
+        while (kept.Count > 1 && DateTime.UtcNow < deadline);
+
+        CollectionAssert.AreEqual(new[] { emitted[1].Sequence }, kept);
+    }
+
+    [TestMethod]
     public async Task InProcessEmitRejectsBadDraftsAndStoresNothing()
     {
         await using var host = await StreamApiHost.StartAsync(withRedis: false);
@@ -167,6 +202,32 @@ public sealed class ModuleTests
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
             StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?> { [key] = value }));
         StringAssert.Contains(failure.Message, named);
+    }
+
+    [TestMethod]
+    public async Task BrowsersFromConfiguredOriginsOnlyMayCallCrossOrigin()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            [StreamApiHost.EnvironmentKey] = "Production",
+            ["Kavach:Stream:AllowedOrigins:0"] = "https://soc.example.com",
+        });
+        using var http = host.CreateClient();
+
+        async Task<string?> AllowedOriginFor(string origin)
+        {
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/kavach/events/stream");
+            preflight.Headers.Add("Origin", origin);
+            preflight.Headers.Add("Access-Control-Request-Method", "GET");
+            preflight.Headers.Add("Access-Control-Request-Headers", "last-event-id");
+            using var response = await http.SendAsync(preflight);
+            return response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null;
+        }
+
+        Assert.AreEqual("https://soc.example.com", await AllowedOriginFor("https://soc.example.com"));
+        Assert.IsNull(await AllowedOriginFor("https://evil.example.net"));
+        using var devToken = await http.PostAsync("/api/kavach/dev/tokens", null);
+        Assert.AreEqual(HttpStatusCode.NotFound, devToken.StatusCode, "the development token endpoint exists outside Development");
     }
 
     [TestMethod]

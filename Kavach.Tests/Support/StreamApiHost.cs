@@ -34,11 +34,15 @@ public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebAp
         return host;
     }
 
+    public const string EnvironmentKey = "environment";
+
     public EventStreamModule Module => Services.GetRequiredService<EventStreamModule>();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        foreach (var (key, value) in settings)
+        // WebApplicationFactory runs in Development unless told otherwise.
+        builder.UseEnvironment(settings.TryGetValue(EnvironmentKey, out var environment) ? environment! : "Development");
+        foreach (var (key, value) in settings.Where(s => s.Key != EnvironmentKey))
         {
             builder.UseSetting(key, value);
         }

@@ -1,0 +1,89 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kavach.Tests.AppHost;
+
+/// <summary>How the AppHost chooses and checks its infrastructure; these build the app model without starting it.</summary>
+[TestClass]
+public sealed class InfrastructureChoiceTests
+{
+    private static async Task<DistributedApplicationModel> ModelAsync(params string[] args)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Kavach_AppHost>(args);
+        await using var app = await builder.BuildAsync();
+        return app.Services.GetRequiredService<DistributedApplicationModel>();
+    }
+
+    private static string TempDataDirectory() => Path.Combine(Path.GetTempPath(), $"kavach-model-{Guid.NewGuid():N}");
+
+    [TestMethod]
+    [DataRow("Kavach:Infrastructure=kubernetes", "Kavach:Infrastructure")]
+    [DataRow("Kavach:Postgres:BinDirectory=/nonexistent/bin", "Kavach:Postgres:BinDirectory")]
+    [DataRow("Kavach:Postgres:DataDirectory=/proc/kavach", "Kavach:Postgres:DataDirectory")]
+    public async Task BadSettingStopsStartupNamingIt(string setting, string named)
+    {
+        var failure = await Assert.ThrowsAsync<DistributedApplicationException>(() => ModelAsync("Kavach:Infrastructure=local", setting));
+        StringAssert.Contains(failure.Message, named);
+    }
+
+    [TestMethod]
+    public async Task LocalModeRunsPostgresAndRedisAsProcessesWithHealthChecks()
+    {
+        var dataDirectory = TempDataDirectory();
+        try
+        {
+            var model = await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={dataDirectory}");
+
+            foreach (var name in new[] { "postgres", "redis" })
+            {
+                var resource = model.Resources.Single(r => r.Name == name);
+                Assert.IsInstanceOfType<ExecutableResource>(resource, name);
+                Assert.IsTrue(resource.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _), $"{name} has no health check, so WaitFor would not wait");
+            }
+
+            var api = model.Resources.Single(r => r.Name == "streamapi");
+            Assert.AreEqual(2, api.Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public async Task ContainerModeUsesAspiresContainerResourcesWithVolumes()
+    {
+        var model = await ModelAsync("Kavach:Infrastructure=containers");
+
+        foreach (var name in new[] { "postgres", "redis" })
+        {
+            var resource = model.Resources.Single(r => r.Name == name);
+            Assert.IsInstanceOfType<ContainerResource>(resource, name);
+            Assert.IsTrue(resource.Annotations.OfType<ContainerMountAnnotation>().Any(m => m.Type == ContainerMountType.Volume), $"{name} has no data volume");
+        }
+
+        Assert.IsTrue(model.Resources.Any(r => r.Name == "kavachdb"));
+    }
+
+    [TestMethod]
+    public async Task WithoutRedisTheApiRunsAsOneReplica()
+    {
+        var dataDirectory = TempDataDirectory();
+        var path = Environment.GetEnvironmentVariable("PATH");
+        try
+        {
+            // A PATH with no redis-server on it (PostgreSQL is still found in its Debian directory).
+            Environment.SetEnvironmentVariable("PATH", "/usr/bin/nonexistent");
+            var model = await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={dataDirectory}");
+
+            Assert.IsFalse(model.Resources.Any(r => r.Name == "redis"));
+            Assert.AreEqual(1, model.Resources.Single(r => r.Name == "streamapi").Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PATH", path);
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+}
