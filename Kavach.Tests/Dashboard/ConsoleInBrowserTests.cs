@@ -52,6 +52,30 @@ public sealed class ConsoleInBrowserTests
     }
 
     [TestMethod]
+    public async Task OpenTabsShareTheConsolesOneUpstreamConnection()
+    {
+        var first = await s_system.OpenAsync();
+        await Expect(first.Locator("[data-testid=upstream-status][data-state=Connected]")).ToBeVisibleAsync(Visible);
+        var before = await ApiConnectionsAsync();
+
+        var more = new List<IPage>();
+        for (var i = 0; i < 3; i++)
+        {
+            more.Add(await s_system.OpenAsync(i % 2 == 0 ? "/" : "/history"));
+        }
+
+        var agent = ConsoleSystem.UniqueId("agent-tabs");
+        var emitted = await s_system.EmitAsync(new EmitRequest(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: agent));
+        foreach (var page in more.Where((_, i) => i % 2 == 0).Append(first))
+        {
+            await Expect(page.Locator($"button.event-row[data-seq='{emitted[0].Sequence}']")).ToBeVisibleAsync(Visible);
+        }
+
+        var after = await ApiConnectionsAsync();
+        Assert.IsLessThanOrEqualTo(before, after, $"API stream connections went from {before} to {after} with four console tabs open");
+    }
+
+    [TestMethod]
     public async Task TypeChipsAndTheAgentFilterShowOnlyMatchingEvents()
     {
         var page = await s_system.OpenAsync();
@@ -358,6 +382,13 @@ public sealed class ConsoleInBrowserTests
         TestContext.WriteLine(message);
         var report = Path.Combine(ConsoleSystem.RepositoryRoot(), "Kavach.Tests", "bin", "emit-to-visible.txt");
         await File.WriteAllTextAsync(report, $"{DateTimeOffset.UtcNow:O} {message}{Environment.NewLine}");
+    }
+
+    private static async Task<int> ApiConnectionsAsync()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(
+            await s_system.Api.GetStringAsync("/api/kavach/events/stream/connections").WaitAsync(ConsoleSystem.UiTimeout));
+        return document.RootElement.GetProperty("total").GetInt32();
     }
 
     private static async Task AcknowledgeEverythingAsync(IPage page)
