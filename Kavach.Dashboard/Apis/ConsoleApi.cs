@@ -45,7 +45,7 @@ public static class ConsoleApi
         {
             page = await api.GetPageAsync(parameters.ToQuery(), cancellationToken);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             return TypedResults.Problem($"The stream API could not be read: {e.Message}", statusCode: StatusCodes.Status502BadGateway);
         }

@@ -48,7 +48,7 @@ public partial class Agent
             while (after is not null && _events.Count < MaxEvents);
             _truncated = after is not null;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             _error = $"The agent's history could not be read from the stream API: {e.Message}. Showing live events only.";
         }

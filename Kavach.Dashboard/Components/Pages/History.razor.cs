@@ -75,7 +75,7 @@ public partial class History
             _shown = parameters;
             _selected = null;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
             _error = $"The stream API could not be read: {e.Message}";
         }

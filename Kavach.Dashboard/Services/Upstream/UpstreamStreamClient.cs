@@ -26,7 +26,17 @@ public sealed partial class UpstreamStreamClient(
     private CancellationTokenSource? _connection;
 
     /// <summary>Ends the current connection; the client reconnects as it would after any drop.</summary>
-    public void DropConnection() => _connection?.Cancel();
+    public void DropConnection()
+    {
+        try
+        {
+            _connection?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection had just ended on its own.
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
