@@ -83,6 +83,15 @@ public sealed partial class ConsoleAccessTests
         StringAssert.Contains(error.Message, "Console:AccessKey");
     }
 
+    [TestMethod]
+    public void WithoutASigningKeyOrTokenTheConsoleRefusesToStartAndSaysWhichKey()
+    {
+        using var factory = Console(requireSignIn: null, signingKey: null);
+        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
+        StringAssert.Contains(error.Message, "Kavach:Auth:SigningKey");
+        StringAssert.Contains(error.Message, "StreamApi:Token");
+    }
+
     private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string key, string? returnUrl = null)
     {
         var form = await client.GetStringAsync("/login");
@@ -95,11 +104,16 @@ public sealed partial class ConsoleAccessTests
         ]));
     }
 
-    private static WebApplicationFactory<StreamApiClient> Console(bool? requireSignIn, string environment = "Development", string? accessKey = AccessKey) =>
+    private static WebApplicationFactory<StreamApiClient> Console(bool? requireSignIn, string environment = "Development", string? accessKey = AccessKey,
+        string? signingKey = "a-signing-key-that-is-long-enough-for-hs256-0123") =>
         new WebApplicationFactory<StreamApiClient>().WithWebHostBuilder(host =>
         {
             host.UseEnvironment(environment);
-            host.UseSetting("Kavach:Auth:SigningKey", "a-signing-key-that-is-long-enough-for-hs256-0123");
+            if (signingKey is not null)
+            {
+                host.UseSetting("Kavach:Auth:SigningKey", signingKey);
+            }
+
             host.UseSetting("StreamApi:BaseAddress", "http://127.0.0.1:9");
             host.UseSetting("StreamApi:EnableDemoTraffic", "false");
             if (accessKey is not null)

@@ -11,13 +11,16 @@ namespace Kavach.Dashboard.Services.Upstream;
 public sealed class ServiceTokenProvider(IOptions<StreamApiOptions> api, IOptions<KavachAuthOptions> auth, TimeProvider time)
 {
     public const string Subject = "kavach-console";
-    public const string ReadScope = "events:read";
 
     private readonly Lock _gate = new();
     private string? _token;
     private DateTimeOffset _renewAt;
 
-    public IReadOnlyList<string> Scopes => api.Value.EnableDemoTraffic ? [ReadScope, KavachTokens.EmitScope] : [ReadScope];
+    /// <summary>Reading needs no scope; emitting (demo traffic, Development only) needs <c>events:emit</c>.</summary>
+    public IReadOnlyList<string> Scopes => api.Value.EnableDemoTraffic ? [KavachTokens.EmitScope] : [];
+
+    /// <summary>When the current minted token will be replaced.</summary>
+    internal DateTimeOffset RenewsAt => _renewAt;
 
     public string GetToken()
     {
