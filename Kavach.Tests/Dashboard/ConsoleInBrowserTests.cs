@@ -155,8 +155,10 @@ public sealed class ConsoleInBrowserTests
             .Select(i => new EmitRequest(i % 2 == 0 ? EventTypes.Audit : EventTypes.CostRecorded, new { n = i, amount = 0.01 * i }, AgentId: agent)).ToArray());
 
         var page = await s_system.OpenAsync("/history");
+        await Expect(page.Locator("[data-testid=history-page]")).ToContainTextAsync("Page 1", new() { Timeout = Visible.Timeout });
         await page.Locator("[data-testid=history-agent]").FillAsync(agent);
         await page.Locator("[data-testid=history-search]").ClickAsync();
+        await Expect(page.Locator("[data-testid=export-csv]")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex($"agentId={agent}"), new() { Timeout = Visible.Timeout });
         await Expect(page.Locator("[data-testid=history-list] button.event-row")).ToHaveCountAsync(100, new() { Timeout = Visible.Timeout });
         var firstPage = await page.Locator("[data-testid=history-list] button.event-row").EvaluateAllAsync<long[]>("rows => rows.map(r => Number(r.dataset.seq))");
         CollectionAssert.AreEqual(firstPage.Order().ToArray(), firstPage, "ascending");

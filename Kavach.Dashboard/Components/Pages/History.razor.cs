@@ -32,7 +32,19 @@ public partial class History
     [Inject]
     private TimeProvider Time { get; set; } = default!;
 
+    private int _requests;
+
     protected override void OnInitialized() => SetRange(TimeSpan.FromHours(1));
+
+    // The last hour is shown as soon as the page is interactive (not while prerendering, which would ask twice).
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (firstRender && _page is null)
+        {
+            await SearchAsync();
+            StateHasChanged();
+        }
+    }
 
     private void SetRange(TimeSpan span)
     {
@@ -67,11 +79,18 @@ public partial class History
 
     private async Task LoadAsync(HistoryParameters parameters)
     {
+        var request = ++_requests;
         _loading = true;
         _error = null;
         try
         {
-            _page = await Api.GetPageAsync(parameters.ToQuery(), CancellationToken.None);
+            var page = await Api.GetPageAsync(parameters.ToQuery(), CancellationToken.None);
+            if (request != _requests)
+            {
+                return;
+            }
+
+            _page = page;
             _shown = parameters;
             _selected = null;
         }
@@ -81,7 +100,10 @@ public partial class History
         }
         finally
         {
-            _loading = false;
+            if (request == _requests)
+            {
+                _loading = false;
+            }
         }
     }
 
