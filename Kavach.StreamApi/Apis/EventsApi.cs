@@ -4,6 +4,7 @@ using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Events;
+using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
@@ -49,7 +50,7 @@ public static class EventsApi
     }
 
     public static async Task StreamAsync(HttpContext context, ITokenValidator tokens, StreamMetrics metrics,
-        StreamAdmission admission, EventTypeFilter moduleTypes, StreamSession session, IOptions<StreamOptions> options)
+        StreamAdmission admission, EventTypeFilter moduleTypes, StreamSession session, EventHub hub, IOptions<StreamOptions> options)
     {
         if (!AcceptsEventStream(context.Request))
         {
@@ -82,6 +83,14 @@ public static class EventsApi
                 context.Request.Query["since"], out var cursor, out var cursorError))
         {
             await Problems.BadRequest(cursorError!).ExecuteAsync(context);
+            return;
+        }
+
+        if (!hub.Ready.IsCompletedSuccessfully)
+        {
+            // Until the hub knows the stream position, a resume could not be made gap-free.
+            await Problems.Unavailable(context, "Starting up", "This replica is not serving streams yet. Retry shortly.",
+                options.Value.ReconnectDelay).ExecuteAsync(context);
             return;
         }
 
