@@ -1,5 +1,4 @@
 using Kavach.Dashboard.Options;
-using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Demo;
 using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.Feed;
