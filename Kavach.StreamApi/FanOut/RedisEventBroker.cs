@@ -18,7 +18,8 @@ public sealed class RedisEventBroker(
 {
     private static readonly RedisChannel EventsChannel = RedisChannel.Literal("kavach:events");
     private const string ConnectionKeyPrefix = "kavach:connections:";
-    private static readonly TimeSpan ConnectionKeyLifetime = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan ConnectionKeyLifetime = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ConnectionCountRefresh = TimeSpan.FromSeconds(1);
 
     private readonly string _replicaKey = ConnectionKeyPrefix + Guid.NewGuid().ToString("N");
 
@@ -84,14 +85,15 @@ public sealed class RedisEventBroker(
             }
         });
 
-        // Keep this replica's stream count fresh for the others.
-        using var timer = new PeriodicTimer(ConnectionKeyLifetime / 3);
+        // Keep this replica's stream count fresh for the others, from the start.
+        using var timer = new PeriodicTimer(ConnectionCountRefresh);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            do
             {
                 await CountConnectionsAsync(stoppingToken);
             }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

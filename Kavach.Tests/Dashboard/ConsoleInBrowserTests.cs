@@ -330,7 +330,8 @@ public sealed class ConsoleInBrowserTests
         await page.Locator("button.event-row").Nth(2).ClickAsync();
         await page.WaitForTimeoutAsync(500);
 
-        var path = Path.Combine(ConsoleSystem.RepositoryRoot(), "docs", "images", "console.png");
+        // Written beside the test output, not into the work tree; copy it to docs/images/console.png to refresh the README.
+        var path = Path.Combine(AppContext.BaseDirectory, "screenshots", "console.png");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
         Assert.IsTrue(new FileInfo(path).Length > 10_000, path);
@@ -382,7 +383,7 @@ public sealed class ConsoleInBrowserTests
         var message = string.Create(CultureInfo.InvariantCulture,
             $"emit-to-visible over {Samples} events: median {median:0} ms, p95 {p95:0} ms, min {latencies[0]:0} ms, max {latencies[^1]:0} ms");
         TestContext.WriteLine(message);
-        var report = Path.Combine(ConsoleSystem.RepositoryRoot(), "Kavach.Tests", "bin", "emit-to-visible.txt");
+        var report = Path.Combine(AppContext.BaseDirectory, "emit-to-visible.txt");
         await File.WriteAllTextAsync(report, $"{DateTimeOffset.UtcNow:O} {message}{Environment.NewLine}");
     }
 

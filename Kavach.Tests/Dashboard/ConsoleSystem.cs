@@ -98,17 +98,6 @@ internal sealed class ConsoleSystem : IAsyncDisposable
 
     public static string UniqueId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 
-    public static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Kavach.Aspire.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Kavach.Aspire.sln not found above the test output.");
-    }
-
     public async ValueTask DisposeAsync()
     {
         await Browser.CloseAsync();
