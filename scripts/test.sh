@@ -13,7 +13,7 @@ if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
   echo "Installing ${need[*]} ..."
-  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"; } >/tmp/kavach-apt.log 2>&1; then
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"; } >/tmp/kavach-apt.log 2>&1; then
     echo "warn: could not install ${need[*]} (see /tmp/kavach-apt.log); tests that need them will fail." >&2
   fi
 fi
