@@ -1,25 +1,12 @@
 using System.Collections.Frozen;
+using Kavach.ServiceDefaults.Events;
 
 namespace Kavach.StreamApi.Events;
 
-/// <summary>The twelve event types of the KavachOS stream, spelled exactly as clients use them.</summary>
+/// <summary>Checks against the twelve event types (<see cref="KavachEventTypes"/>).</summary>
 public static class EventTypeCatalog
 {
-    public static readonly IReadOnlyList<string> All =
-    [
-        "audit",
-        "agent.created",
-        "agent.revoked",
-        "agent.rotated",
-        "auth.signin",
-        "auth.signout",
-        "auth.failed",
-        "delegation.created",
-        "delegation.revoked",
-        "budget.exceeded",
-        "anomaly.detected",
-        "cost.recorded",
-    ];
+    public static IReadOnlyList<string> All => KavachEventTypes.All;
 
     private static readonly FrozenSet<string> Known = All.ToFrozenSet(StringComparer.Ordinal);
 

@@ -1,20 +1,25 @@
+using Kavach.ServiceDefaults.Events;
+
 namespace Kavach.Dashboard.Services.Events;
 
-/// <summary>The twelve event types the stream API knows, and which of them the console treats as alerts.</summary>
+/// <summary>
+/// The twelve event types (<see cref="KavachEventTypes"/>) in the console's display order, and which of them it
+/// treats as alerts.
+/// </summary>
 public static class EventTypes
 {
-    public const string Audit = "audit";
-    public const string AgentCreated = "agent.created";
-    public const string AgentRevoked = "agent.revoked";
-    public const string AgentRotated = "agent.rotated";
-    public const string AuthSignIn = "auth.signin";
-    public const string AuthSignOut = "auth.signout";
-    public const string AuthFailed = "auth.failed";
-    public const string DelegationCreated = "delegation.created";
-    public const string DelegationRevoked = "delegation.revoked";
-    public const string BudgetExceeded = "budget.exceeded";
-    public const string AnomalyDetected = "anomaly.detected";
-    public const string CostRecorded = "cost.recorded";
+    public const string Audit = KavachEventTypes.Audit;
+    public const string AgentCreated = KavachEventTypes.AgentCreated;
+    public const string AgentRevoked = KavachEventTypes.AgentRevoked;
+    public const string AgentRotated = KavachEventTypes.AgentRotated;
+    public const string AuthSignIn = KavachEventTypes.AuthSignIn;
+    public const string AuthSignOut = KavachEventTypes.AuthSignOut;
+    public const string AuthFailed = KavachEventTypes.AuthFailed;
+    public const string DelegationCreated = KavachEventTypes.DelegationCreated;
+    public const string DelegationRevoked = KavachEventTypes.DelegationRevoked;
+    public const string BudgetExceeded = KavachEventTypes.BudgetExceeded;
+    public const string AnomalyDetected = KavachEventTypes.AnomalyDetected;
+    public const string CostRecorded = KavachEventTypes.CostRecorded;
 
     public static readonly IReadOnlyList<string> All =
     [
