@@ -35,7 +35,7 @@ public sealed class RedisEventBroker(
                 await publisher.PublishAsync(EventsChannel, Serialize(envelope), CommandFlags.FireAndForget);
             }
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             logger.LogWarning(e, "Publishing {Count} committed events to Redis failed; other replicas will catch up from PostgreSQL", events.Count);
         }
@@ -60,7 +60,7 @@ public sealed class RedisEventBroker(
 
             return total;
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             logger.LogWarning(e, "Counting connections across replicas failed; answering with this replica's count");
             return local;
@@ -72,7 +72,7 @@ public sealed class RedisEventBroker(
         await hub.Ready.WaitAsync(stoppingToken);
 
         redis.ConnectionRestored += (_, _) => hub.RequestCatchUp();
-        var queue = await redis.GetSubscriber().SubscribeAsync(EventsChannel);
+        var queue = await SubscribeAsync(stoppingToken);
         queue.OnMessage(message =>
         {
             try
@@ -105,9 +105,29 @@ public sealed class RedisEventBroker(
                 await queue.UnsubscribeAsync();
                 await redis.GetDatabase().KeyDeleteAsync(_replicaKey);
             }
-            catch (RedisException e)
+            catch (Exception e) when (e is RedisException or TimeoutException)
             {
                 logger.LogDebug(e, "Leaving Redis cleanly failed; this replica's count key expires by itself");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Redis may be down when the replica starts: keep trying (the hub's catch-up delivers meanwhile) rather than let
+    /// the exception stop the host. Once subscribed, the multiplexer resubscribes by itself after a reconnect.
+    /// </summary>
+    private async Task<ChannelMessageQueue> SubscribeAsync(CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await redis.GetSubscriber().SubscribeAsync(EventsChannel);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                logger.LogWarning(e, "Subscribing to Redis fan-out failed; retrying. Events still arrive through the PostgreSQL catch-up");
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
             }
         }
     }
