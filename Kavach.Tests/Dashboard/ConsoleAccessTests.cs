@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Kavach.Dashboard;
 using Kavach.Dashboard.Services;
+using Kavach.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Options;
@@ -78,18 +80,23 @@ public sealed partial class ConsoleAccessTests
     [TestMethod]
     public void OutsideDevelopmentAMissingAccessKeyStopsTheStart()
     {
-        using var factory = Console(requireSignIn: null, environment: "Production", accessKey: null);
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
-        StringAssert.Contains(error.Message, "Console:AccessKey");
+        var error = StartupFailure("Production", new() { ["Kavach:Auth:SigningKey"] = "a-signing-key-that-is-long-enough-for-hs256-0123" });
+        StringAssert.Contains(error, "Console:AccessKey");
     }
 
     [TestMethod]
     public void WithoutASigningKeyOrTokenTheConsoleRefusesToStartAndSaysWhichKey()
     {
-        using var factory = Console(requireSignIn: null, signingKey: null);
-        var error = Assert.Throws<OptionsValidationException>(() => factory.CreateClient());
-        StringAssert.Contains(error.Message, "Kavach:Auth:SigningKey");
-        StringAssert.Contains(error.Message, "StreamApi:Token");
+        var error = StartupFailure("Development", new() { ["Console:AccessKey"] = AccessKey });
+        StringAssert.Contains(error, "Kavach:Auth:SigningKey");
+        StringAssert.Contains(error, "StreamApi:Token");
+    }
+
+    private static string StartupFailure(string environment, Dictionary<string, string?> settings)
+    {
+        settings["StreamApi:BaseAddress"] = "http://127.0.0.1:9";
+        settings["StreamApi:EnableDemoTraffic"] = "false";
+        return StartupValidation.Failure(environment, settings, builder => builder.AddDashboardServices());
     }
 
     private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string key, string? returnUrl = null)
