@@ -4,6 +4,7 @@ using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
+using Kavach.StreamApi.Streaming.Presence;
 
 namespace Kavach.StreamApi;
 
@@ -17,16 +18,26 @@ public sealed class EventStreamModule(
     EventHub hub,
     IEventBroker broker,
     StreamAdmission admission,
+    OpenStreams openStreams,
+    IConnectionPresence presence,
     EventTypeFilter moduleTypes,
-    StreamMetrics metrics)
+    StreamMetrics metrics,
+    ILogger<EventStreamModule> logger)
 {
     public const int ReplayLimit = 1000;
+
+    private static readonly TimeSpan RecoveryWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan OutcomeCheckTimeout = TimeSpan.FromSeconds(6);
 
     /// <summary>
     /// Commits the events and only then returns; the answer holds each event's id, sequence and timestamp. An id
     /// already stored is not stored again and answers with its original sequence.
     /// </summary>
     /// <exception cref="EmitRejectedException">The batch is invalid or too large; nothing was stored.</exception>
+    /// <exception cref="EmitUnavailableException">
+    /// The database failed or the stream is recovering; <see cref="EmitUnavailableException.MayBeStored"/> says whether
+    /// the events may nevertheless be stored. Retrying with the same ids is always safe.
+    /// </exception>
     public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EventDraft> drafts, CancellationToken cancellationToken = default)
     {
         var events = validator.Validate(drafts, isBatch: drafts.Count != 1, out var rejection);
@@ -40,21 +51,87 @@ public sealed class EventStreamModule(
 
     internal async Task<IReadOnlyList<EmittedEvent>> EmitValidatedAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
     {
-        var result = await store.AppendAsync(events, cancellationToken);
+        AppendResult result;
+        try
+        {
+            result = await AppendAsync(events, cancellationToken);
+        }
+        catch (AmbiguousCommitException ambiguous)
+        {
+            result = await ResolveOutcomeAsync(events, ambiguous);
+        }
+
         if (result.Committed.Count > 0)
         {
             metrics.Emitted(result.Committed.Count);
-            var envelopes = result.Committed.Select(c => EventEnvelope.From(c.Event, c.CommittedAt)).ToList();
-            foreach (var envelope in envelopes)
-            {
-                hub.Publish(envelope);
-            }
-
-            // The events are committed: the emit must not fail now. The broker logs its own failures.
-            await broker.PublishAsync(envelopes, CancellationToken.None);
+            hub.Committed(result.Epoch, result.Committed);
+            broker.Publish(new StreamPosition(result.Epoch, result.Committed[^1].Event.Sequence));
         }
 
         return result.Emitted;
+    }
+
+    /// <summary>Appends; if the database turns out to be behind what this replica delivered, lets the hub begin a new epoch first.</summary>
+    private async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.AppendAsync(events, hub.Position, cancellationToken);
+        }
+        catch (StreamRegressionException regression)
+        {
+            logger.LogWarning(regression, "Emit refused until the stream has a new epoch");
+            try
+            {
+                await hub.CheckHeadAsync(cancellationToken).WaitAsync(RecoveryWait, cancellationToken);
+                return await store.AppendAsync(events, hub.Position, cancellationToken);
+            }
+            catch (Exception e) when (e is StreamRegressionException or TimeoutException)
+            {
+                throw new EmitUnavailableException("The stream is recovering",
+                    "PostgreSQL's event sequence went backwards (a restore or a failover); a new epoch is being started. " +
+                    "Nothing was stored: retry with the same event ids.", [.. events.Select(e => e.Id)], mayBeStored: false, e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// COMMIT failed in flight. Waits until no transaction can still commit the events, then looks: stored (answer as
+    /// usual), not stored, or — when the database cannot be asked — unknown.
+    /// </summary>
+    private async Task<AppendResult> ResolveOutcomeAsync(IReadOnlyList<NewEvent> events, AmbiguousCommitException ambiguous)
+    {
+        var ids = events.Select(e => e.Id).ToList();
+        List<CommittedEvent> stored;
+        try
+        {
+            using var timeout = new CancellationTokenSource(OutcomeCheckTimeout);
+            stored = await store.FindCommittedAsync(ids, timeout.Token);
+        }
+        catch (Exception e) when (EventHub.IsDatabaseFailure(e) || e is OperationCanceledException)
+        {
+            metrics.AmbiguousCommit("unknown");
+            logger.LogWarning(ambiguous, "An emit's commit failed in flight and its outcome could not be checked");
+            throw new EmitUnavailableException("Outcome unknown",
+                "The connection to PostgreSQL failed while committing: the events may or may not have been stored. " +
+                "Retry with the same event ids: an id already stored is never stored twice.", ids, mayBeStored: true, e);
+        }
+
+        var byId = stored.ToDictionary(c => c.Event.Id, StringComparer.Ordinal);
+        if (!ambiguous.Ids.All(byId.ContainsKey))
+        {
+            metrics.AmbiguousCommit("not_stored");
+            throw new EmitUnavailableException("Event store unavailable",
+                "The connection to PostgreSQL failed while committing, and the events were not stored. Retry with the same event ids.",
+                ids, mayBeStored: false, ambiguous);
+        }
+
+        metrics.AmbiguousCommit("stored");
+        var fresh = ambiguous.Ids.ToHashSet(StringComparer.Ordinal);
+        return new AppendResult(
+            [.. ids.Select(id => byId[id].Event).Select(e => new EmittedEvent(e.Id, e.Sequence, e.Timestamp))],
+            [.. stored.Where(c => fresh.Contains(c.Event.Id))],
+            hub.Position.Epoch);
     }
 
     /// <summary>The seed's replay: up to 1000 events at or after <paramref name="since"/>, newest first.</summary>
@@ -62,7 +139,7 @@ public sealed class EventStreamModule(
     {
         var filter = types ?? moduleTypes;
         var rows = await store.ReadAsync(
-            new EventQuery(0, ReplayLimit, filter.Types, Since: since, NewestFirst: true), cancellationToken);
+            new EventQuery(0, ReplayLimit, filter.Types, Since: since, NewestFirst: true), cancellationToken, fromHistoryPool: true);
         return [.. rows.Select(r => r.Event)];
     }
 
@@ -71,13 +148,13 @@ public sealed class EventStreamModule(
 
     /// <summary>Open streams on every replica.</summary>
     public Task<long> CountAllConnectionsAsync(CancellationToken cancellationToken = default) =>
-        broker.CountConnectionsAsync(cancellationToken);
+        presence.CountAllAsync(cancellationToken);
 
     /// <summary>Ends every stream (clients reconnect, to another replica if there is one) and refuses new ones.</summary>
     public void Close()
     {
         admission.Close();
-        hub.Close();
+        openStreams.CloseAll();
     }
 }
 
@@ -85,4 +162,16 @@ public sealed class EmitRejectedException(EmitRejection rejection)
     : Exception("The events were rejected: " + string.Join("; ", rejection.Errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")))
 {
     public EmitRejection Rejection { get; } = rejection;
+}
+
+/// <summary>An emit could not be completed now; retrying with the same <see cref="Ids"/> is safe.</summary>
+public sealed class EmitUnavailableException(string title, string detail, IReadOnlyList<string> ids, bool mayBeStored, Exception? inner = null)
+    : Exception(detail, inner)
+{
+    public string Title { get; } = title;
+
+    /// <summary>The ids of the events, including any the server generated: send them again on retry.</summary>
+    public IReadOnlyList<string> Ids { get; } = ids;
+
+    public bool MayBeStored { get; } = mayBeStored;
 }

@@ -7,6 +7,7 @@ using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
+using Kavach.StreamApi.Streaming.Presence;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -24,7 +25,7 @@ public static class StreamApiServices
             .PostConfigure<IOptions<StreamOptions>>((auth, stream) => auth.Required = stream.Value.RequireAuth)
             .ValidateDataAnnotations().ValidateOnStart();
 
-        builder.AddNpgsqlDataSource("kavachdb");
+        builder.AddEventDatabase();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<StreamMetrics>();
         services.AddSingleton(sp => EventTypeFilter.ForModule(sp.GetRequiredService<IOptions<StreamOptions>>().Value.EventTypes));
@@ -38,14 +39,15 @@ public static class StreamApiServices
         services.AddHostedService<RetentionPruner>();
         services.AddSingleton<EventHub>();
         services.AddHostedService(sp => sp.GetRequiredService<EventHub>());
-        builder.AddEventBroker();
         services.AddSingleton<StreamAdmission>();
+        services.AddSingleton<OpenStreams>();
+        services.AddHostedService(sp => sp.GetRequiredService<OpenStreams>());
+        services.AddSingleton<CatchUpGate>();
         services.AddSingleton<StreamSession>();
+        builder.AddFanOut();
         services.AddSingleton<EventStreamModule>();
 
-        services.AddHealthChecks()
-            .AddCheck<SchemaInitializer>("schema")
-            .AddCheck<EventHub>("hub");
+        builder.AddReadinessChecks();
 
         builder.AddTokenValidation();
         builder.AddBrowserOrigins();
@@ -59,19 +61,25 @@ public static class StreamApiServices
         return builder;
     }
 
-    /// <summary>Redis fan-out when a connection string is configured; otherwise this replica works alone.</summary>
-    private static void AddEventBroker(this IHostApplicationBuilder builder)
+    /// <summary>Redis commit hints and connection presence when a connection string is configured; otherwise this replica works alone.</summary>
+    private static void AddFanOut(this IHostApplicationBuilder builder)
     {
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
         {
             builder.Services.AddSingleton<IEventBroker, InProcessEventBroker>();
+            builder.Services.AddSingleton<IConnectionPresence, LocalConnectionPresence>();
             return;
         }
 
-        builder.AddRedisClient("redis", configureOptions: redis => redis.AbortOnConnectFail = false);
+        builder.AddRedisClient("redis",
+            settings => settings.DisableHealthChecks = true,
+            redis => redis.AbortOnConnectFail = false);
         builder.Services.AddSingleton<RedisEventBroker>();
         builder.Services.AddSingleton<IEventBroker>(sp => sp.GetRequiredService<RedisEventBroker>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisEventBroker>());
+        builder.Services.AddSingleton<RedisConnectionPresence>();
+        builder.Services.AddSingleton<IConnectionPresence>(sp => sp.GetRequiredService<RedisConnectionPresence>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisConnectionPresence>());
     }
 
     /// <summary>CORS for browsers on other origins (a SOC page using EventSource with <c>?token=</c>).</summary>

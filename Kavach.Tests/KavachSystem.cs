@@ -22,7 +22,8 @@ public static class KavachSystem
 
     /// <summary>Test-sized limits, so the limits themselves can be exercised quickly.</summary>
     public const int MaxConnectionsPerReplica = 10;
-    public const int SubscriberQueueCapacity = 64;
+    public const int LiveBufferBytes = 4 * 1024 * 1024;
+    public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
 
     private static DistributedApplication? s_app;
@@ -44,7 +45,8 @@ public static class KavachSystem
 
         builder.CreateResourceBuilder<ProjectResource>("streamapi")
             .WithEnvironment("Kavach__Stream__MaxConnections", MaxConnectionsPerReplica.ToString(CultureInfo.InvariantCulture))
-            .WithEnvironment("Kavach__Stream__SubscriberQueueCapacity", SubscriberQueueCapacity.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("Kavach__Stream__LiveBufferBytes", LiveBufferBytes.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("Kavach__Stream__WriteTimeout", WriteTimeout.ToString())
             .WithEnvironment("Kavach__Stream__HeartbeatInterval", HeartbeatInterval.ToString())
             // Request-level logs on, so the test that looks for leaked tokens in logs has something to read.
             .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug");

@@ -1,34 +1,53 @@
+using Kavach.StreamApi.FanOut;
 using Microsoft.AspNetCore.Diagnostics;
-using Npgsql;
 
 namespace Kavach.StreamApi.Apis;
 
 /// <summary>
-/// PostgreSQL unreachable or too slow: answer 503 with Retry-After (nothing was stored, retrying is safe since
-/// ids make emits idempotent) rather than a bare 500.
+/// PostgreSQL unreachable or too slow, or an emit whose outcome the database could not confirm: answer 503 with
+/// Retry-After and the event ids to send again (retrying with the same ids is always safe) rather than a bare 500.
 /// </summary>
 public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, ILogger<DatabaseUnavailableHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not (NpgsqlException or TimeoutException) || context.Response.HasStarted)
+        if (context.Response.HasStarted)
         {
             return false;
         }
 
-        logger.LogWarning(exception, "The event store is unavailable");
+        var (title, detail, extensions) = exception switch
+        {
+            EmitUnavailableException emit => (emit.Title, emit.Message, new Dictionary<string, object?>
+            {
+                ["ids"] = emit.Ids,
+                ["mayBeStored"] = emit.MayBeStored,
+            }),
+            _ when EventHub.IsDatabaseFailure(exception) => ("Event store unavailable",
+                "PostgreSQL could not be reached. Nothing was stored by this request; retry it (with the same event ids).",
+                new Dictionary<string, object?>()),
+            _ => (null, null, null),
+        };
+
+        if (title is null)
+        {
+            return false;
+        }
+
+        logger.LogWarning(exception, "{Title}", title);
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = "2";
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        var problem = new ProblemDetailsContext
         {
             HttpContext = context,
             Exception = exception,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Event store unavailable",
-                Detail = "PostgreSQL could not be reached. Nothing was stored by this request; retry it (with the same event ids).",
-            },
-        });
+            ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = title, Detail = detail },
+        };
+        foreach (var (key, value) in extensions!)
+        {
+            problem.ProblemDetails.Extensions[key] = value;
+        }
+
+        return await problems.TryWriteAsync(problem);
     }
 }

@@ -25,7 +25,7 @@ public static class EventsApi
     {
         var api = app.MapGroup(Prefix).WithTags("Events");
 
-        api.MapGet("/stream", StreamAsync)
+        api.MapGet("/stream", StreamEndpoint.StreamAsync)
             .WithName("Stream").WithSummary("Server-Sent Events: replay what was missed, then live events.")
             .ExcludeFromDescription();
 
@@ -47,81 +47,6 @@ public static class EventsApi
             .AddEndpointFilter(new RequireToken());
 
         return app;
-    }
-
-    public static async Task StreamAsync(HttpContext context, ITokenValidator tokens, StreamMetrics metrics,
-        StreamAdmission admission, EventTypeFilter moduleTypes, StreamSession session, EventHub hub, IOptions<StreamOptions> options)
-    {
-        if (!AcceptsEventStream(context.Request))
-        {
-            await Problems.NotAcceptable("This endpoint streams Server-Sent Events: send 'Accept: text/event-stream'.")
-                .ExecuteAsync(context);
-            return;
-        }
-
-        var subscriber = Subscriber.Anonymous;
-        if (options.Value.RequireAuth)
-        {
-            var check = await tokens.ValidateAsync(context);
-            if (check.Subscriber is null)
-            {
-                metrics.Rejected("unauthorized");
-                await WriteStreamErrorAsync(context, check.Problem);
-                return;
-            }
-
-            subscriber = check.Subscriber;
-        }
-
-        if (!moduleTypes.TryNarrow(context.Request.Query["types"], out var filter, out var typesError))
-        {
-            await Problems.BadRequest(typesError!).ExecuteAsync(context);
-            return;
-        }
-
-        if (!StreamCursor.TryParse(context.Request.Headers["Last-Event-ID"], context.Request.Query["lastEventId"],
-                context.Request.Query["since"], out var cursor, out var cursorError))
-        {
-            await Problems.BadRequest(cursorError!).ExecuteAsync(context);
-            return;
-        }
-
-        if (!hub.Ready.IsCompletedSuccessfully)
-        {
-            // Until the hub knows the stream position, a resume could not be made gap-free.
-            await Problems.Unavailable(context, "Starting up", "This replica is not serving streams yet. Retry shortly.",
-                options.Value.ReconnectDelay).ExecuteAsync(context);
-            return;
-        }
-
-        var admitted = admission.TryAdmit();
-        if (admitted != Admission.Admitted)
-        {
-            var full = admitted == Admission.Full;
-            metrics.Rejected(full ? "limit" : "closed");
-            await Problems.Unavailable(context,
-                full ? "Too many connections" : "Shutting down",
-                full ? $"This replica holds its maximum of {options.Value.MaxConnections} streams. Retry shortly."
-                     : "This replica is shutting down. Reconnect (another replica will answer).",
-                options.Value.ReconnectDelay).ExecuteAsync(context);
-            return;
-        }
-
-        try
-        {
-            metrics.ConnectionOpened();
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = "text/event-stream";
-            context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
-            context.Response.Headers["X-Accel-Buffering"] = "no";
-            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
-            await session.RunAsync(context, subscriber.Id, filter, cursor);
-        }
-        finally
-        {
-            admission.Release();
-            metrics.ConnectionClosed();
-        }
     }
 
     public static async Task<Results<Created<EmitResponse>, ValidationProblem, ProblemHttpResult>> EmitAsync(
@@ -182,7 +107,8 @@ public static class EventsApi
                 return Problems.Invalid(errors);
             }
 
-            var emitted = await module.EmitValidatedAsync(events, context.RequestAborted);
+            // The request's cancellation is not passed on: an emit that has started is finished and answered.
+            var emitted = await module.EmitValidatedAsync(events, CancellationToken.None);
             return TypedResults.Created(Prefix, new EmitResponse(emitted));
         }
     }
@@ -215,7 +141,7 @@ public static class EventsApi
         var size = limit ?? DefaultPageSize;
         var rows = await store.ReadAsync(
             new EventQuery(after ?? 0, size + 1, filter.Types, Since: sinceValue, Until: untilValue, AgentId: agentId),
-            context.RequestAborted);
+            context.RequestAborted, fromHistoryPool: true);
         var events = rows.Take(size).Select(r => r.Event).ToList();
         return TypedResults.Ok(new EventPage(events, rows.Count > size ? events[^1].Sequence : null));
     }
@@ -244,32 +170,6 @@ public static class EventsApi
 
     public static async Task<Ok<ConnectionsResponse>> ConnectionsAsync(HttpContext context, EventStreamModule module) =>
         TypedResults.Ok(new ConnectionsResponse(module.ConnectionCount, await module.CountAllConnectionsAsync(context.RequestAborted)));
-
-    private static bool AcceptsEventStream(HttpRequest request)
-    {
-        var accept = request.Headers.Accept;
-        if (accept.Count == 0)
-        {
-            return true;
-        }
-
-        return MediaTypeHeaderValue.TryParseList(accept, out var types)
-            && types.Any(t => (t.Quality ?? 1) > 0
-                && (t.MediaType.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase)
-                    || t.MediaType.Equals("text/*", StringComparison.OrdinalIgnoreCase)
-                    || t.MediaType.Equals("*/*", StringComparison.OrdinalIgnoreCase)));
-    }
-
-    /// <summary>401 with an SSE body: EventSource stops retrying; fetch-based clients still read the reason.</summary>
-    private static async Task WriteStreamErrorAsync(HttpContext context, TokenProblem problem)
-    {
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = Problems.InvalidTokenChallenge;
-        context.Response.ContentType = "text/event-stream";
-        context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
-        var body = JsonSerializer.Serialize(new { code = "UNAUTHORIZED", message = Problems.TokenMessage(problem) });
-        await context.Response.Body.WriteAsync(SseFrames.Named("error", body), context.RequestAborted);
-    }
 
     private static bool TryParseOptionalTimestamp(string? value, string name, out DateTimeOffset? timestamp, out string? error)
     {

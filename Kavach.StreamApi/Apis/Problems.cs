@@ -35,9 +35,19 @@ public static class Problems
     public static ProblemHttpResult NotAcceptable(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status406NotAcceptable, title: "Not acceptable", detail: detail);
 
+    /// <summary>429: a per-client limit, as opposed to the replica being full (503).</summary>
+    public static ProblemHttpResult TooManyRequests(HttpContext context, string title, string detail, TimeSpan retryAfter)
+    {
+        SetRetryAfter(context, retryAfter);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: title, detail: detail);
+    }
+
     public static ProblemHttpResult Unavailable(HttpContext context, string title, string detail, TimeSpan retryAfter)
     {
-        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        SetRetryAfter(context, retryAfter);
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail);
     }
+
+    private static void SetRetryAfter(HttpContext context, TimeSpan retryAfter) =>
+        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

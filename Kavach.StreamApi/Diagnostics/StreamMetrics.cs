@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Kavach.StreamApi.Streaming;
 
 namespace Kavach.StreamApi.Diagnostics;
 
@@ -13,9 +14,13 @@ public sealed class StreamMetrics
     private readonly Counter<long> _delivered;
     private readonly Histogram<double> _deliveryLatency;
     private readonly Counter<long> _rejected;
-    private readonly Counter<long> _slowConsumers;
-    private readonly Counter<long> _backfills;
+    private readonly Counter<long> _ended;
+    private readonly Counter<long> _resyncs;
+    private readonly Counter<long> _readFromStore;
+    private readonly Counter<long> _epochs;
+    private readonly Counter<long> _ambiguousCommits;
     private readonly UpDownCounter<long> _activeConnections;
+    private readonly UpDownCounter<long> _catchUpsWaiting;
 
     public StreamMetrics(IMeterFactory meterFactory)
     {
@@ -25,7 +30,7 @@ public sealed class StreamMetrics
         _heartbeats = meter.CreateCounter<long>("kavach.stream.heartbeats", "{heartbeat}",
             "Heartbeat comments written to streams.");
         _replayDuration = meter.CreateHistogram<double>("kavach.stream.replay.duration", "s",
-            "Time to replay missed events to a resuming stream, from first query to switching to live.");
+            "Time from a resuming stream's connect to its first moment caught up with the live stream.");
         _emitted = meter.CreateCounter<long>("kavach.stream.events.emitted", "{event}",
             "Events newly committed by emits on this replica (retried duplicates not counted).");
         _delivered = meter.CreateCounter<long>("kavach.stream.events.delivered", "{event}",
@@ -33,11 +38,19 @@ public sealed class StreamMetrics
         _deliveryLatency = meter.CreateHistogram<double>("kavach.stream.delivery.latency", "s",
             "From an event's commit to its live write on a stream.");
         _rejected = meter.CreateCounter<long>("kavach.stream.connections.rejected", "{connection}",
-            "Stream requests refused, by reason (unauthorized, limit, closed).");
-        _slowConsumers = meter.CreateCounter<long>("kavach.stream.slow_consumers.disconnected", "{connection}",
-            "Streams cut off because the client could not keep up with its queue.");
-        _backfills = meter.CreateCounter<long>("kavach.stream.backfills", "{backfill}",
-            "Times this replica read events from PostgreSQL that fan-out had not brought it (a gap or a missed tail).");
+            "Stream requests refused, by reason (unauthorized, limit, address_limit, subject_limit, closed).");
+        _ended = meter.CreateCounter<long>("kavach.stream.connections.ended", "{connection}",
+            "Streams ended, once each, by reason (client_gone, closing, slow_consumer, write_timeout, store_unavailable).");
+        _resyncs = meter.CreateCounter<long>("kavach.stream.resyncs", "{resync}",
+            "resync events sent, by reason (cursor-expired, cursor-ahead-of-stream, epoch-changed).");
+        _readFromStore = meter.CreateCounter<long>("kavach.stream.hub.events_read", "{event}",
+            "Events this replica's hub read from PostgreSQL because another replica committed them (or their hint was lost).");
+        _epochs = meter.CreateCounter<long>("kavach.stream.epochs.begun", "{epoch}",
+            "New epochs this replica moved to: the database's sequence went backwards (restore, failover).");
+        _ambiguousCommits = meter.CreateCounter<long>("kavach.stream.emits.ambiguous", "{emit}",
+            "Emits whose COMMIT failed in flight, by outcome once resolved (stored, not_stored, unknown).");
+        _catchUpsWaiting = meter.CreateUpDownCounter<long>("kavach.stream.catchups.waiting", "{connection}",
+            "Streams waiting for a turn to catch up (a reconnect storm shows here).");
     }
 
     public void ConnectionOpened() => _activeConnections.Add(1);
@@ -50,13 +63,35 @@ public sealed class StreamMetrics
 
     public void Emitted(int count) => _emitted.Add(count);
 
-    public void Delivered(int count) => _delivered.Add(count);
+    public void Delivered(int count)
+    {
+        if (count > 0)
+        {
+            _delivered.Add(count);
+        }
+    }
 
     public void DeliveredLive(TimeSpan latency) => _deliveryLatency.Record(Math.Max(0, latency.TotalSeconds));
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    public void SlowConsumerDisconnected() => _slowConsumers.Add(1);
+    public void StreamEnded(StreamEnd reason) => _ended.Add(1, new KeyValuePair<string, object?>("reason", reason switch
+    {
+        StreamEnd.ClientGone => "client_gone",
+        StreamEnd.Closing => "closing",
+        StreamEnd.SlowConsumer => "slow_consumer",
+        StreamEnd.WriteTimeout => "write_timeout",
+        StreamEnd.StoreUnavailable => "store_unavailable",
+        _ => reason.ToString(),
+    }));
 
-    public void Backfilled() => _backfills.Add(1);
+    public void Resynced(string reason) => _resyncs.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ReadFromStore(int count) => _readFromStore.Add(count);
+
+    public void EpochBegan() => _epochs.Add(1);
+
+    public void AmbiguousCommit(string outcome) => _ambiguousCommits.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void CatchUpWaiting(int delta) => _catchUpsWaiting.Add(delta);
 }

@@ -3,46 +3,46 @@ using System.Text.Json;
 namespace Kavach.StreamApi.Events;
 
 /// <summary>
-/// A committed event on its way to subscribers: serialized once, and its SSE frame formatted once, however many
-/// subscribers receive it.
+/// A committed event on its way to subscribers, its SSE frame formatted once however many subscribers receive it.
+/// It keeps the fields that decide who receives it and the frame; the event's JSON lives only inside the frame.
 /// </summary>
 public sealed class EventEnvelope
 {
-    private byte[]? _frame;
-
-    private EventEnvelope(long sequence, string type, string json, DateTimeOffset committedAt)
+    private EventEnvelope(StreamEvent @event, long epoch, DateTimeOffset committedAt, byte[] frame)
     {
-        Sequence = sequence;
-        Type = type;
-        Json = json;
+        Sequence = @event.Sequence;
+        Epoch = epoch;
+        Id = @event.Id;
+        Type = @event.Type;
+        AgentId = @event.AgentId;
+        UserId = @event.UserId;
         CommittedAt = committedAt;
+        Frame = frame;
     }
-
-    /// <summary>Not an event: tells a stream to write a heartbeat comment.</summary>
-    public static EventEnvelope Heartbeat { get; } = new(0, "", "", default) { _frame = SseFrames.Heartbeat.ToArray() };
-
-    public bool IsHeartbeat => ReferenceEquals(this, Heartbeat);
 
     public long Sequence { get; }
 
+    public long Epoch { get; }
+
+    public string Id { get; }
+
     public string Type { get; }
 
-    /// <summary>The event as JSON (the SSE data line and the Redis payload).</summary>
-    public string Json { get; }
+    public string? AgentId { get; }
 
-    /// <summary>When the emit committed; for the emit-to-delivery latency metric.</summary>
+    public string? UserId { get; }
+
+    /// <summary>When the emit committed; for the commit-to-delivery latency metric.</summary>
     public DateTimeOffset CommittedAt { get; }
 
-    public ReadOnlyMemory<byte> Frame => _frame ??= SseFrames.Event(Sequence, Type, Json);
+    public byte[] Frame { get; }
 
-    public static EventEnvelope From(StreamEvent @event, DateTimeOffset committedAt) =>
-        new(@event.Sequence, @event.Type, JsonSerializer.Serialize(@event, StreamJsonContext.Default.StreamEvent), committedAt);
+    /// <summary>Bytes of every frame up to and including this one in the live buffer; set once when appended there.</summary>
+    internal long EndOffset { get; set; }
 
-    /// <summary>Rebuilds an envelope from the JSON another replica published, without re-serializing it.</summary>
-    public static EventEnvelope FromJson(string json, DateTimeOffset committedAt)
-    {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        return new EventEnvelope(root.GetProperty("sequence").GetInt64(), root.GetProperty("type").GetString()!, json, committedAt);
-    }
+    public StreamPosition Position => new(Epoch, Sequence);
+
+    public static EventEnvelope From(StreamEvent @event, long epoch, DateTimeOffset committedAt) =>
+        new(@event, epoch, committedAt, SseFrames.Event(new StreamPosition(epoch, @event.Sequence), @event.Type,
+            JsonSerializer.Serialize(@event, StreamJsonContext.Default.StreamEvent)));
 }

@@ -9,8 +9,8 @@ public static class SseFrames
     /// <summary>SseFormatter cannot write comment lines, so the heartbeat is the one frame written by hand.</summary>
     public static readonly ReadOnlyMemory<byte> Heartbeat = ": heartbeat\n\n"u8.ToArray();
 
-    public static byte[] Event(long sequence, string type, string json) =>
-        Format(new SseItem<string>(json, type) { EventId = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    public static byte[] Event(StreamPosition position, string type, string json) =>
+        Format(new SseItem<string>(json, type) { EventId = position.ToString() });
 
     public static byte[] Named(string type, string json) => Format(new SseItem<string>(json, type));
 

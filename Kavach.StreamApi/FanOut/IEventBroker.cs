@@ -2,12 +2,13 @@ using Kavach.StreamApi.Events;
 
 namespace Kavach.StreamApi.FanOut;
 
-/// <summary>Carries committed events to the other replicas, and tells them how many streams each one holds.</summary>
+/// <summary>
+/// Tells the other replicas that events were committed. Only a hint — "committed up to this position" — never the
+/// events: each replica reads the content from PostgreSQL, so a shared or compromised broker can delay delivery but
+/// cannot forge, alter or hide an event.
+/// </summary>
 public interface IEventBroker
 {
-    /// <summary>Best effort: the events are committed already, and a replica that misses them catches up from PostgreSQL.</summary>
-    Task PublishAsync(IReadOnlyList<EventEnvelope> events, CancellationToken cancellationToken);
-
-    /// <summary>Open streams across every replica.</summary>
-    Task<long> CountConnectionsAsync(CancellationToken cancellationToken);
+    /// <summary>Best effort and never waits: a replica that misses the hint finds the events at its next check.</summary>
+    void Publish(StreamPosition committedUpTo);
 }

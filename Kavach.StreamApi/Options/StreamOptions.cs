@@ -34,9 +34,47 @@ public sealed class StreamOptions : IValidatableObject
 
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Events a connection may have queued before it counts as a slow consumer and is disconnected.</summary>
-    [Range(16, 1_000_000)]
-    public int SubscriberQueueCapacity { get; set; } = 1024;
+    /// <summary>Concurrent streams from one client address per replica (0: no per-address limit).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxConnectionsPerAddress { get; set; } = 50;
+
+    /// <summary>Concurrent streams of one token subject per replica (0: no per-subject limit).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxConnectionsPerSubject { get; set; } = 25;
+
+    /// <summary>
+    /// A stream whose socket takes no bytes for this long is aborted and its place freed: a reader that stops
+    /// reading cannot hold a connection.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Recent committed events kept in memory per replica, shared by every stream: resumes within it are served
+    /// without PostgreSQL, and a live stream that falls further behind than it holds is a slow consumer.
+    /// </summary>
+    [Range(1024, 10_000_000)]
+    public int LiveBufferEvents { get; set; } = 100_000;
+
+    /// <summary>The live buffer's size limit in bytes of SSE frames (whichever of the two limits is reached first).</summary>
+    [Range(64 * 1024, 16L * 1024 * 1024 * 1024)]
+    public long LiveBufferBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// Streams catching up (replaying history, or more than <see cref="CatchUpChunkBytes"/> behind) that may write at
+    /// once on a replica; the others wait their turn, so a reconnect storm cannot starve live delivery.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxConcurrentCatchUps { get; set; } = 4;
+
+    /// <summary>Bytes a catching-up stream writes per turn before it lets the others go.</summary>
+    [Range(4 * 1024, 64 * 1024 * 1024)]
+    public int CatchUpChunkBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// A stream that is catching up must get closer to the head: one that has not, over this much time spent writing
+    /// to it, is slower than the stream itself and is disconnected.
+    /// </summary>
+    public TimeSpan CatchUpProgressWindow { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>How often each replica checks PostgreSQL for events it did not hear about through Redis.</summary>
     public TimeSpan CatchUpInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -73,6 +111,8 @@ public sealed class StreamOptions : IValidatableObject
                      (nameof(Retention), Retention, TimeSpan.FromMinutes(1)),
                      (nameof(RetentionSweepInterval), RetentionSweepInterval, TimeSpan.FromSeconds(1)),
                      (nameof(CatchUpInterval), CatchUpInterval, TimeSpan.FromMilliseconds(50)),
+                     (nameof(WriteTimeout), WriteTimeout, TimeSpan.FromSeconds(1)),
+                     (nameof(CatchUpProgressWindow), CatchUpProgressWindow, TimeSpan.FromSeconds(1)),
                  })
         {
             if (value < min)

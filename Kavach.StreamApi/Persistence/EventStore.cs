@@ -8,43 +8,56 @@ namespace Kavach.StreamApi.Persistence;
 /// <summary>A committed event with its commit time (internal: for latency and retention).</summary>
 public sealed record CommittedEvent(StreamEvent Event, DateTimeOffset CommittedAt);
 
-/// <summary>What an append did: an answer for every requested event, and the events it newly committed.</summary>
-public sealed record AppendResult(IReadOnlyList<EmittedEvent> Emitted, IReadOnlyList<CommittedEvent> Committed);
+/// <summary>What an append did: an answer for every requested event, and the events it newly committed, in the epoch it saw.</summary>
+public sealed record AppendResult(IReadOnlyList<EmittedEvent> Emitted, IReadOnlyList<CommittedEvent> Committed, long Epoch);
 
-/// <summary>The <c>kavach_stream_events</c> table: append with gap-free sequences, and reads by sequence.</summary>
-public sealed class EventStore(NpgsqlDataSource dataSource)
+/// <summary>
+/// The <c>kavach_stream_events</c> table and its sequence: append with gap-free sequences, reads by sequence, and
+/// the stream's head and epochs. Emits and the hub use the main pool; history reads use their own.
+/// </summary>
+public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource history)
 {
     private const string Columns = "sequence, id, type, timestamp, data::text, agent_id, user_id, committed_at";
 
     /// <summary>
     /// Commits the events that are not stored yet, in one transaction holding the sequence row lock. Ids already
-    /// stored answer with their original sequence, so a retried emit is stored and delivered once.
+    /// stored answer with their original sequence, so a retried emit is stored and delivered once. Refuses (with
+    /// <see cref="StreamRegressionException"/>, storing nothing) when the database is behind <paramref name="delivered"/>.
+    /// Once the lock is held nothing is cancelled: the statements are bounded by the database timeouts instead.
     /// </summary>
-    public async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    /// <exception cref="AmbiguousCommitException">The connection failed during COMMIT.</exception>
+    public async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, StreamPosition delivered, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
 
-        long lastSequence;
+        long lastSequence, epoch;
         var existing = new Dictionary<string, EmittedEvent>(StringComparer.Ordinal);
         await using (var read = new NpgsqlBatch(connection, transaction))
         {
-            read.BatchCommands.Add(new NpgsqlBatchCommand("SELECT last_value FROM kavach_stream_sequence FOR UPDATE"));
+            read.BatchCommands.Add(new NpgsqlBatchCommand("SELECT last_value, epoch FROM kavach_stream_sequence FOR UPDATE"));
             read.BatchCommands.Add(new NpgsqlBatchCommand(
                 "SELECT id, sequence, timestamp FROM kavach_stream_events WHERE id = ANY($1)")
             {
                 Parameters = { new NpgsqlParameter { Value = events.Select(e => e.Id).ToArray() } },
             });
 
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
+            await using var reader = await read.ExecuteReaderAsync(CancellationToken.None);
+            await reader.ReadAsync(CancellationToken.None);
             lastSequence = reader.GetInt64(0);
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            epoch = reader.GetInt64(1);
+            await reader.NextResultAsync(CancellationToken.None);
+            while (await reader.ReadAsync(CancellationToken.None))
             {
                 var id = reader.GetString(0);
                 existing[id] = new EmittedEvent(id, reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2));
             }
+        }
+
+        if (epoch < delivered.Epoch || (epoch == delivered.Epoch && lastSequence < delivered.Sequence))
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+            throw new StreamRegressionException(new StreamPosition(epoch, lastSequence), delivered);
         }
 
         var fresh = events.Where(e => !existing.ContainsKey(e.Id)).ToList();
@@ -74,22 +87,57 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
                 Parameters = { new NpgsqlParameter { Value = lastSequence + fresh.Count } },
             });
 
-            await using var reader = await write.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            await using var reader = await write.ExecuteReaderAsync(CancellationToken.None);
+            while (await reader.ReadAsync(CancellationToken.None))
             {
                 committed.Add(ReadEvent(reader));
             }
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        try
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is (NpgsqlException or TimeoutException) and not PostgresException && fresh.Count > 0)
+        {
+            // PostgreSQL answering with an error means it rolled back; anything else leaves the outcome unknown.
+            throw new AmbiguousCommitException([.. fresh.Select(f => f.Id)], e);
+        }
 
         committed.Sort((a, b) => a.Event.Sequence.CompareTo(b.Event.Sequence));
         var stored = committed.ToDictionary(c => c.Event.Id, c => new EmittedEvent(c.Event.Id, c.Event.Sequence, c.Event.Timestamp));
         var emitted = events.Select(e => existing.TryGetValue(e.Id, out var old) ? old : stored[e.Id]).ToList();
-        return new AppendResult(emitted, committed);
+        return new AppendResult(emitted, committed, epoch);
     }
 
-    public async Task<List<CommittedEvent>> ReadAsync(EventQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// After an ambiguous commit: waits for the sequence lock (so no transaction that could still commit them is in
+    /// flight), then reads which of the ids are stored. All or none are, since a commit is atomic.
+    /// </summary>
+    public async Task<List<CommittedEvent>> FindCommittedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1 FROM kavach_stream_sequence FOR SHARE"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {Columns} FROM kavach_stream_events WHERE id = ANY($1) ORDER BY sequence")
+        {
+            Parameters = { new NpgsqlParameter { Value = ids.ToArray() } },
+        });
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        var events = new List<CommittedEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(ReadEvent(reader));
+        }
+
+        return events;
+    }
+
+    /// <summary>Reads committed events from the main pool (the hub) or the history pool (streams, pages, replay).</summary>
+    public async Task<List<CommittedEvent>> ReadAsync(EventQuery query, CancellationToken cancellationToken, bool fromHistoryPool = false)
     {
         var conditions = new List<string> { "sequence > $1" };
         var command = new NpgsqlCommand { Parameters = { new NpgsqlParameter { Value = query.After } } };
@@ -132,7 +180,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
             LIMIT {query.Limit}
             """;
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await (fromHistoryPool ? history.DataSource : dataSource).OpenConnectionAsync(cancellationToken);
         command.Connection = connection;
         await using (command)
         {
@@ -147,14 +195,81 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         }
     }
 
-    /// <summary>The oldest kept sequence (null when nothing is kept) and the last one ever assigned.</summary>
-    public async Task<(long? Oldest, long Last)> GetBoundsAsync(CancellationToken cancellationToken)
+    /// <summary>The stream's identity, epoch, last assigned sequence and oldest kept one.</summary>
+    public async Task<StreamHead> ReadHeadAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT (SELECT min(sequence) FROM kavach_stream_events), (SELECT last_value FROM kavach_stream_sequence)");
+        await using var command = dataSource.CreateCommand("""
+            SELECT stream_id, epoch, epoch_starts_after, last_value, (SELECT min(sequence) FROM kavach_stream_events)
+            FROM kavach_stream_sequence
+            """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.GetInt64(1));
+        return new StreamHead(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3),
+            reader.IsDBNull(4) ? null : reader.GetInt64(4));
+    }
+
+    /// <summary>
+    /// The first sequence a reader can still get (the oldest kept, or the next one when nothing is kept), from the
+    /// history pool: a stream about to catch up from PostgreSQL.
+    /// </summary>
+    public async Task<long> ReadFirstKeptAsync(CancellationToken cancellationToken)
+    {
+        await using var command = history.DataSource.CreateCommand(
+            "SELECT coalesce((SELECT min(sequence) FROM kavach_stream_events), (SELECT last_value + 1 FROM kavach_stream_sequence))");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT epoch, starts_after FROM kavach_stream_epochs ORDER BY epoch");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var epochs = new List<EpochStart>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            epochs.Add(new EpochStart(reader.GetInt64(0), reader.GetInt64(1)));
+        }
+
+        return epochs;
+    }
+
+    /// <summary>
+    /// Begins a new epoch, unless another replica already moved the database past <paramref name="seenEpoch"/>. The new
+    /// epoch is above both the database's and <paramref name="atLeast"/> (the highest any hub has seen) and shares the
+    /// history up to <paramref name="startsAfter"/> (never beyond the database's last sequence).
+    /// </summary>
+    public async Task BeginEpochAsync(long seenEpoch, long atLeast, long startsAfter, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH begun AS (
+                UPDATE kavach_stream_sequence
+                SET epoch = GREATEST(epoch + 1, $2), epoch_starts_after = LEAST($3, last_value)
+                WHERE epoch = $1
+                RETURNING epoch, epoch_starts_after)
+            INSERT INTO kavach_stream_epochs (epoch, starts_after, reason)
+            SELECT epoch, epoch_starts_after, $4 FROM begun
+            ON CONFLICT (epoch) DO UPDATE SET starts_after = EXCLUDED.starts_after, reason = EXCLUDED.reason, began_at = clock_timestamp()
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = seenEpoch });
+        command.Parameters.Add(new NpgsqlParameter { Value = atLeast });
+        command.Parameters.Add(new NpgsqlParameter { Value = startsAfter });
+        command.Parameters.Add(new NpgsqlParameter { Value = reason });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The ids stored at the sequences in the range, to compare with what a hub delivered.</summary>
+    public async Task<Dictionary<long, string>> ReadIdsAsync(long from, long to, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT sequence, id FROM kavach_stream_events WHERE sequence BETWEEN $1 AND $2");
+        command.Parameters.Add(new NpgsqlParameter { Value = from });
+        command.Parameters.Add(new NpgsqlParameter { Value = to });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var ids = new Dictionary<long, string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids[reader.GetInt64(0)] = reader.GetString(1);
+        }
+
+        return ids;
     }
 
     /// <summary>

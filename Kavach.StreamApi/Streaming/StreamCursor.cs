@@ -1,17 +1,19 @@
 using System.Globalization;
+using Kavach.StreamApi.Events;
 using Microsoft.Extensions.Primitives;
 
 namespace Kavach.StreamApi.Streaming;
 
 /// <summary>
 /// Where a stream resumes. The one place cursors are parsed. Precedence: the Last-Event-ID header (what
-/// EventSource sends on reconnect), then the lastEventId query parameter, then since (a timestamp).
+/// EventSource sends on reconnect), then the lastEventId query parameter, then since (a timestamp). A position is
+/// an event's SSE id: <c>N</c>, or <c>E:N</c> in a later epoch (see <see cref="StreamPosition"/>).
 /// </summary>
-public sealed record StreamCursor(long? AfterSequence, DateTimeOffset? Since)
+public sealed record StreamCursor(StreamPosition? After, DateTimeOffset? Since)
 {
     public static readonly StreamCursor LiveOnly = new(null, null);
 
-    public bool Replays => AfterSequence is not null || Since is not null;
+    public bool Replays => After is not null || Since is not null;
 
     public static bool TryParse(StringValues lastEventIdHeader, StringValues lastEventIdQuery, StringValues since,
         out StreamCursor cursor, out string? error)
@@ -21,12 +23,12 @@ public sealed record StreamCursor(long? AfterSequence, DateTimeOffset? Since)
 
         if (!StringValues.IsNullOrEmpty(lastEventIdHeader))
         {
-            return TryParseSequence(lastEventIdHeader.ToString(), "Last-Event-ID header", out cursor, out error);
+            return TryParsePosition(lastEventIdHeader.ToString(), "Last-Event-ID header", out cursor, out error);
         }
 
         if (!StringValues.IsNullOrEmpty(lastEventIdQuery))
         {
-            return TryParseSequence(lastEventIdQuery.ToString(), "lastEventId parameter", out cursor, out error);
+            return TryParsePosition(lastEventIdQuery.ToString(), "lastEventId parameter", out cursor, out error);
         }
 
         if (!StringValues.IsNullOrEmpty(since))
@@ -55,17 +57,20 @@ public sealed record StreamCursor(long? AfterSequence, DateTimeOffset? Since)
             && DateTimeOffset.TryParse(trimmed, CultureInfo.InvariantCulture, DateTimeStyles.None, out timestamp);
     }
 
-    private static bool TryParseSequence(string value, string source, out StreamCursor cursor, out string? error)
+    private static bool TryParsePosition(string value, string source, out StreamCursor cursor, out string? error)
     {
-        if (long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+        if (StreamPosition.TryParse(value, out var position))
         {
-            cursor = new StreamCursor(sequence, null);
+            cursor = new StreamCursor(position, null);
             error = null;
             return true;
         }
 
         cursor = LiveOnly;
-        error = $"The {source} '{value}' is not an event sequence: use the id of the last event received (a non-negative integer).";
+        error = $"The {source} '{Shorten(value)}' is not an event id: send the id of the last event received " +
+            "(a non-negative integer such as 1221, or epoch:sequence such as 2:1221).";
         return false;
     }
+
+    private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "…";
 }

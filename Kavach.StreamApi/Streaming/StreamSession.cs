@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using EventTypeFilter = Kavach.StreamApi.Events.EventTypeFilter;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Kavach.StreamApi.Diagnostics;
@@ -11,178 +13,399 @@ using Microsoft.Extensions.Options;
 namespace Kavach.StreamApi.Streaming;
 
 /// <summary>
-/// One open stream, after auth and admission: replay what the client missed, then live events, with no gap and
-/// no duplicate at the switch. The subscription is registered before history is read, so live events queue up
-/// while the history is written; events up to the hub position come from PostgreSQL, later ones from the queue.
+/// One open stream, after auth and admission: history the client missed, then live events, with no gap and no
+/// duplicate, in sequence order. The stream keeps only its position: events come from the hub's live buffer, or,
+/// when the position is older than the buffer holds, from PostgreSQL a page at a time. While catching up it takes
+/// turns at the <see cref="CatchUpGate"/>; once caught up it is live and never waits there. A live stream that falls
+/// out of the buffer, a catching-up one that stops closing the gap, or one whose socket stops taking bytes, is cut
+/// off — once, counted once, told why when it can still be told — and resumes by Last-Event-ID.
 /// </summary>
 public sealed class StreamSession(
     EventHub hub,
     EventStore store,
+    OpenStreams openStreams,
+    CatchUpGate gate,
     StreamMetrics metrics,
     IOptions<StreamOptions> options,
     ILogger<StreamSession> logger)
 {
-    private const int FlushEvery = 64;
-
-    private readonly StreamOptions _options = options.Value;
+    private static readonly TimeSpan FarewellTimeout = TimeSpan.FromSeconds(2);
 
     public async Task RunAsync(HttpContext context, string subscriberId, EventTypeFilter filter, StreamCursor cursor)
     {
-        var response = context.Response;
-        var cancellationToken = context.RequestAborted;
-        var output = response.BodyWriter;
-
-        Write(output, SseFrames.Retry(_options.ReconnectDelay));
-        Write(output, SseFrames.Named("connected", JsonSerializer.Serialize(new
+        var stream = new OpenStream(context, subscriberId);
+        var writer = new Writer(this, stream, filter);
+        var end = StreamEnd.ClientGone;
+        using (context.RequestAborted.UnsafeRegister(static s => ((StreamSignal)s!).Set(), stream.Signal))
         {
-            clientId = context.TraceIdentifier,
-            subscriberId,
-            timestamp = DateTimeOffset.UtcNow,
-        })));
-        await output.FlushAsync(cancellationToken);
-
-        var position = cursor.AfterSequence;
-        var since = cursor.Since;
-        var replaying = cursor.Replays;
-
-        if (cursor.AfterSequence is { } after)
-        {
-            position = await CheckCursorAsync(output, after, cancellationToken);
-        }
-
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            if (hub.Subscribe(filter) is not { } registration)
-            {
-                return; // closing
-            }
-
-            var (subscription, hubPosition) = registration;
-
+            openStreams.Add(stream);
+            _hub.Listen(stream.Signal);
             try
             {
-                if (replaying)
-                {
-                    subscription.Replaying = true;
-                    await ReplayAsync(output, filter, position ?? 0, hubPosition, since, cancellationToken);
-                    since = null;
-                }
-
-                position = Math.Max(position ?? 0, hubPosition);
-                position = await StreamLiveAsync(output, subscription, position.Value, cancellationToken);
+                end = await writer.RunAsync(cursor);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+                end = stream.Aborted ? StreamEnd.WriteTimeout : StreamEnd.ClientGone;
             }
             finally
             {
-                hub.Unsubscribe(subscription);
+                _hub.Unlisten(stream.Signal);
+                openStreams.Remove(stream);
             }
+        }
 
-            switch (subscription.End)
-            {
-                case SubscriptionEnd.OverflowWhileReplaying:
-                    // Still catching up on history: carry on from the database rather than punish the client.
-                    replaying = true;
-                    continue;
-                case SubscriptionEnd.Overflow:
-                    logger.LogInformation("Disconnected slow stream {ClientId} at sequence {Sequence}", context.TraceIdentifier, position);
-                    return;
-                default:
-                    return;
-            }
+        _metrics.StreamEnded(end);
+
+        if (end is StreamEnd.SlowConsumer or StreamEnd.StoreUnavailable or StreamEnd.WriteTimeout)
+        {
+            _logger.LogInformation("Ended stream {ClientId} of {Subscriber} at {Position}: {Reason}",
+                context.TraceIdentifier, subscriberId, writer.Position, end);
         }
     }
 
-    /// <summary>Sends <c>resync</c> when the cursor cannot be honoured exactly, and says where replay starts.</summary>
-    private async Task<long> CheckCursorAsync(PipeWriter output, long after, CancellationToken cancellationToken)
+    /// <summary>The state of one stream's writer; lives as long as the connection.</summary>
+    private sealed class Writer(StreamSession session, OpenStream stream, EventTypeFilter filter)
     {
-        var (oldest, last) = await store.GetBoundsAsync(cancellationToken);
-        var firstKept = oldest ?? last + 1;
-        string? reason = after > last ? "cursor-ahead-of-stream"
-            : after + 1 < firstKept ? "cursor-expired"
-            : null;
+        private readonly StreamOptions _options = session._options;
+        private readonly PipeWriter _output = stream.Context.Response.BodyWriter;
+        private readonly CancellationToken _aborted = stream.Context.RequestAborted;
+        private long _epoch;
+        private long _position;
+        private DateTimeOffset? _since;
+        private bool _live;
+        private bool _oldestChecked;
+        private bool _unflushed;
+        private long _windowLag;
+        private TimeSpan _windowFlushTime;
+        private int _estimatedRowBytes = 512;
+        private readonly long _started = Stopwatch.GetTimestamp();
 
-        if (reason is null)
+        public StreamPosition Position => new(_epoch, _position);
+
+        public async Task<StreamEnd> RunAsync(StreamCursor cursor)
         {
-            return after;
-        }
-
-        Write(output, SseFrames.Named("resync", JsonSerializer.Serialize(new { reason, oldestSequence = firstKept })));
-        await output.FlushAsync(cancellationToken);
-        return firstKept - 1;
-    }
-
-    private async Task ReplayAsync(PipeWriter output, EventTypeFilter filter, long after, long upTo,
-        DateTimeOffset? since, CancellationToken cancellationToken)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var position = after;
-        while (position < upTo)
-        {
-            var page = await store.ReadAsync(
-                new EventQuery(position, _options.ReplayPageSize, filter.Types, UpTo: upTo, Since: since), cancellationToken);
-            foreach (var row in page)
+            var buffer = session._hub.Buffer;
+            _epoch = buffer.Epoch;
+            Write(SseFrames.Retry(_options.ReconnectDelay));
+            Write(SseFrames.Named("connected", JsonSerializer.Serialize(new
             {
-                Write(output, EventEnvelope.From(row.Event, row.CommittedAt).Frame.Span);
+                clientId = stream.Context.TraceIdentifier,
+                subscriberId = stream.SubscriberId,
+                epoch = _epoch,
+                timestamp = DateTimeOffset.UtcNow,
+            })));
+            await StartAtAsync(cursor, buffer);
+            if (!await FlushAsync(_options.WriteTimeout))
+            {
+                return StreamEnd.ClientGone;
             }
 
-            metrics.Delivered(page.Count);
-            await output.FlushAsync(cancellationToken);
-            if (page.Count < _options.ReplayPageSize)
+            _windowLag = buffer.Head - _position;
+            while (true)
             {
-                break;
-            }
-
-            position = page[^1].Event.Sequence;
-        }
-
-        metrics.Replayed(System.Diagnostics.Stopwatch.GetElapsedTime(started));
-    }
-
-    private async Task<long> StreamLiveAsync(PipeWriter output, Subscription subscription, long position, CancellationToken cancellationToken)
-    {
-        var reader = subscription.Reader;
-        var unflushed = 0;
-        try
-        {
-            while (await reader.WaitToReadAsync(cancellationToken))
-            {
-                while (reader.TryRead(out var envelope))
+                if (stream.EndRequested is { } end)
                 {
-                    if (envelope.IsHeartbeat)
+                    return await EndAsync(end);
+                }
+
+                if (_aborted.IsCancellationRequested)
+                {
+                    return stream.Aborted ? StreamEnd.WriteTimeout : StreamEnd.ClientGone;
+                }
+
+                buffer = session._hub.Buffer;
+                if (buffer.Epoch != _epoch)
+                {
+                    ResyncToEpoch(buffer);
+                    continue;
+                }
+
+                if (stream.TakeHeartbeat())
+                {
+                    Write(SseFrames.Heartbeat.Span);
+                    session._metrics.Heartbeat();
+                }
+
+                if (_position >= buffer.Head)
+                {
+                    if (!_live)
                     {
-                        metrics.Heartbeat();
-                    }
-                    else if (envelope.Sequence <= position)
-                    {
-                        continue; // already written by replay
-                    }
-                    else
-                    {
-                        position = envelope.Sequence;
-                        metrics.Delivered(1);
-                        metrics.DeliveredLive(DateTimeOffset.UtcNow - envelope.CommittedAt);
+                        _live = true;
+                        session._metrics.Replayed(Stopwatch.GetElapsedTime(_started));
                     }
 
-                    Write(output, envelope.Frame.Span);
-                    if (++unflushed >= FlushEvery)
+                    _since = null;
+                    if (_unflushed && !await FlushAsync(_options.WriteTimeout))
                     {
-                        await output.FlushAsync(cancellationToken);
-                        unflushed = 0;
+                        return StreamEnd.ClientGone;
+                    }
+
+                    await stream.Signal.WaitAsync();
+                    continue;
+                }
+
+                if (_since is not null || !buffer.Holds(_position))
+                {
+                    if (_live)
+                    {
+                        return await EndAsync(StreamEnd.SlowConsumer);
+                    }
+
+                    if (!await CatchUpFromStoreAsync(buffer))
+                    {
+                        return await EndAsync(StreamEnd.StoreUnavailable);
+                    }
+                }
+                else if (_live)
+                {
+                    WriteFromBuffer(buffer);
+                }
+                else
+                {
+                    using (await session._gate.WaitTurnAsync(_aborted))
+                    {
+                        WriteFromBuffer(buffer);
                     }
                 }
 
-                await output.FlushAsync(cancellationToken);
-                unflushed = 0;
+                var flushStarted = Stopwatch.GetTimestamp();
+                if (!await FlushAsync(_options.WriteTimeout))
+                {
+                    return StreamEnd.ClientGone;
+                }
 
-                // The backlog queued during replay is written: from now on a full queue means a slow client.
-                subscription.Replaying = false;
+                if (!_live && !IsClosingTheGap(Stopwatch.GetElapsedTime(flushStarted), buffer))
+                {
+                    return await EndAsync(StreamEnd.SlowConsumer);
+                }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+        /// <summary>Places the stream at its cursor, telling the client with <c>resync</c> when that cannot be exact.</summary>
+        private async Task StartAtAsync(StreamCursor cursor, LiveBuffer buffer)
         {
+            if (cursor.Since is { } since)
+            {
+                _since = since;
+                _oldestChecked = true; // a time window, not a position: whatever is kept in it is the answer
+                return;
+            }
+
+            if (cursor.After is not { } after)
+            {
+                _position = buffer.Head;
+                _live = true;
+                return;
+            }
+
+            _position = after.Sequence;
+            if (session._hub.SharedHistoryEnd(after.Epoch, out var unknownEpoch) is { } shared && after.Sequence > shared)
+            {
+                _position = shared;
+                Resync("epoch-changed", new { reason = "epoch-changed", epoch = _epoch, resumeAfter = shared });
+                return;
+            }
+
+            var ahead = unknownEpoch;
+            if (!ahead && after.Sequence > buffer.Head)
+            {
+                // This replica may simply be a moment behind the one the client came from: the database decides.
+                try
+                {
+                    ahead = after.Sequence > (await session._store.ReadHeadAsync(_aborted)).Last;
+                }
+                catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+                {
+                    // Unknown now; the stream waits at the cursor for the hub.
+                }
+            }
+
+            if (ahead)
+            {
+                var firstKept = await session._store.ReadFirstKeptAsync(_aborted);
+                _position = firstKept - 1;
+                _oldestChecked = true;
+                Resync("cursor-ahead-of-stream", new { reason = "cursor-ahead-of-stream", oldestSequence = firstKept });
+            }
         }
 
-        return position;
+        /// <summary>The epoch changed under the stream: back to the last shared sequence, and say so.</summary>
+        private void ResyncToEpoch(LiveBuffer buffer)
+        {
+            var shared = session._hub.SharedHistoryEnd(_epoch, out _) ?? buffer.StartsAfter;
+            _position = Math.Min(_position, shared);
+            _epoch = buffer.Epoch;
+            _live = false;
+            _oldestChecked = false;
+            _windowLag = buffer.Head - _position;
+            _windowFlushTime = TimeSpan.Zero;
+            Resync("epoch-changed", new { reason = "epoch-changed", epoch = _epoch, resumeAfter = _position });
+        }
+
+        private void Resync<T>(string reason, T body)
+        {
+            Write(SseFrames.Named("resync", JsonSerializer.Serialize(body)));
+            session._metrics.Resynced(reason);
+        }
+
+        /// <summary>Writes from the buffer after the position, up to one chunk; events of other types are skipped.</summary>
+        private void WriteFromBuffer(LiveBuffer buffer)
+        {
+            var written = 0L;
+            var count = 0;
+            var now = DateTimeOffset.UtcNow;
+            while (_position < buffer.Head && written < _options.CatchUpChunkBytes)
+            {
+                if (buffer.TryGet(_position + 1) is not { } envelope)
+                {
+                    break; // evicted meanwhile: the loop decides what that means
+                }
+
+                _position = envelope.Sequence;
+                if (!filter.Allows(envelope.Type))
+                {
+                    continue;
+                }
+
+                Write(envelope.Frame);
+                written += envelope.Frame.Length;
+                count++;
+                if (_live)
+                {
+                    session._metrics.DeliveredLive(now - envelope.CommittedAt);
+                }
+            }
+
+            session._metrics.Delivered(count);
+        }
+
+        /// <summary>One chunk of history from PostgreSQL, in a turn at the gate. False when the database failed.</summary>
+        private async Task<bool> CatchUpFromStoreAsync(LiveBuffer buffer)
+        {
+            using var turn = await session._gate.WaitTurnAsync(_aborted);
+            try
+            {
+                if (!_oldestChecked)
+                {
+                    _oldestChecked = true;
+                    var firstKept = await session._store.ReadFirstKeptAsync(_aborted);
+                    if (_position + 1 < firstKept)
+                    {
+                        _position = firstKept - 1;
+                        Resync("cursor-expired", new { reason = "cursor-expired", oldestSequence = firstKept });
+                    }
+                }
+
+                var headBefore = buffer.Head;
+                var limit = Math.Clamp(_options.CatchUpChunkBytes / _estimatedRowBytes, 1, _options.ReplayPageSize);
+                var page = await session._store.ReadAsync(
+                    new EventQuery(_position, limit, filter.Types, Since: _since), _aborted, fromHistoryPool: true);
+                var written = 0L;
+                foreach (var row in page)
+                {
+                    var frame = EventEnvelope.From(row.Event, _epoch, row.CommittedAt).Frame;
+                    Write(frame);
+                    written += frame.Length;
+                }
+
+                session._metrics.Delivered(page.Count);
+                if (page.Count > 0)
+                {
+                    _estimatedRowBytes = (int)Math.Max(64, written / page.Count);
+                }
+
+                // A short page means nothing more matches up to when it was read, which covers the hub's head then.
+                _position = page.Count == limit ? page[^1].Event.Sequence : Math.Max(page.Count > 0 ? page[^1].Event.Sequence : _position, headBefore);
+                if (page.Count < limit)
+                {
+                    _since = null;
+                }
+
+                return true;
+            }
+            catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+            {
+                session._logger.LogWarning(e, "Reading history for stream {ClientId} failed", stream.Context.TraceIdentifier);
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// A stream that is catching up must get closer to the head. Over each window of time spent flushing to the
+        /// client (time waiting for a turn does not count: that is the server's doing), its lag must have shrunk.
+        /// </summary>
+        private bool IsClosingTheGap(TimeSpan flushTime, LiveBuffer buffer)
+        {
+            _windowFlushTime += flushTime;
+            if (_windowFlushTime < _options.CatchUpProgressWindow)
+            {
+                return true;
+            }
+
+            var lag = buffer.Head - _position;
+            var closing = lag < _windowLag;
+            _windowLag = lag;
+            _windowFlushTime = TimeSpan.Zero;
+            return closing;
+        }
+
+        /// <summary>Ends the stream; when the end has a reason the client should know, says it first.</summary>
+        private async Task<StreamEnd> EndAsync(StreamEnd end)
+        {
+            var farewell = end switch
+            {
+                StreamEnd.SlowConsumer => new { code = "SLOW_CONSUMER", message = "This stream fell too far behind; reconnect with Last-Event-ID to resume." },
+                StreamEnd.StoreUnavailable => new { code = "STORE_UNAVAILABLE", message = "Reading history failed; reconnect with Last-Event-ID to resume." },
+                _ => null,
+            };
+
+            if (farewell is not null)
+            {
+                Write(SseFrames.Named("error", JsonSerializer.Serialize(farewell)));
+            }
+
+            if (farewell is not null || _unflushed)
+            {
+                try
+                {
+                    await FlushAsync(FarewellTimeout);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException)
+                {
+                }
+            }
+
+            return end;
+        }
+
+        private void Write(ReadOnlySpan<byte> frame)
+        {
+            _output.Write(frame);
+            _unflushed = true;
+        }
+
+        /// <summary>Flushes under a deadline that the <see cref="OpenStreams"/> sweep enforces. False when the client is gone.</summary>
+        private async ValueTask<bool> FlushAsync(TimeSpan timeout)
+        {
+            stream.BeginWrite(timeout);
+            try
+            {
+                var result = await _output.FlushAsync(_aborted);
+                _unflushed = false;
+                return !result.IsCompleted && !result.IsCanceled;
+            }
+            finally
+            {
+                stream.EndWrite();
+            }
+        }
     }
 
-    private static void Write(PipeWriter output, ReadOnlySpan<byte> frame) => output.Write(frame);
+    private readonly EventHub _hub = hub;
+    private readonly EventStore _store = store;
+    private readonly CatchUpGate _gate = gate;
+    private readonly StreamMetrics _metrics = metrics;
+    private readonly ILogger<StreamSession> _logger = logger;
+    private readonly StreamOptions _options = options.Value;
 }

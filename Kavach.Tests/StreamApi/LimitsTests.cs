@@ -66,7 +66,7 @@ public sealed class LimitsTests
         await using var fast = await SseClient.ConnectAsync(replica, Tokens.Reader("fast"));
         await fast.NextAsync();
 
-        // ~16 MB of events: far more than socket buffers plus a 64-event queue hold.
+        // ~16 MB of events: far more than socket buffers plus the test system's 4 MB live buffer hold.
         using var emitter = new EventsClient(KavachSystem.StreamApiReplicas[0], Tokens.Emitter());
         var payload = new { blob = new string('z', 32 * 1024) };
         var emitted = 0;
@@ -78,16 +78,23 @@ public sealed class LimitsTests
         var fastReceived = await fast.CollectAsync(r => r.Count(e => e.AgentId == agent) >= emitted, TimeSpan.FromMinutes(2));
         Assert.AreEqual(emitted, fastReceived.Count(e => e.AgentId == agent));
 
-        // The slow stream was cut off: reading it now reaches its end instead of waiting for more.
+        // The slow stream was cut off: reading it now reaches its end (told why) or a reset (its socket was full).
         var drained = 0L;
         var buffer = new byte[64 * 1024];
         using var readTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        int read;
-        while ((read = await slowBody.ReadAsync(buffer, readTimeout.Token)) > 0)
+        try
         {
-            drained += read;
+            int read;
+            while ((read = await slowBody.ReadAsync(buffer, readTimeout.Token)) > 0)
+            {
+                drained += read;
+            }
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
         }
 
+        Assert.IsFalse(readTimeout.IsCancellationRequested, "the slow stream was still open");
         Assert.IsTrue(drained < emitted * 32L * 1024, $"the slow reader got everything ({drained} bytes): it was never cut off");
     }
 }

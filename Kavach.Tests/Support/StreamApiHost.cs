@@ -11,7 +11,7 @@ namespace Kavach.Tests.Support;
 /// </summary>
 public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebApplicationFactory<EventStreamModule>
 {
-    public static async Task<StreamApiHost> StartAsync(bool withRedis, IDictionary<string, string?>? overrides = null)
+    public static async Task<StreamApiHost> StartAsync(bool withRedis, IDictionary<string, string?>? overrides = null, bool onKestrel = false)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -29,7 +29,12 @@ public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebAp
         }
 
         var host = new StreamApiHost(settings);
-        _ = host.Server; // starts it, so a bad setting fails here
+        if (onKestrel)
+        {
+            host.UseKestrel(0); // a real socket: client addresses and stalled sockets are real
+        }
+
+        host.StartServer(); // so a bad setting fails here
         await host.Services.GetRequiredService<Kavach.StreamApi.FanOut.EventHub>().Ready.WaitAsync(TimeSpan.FromSeconds(30));
         return host;
     }
@@ -37,6 +42,10 @@ public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebAp
     public const string EnvironmentKey = "environment";
 
     public EventStreamModule Module => Services.GetRequiredService<EventStreamModule>();
+
+    /// <summary>The listening address when started on Kestrel.</summary>
+    public Uri KestrelAddress => new(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

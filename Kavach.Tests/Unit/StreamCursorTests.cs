@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Events;
 using Kavach.StreamApi.Streaming;
 using Microsoft.Extensions.Primitives;
 
@@ -10,7 +11,7 @@ public sealed class StreamCursorTests
     public void HeaderWinsOverQueryAndSince()
     {
         Assert.IsTrue(StreamCursor.TryParse("42", "7", "2026-01-01T00:00:00Z", out var cursor, out _));
-        Assert.AreEqual(42, cursor.AfterSequence);
+        Assert.AreEqual(new StreamPosition(StreamPosition.FirstEpoch, 42), cursor.After);
         Assert.IsNull(cursor.Since);
     }
 
@@ -18,7 +19,7 @@ public sealed class StreamCursorTests
     public void QueryLastEventIdWinsOverSince()
     {
         Assert.IsTrue(StreamCursor.TryParse(StringValues.Empty, "7", "2026-01-01T00:00:00Z", out var cursor, out _));
-        Assert.AreEqual(7, cursor.AfterSequence);
+        Assert.AreEqual(new StreamPosition(StreamPosition.FirstEpoch, 7), cursor.After);
     }
 
     [TestMethod]
@@ -35,10 +36,24 @@ public sealed class StreamCursorTests
     [DataRow("-1")]
     [DataRow("1.5")]
     [DataRow("01a22116-5102-70e6-98db-f495c952b352")]
+    [DataRow("0:5")]
+    [DataRow("2:")]
+    [DataRow(":5")]
+    [DataRow("1:2:3")]
+    [DataRow("99999999999999999999")]
     public void NonSequenceLastEventIdIsRejected(string value)
     {
         Assert.IsFalse(StreamCursor.TryParse(value, StringValues.Empty, StringValues.Empty, out _, out var error));
         StringAssert.Contains(error, "Last-Event-ID");
+    }
+
+    [TestMethod]
+    public void AnEpochQualifiedIdIsACursorInThatEpoch()
+    {
+        Assert.IsTrue(StreamCursor.TryParse("3:1221", StringValues.Empty, StringValues.Empty, out var cursor, out _));
+        Assert.AreEqual(new StreamPosition(3, 1221), cursor.After);
+        Assert.AreEqual("3:1221", cursor.After!.Value.ToString());
+        Assert.AreEqual("1221", new StreamPosition(StreamPosition.FirstEpoch, 1221).ToString(), "the first epoch keeps bare sequences");
     }
 
     [TestMethod]

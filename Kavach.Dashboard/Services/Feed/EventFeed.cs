@@ -96,6 +96,25 @@ public sealed class EventFeed
         }
     }
 
+    /// <summary>
+    /// The stream began a new epoch (its database went back to an earlier state): what the feed holds after
+    /// <paramref name="resumeAfter"/> belongs to a history that was replaced, so it goes, and the sequences after it
+    /// are accepted again.
+    /// </summary>
+    public void BeginEpoch(long resumeAfter)
+    {
+        lock (_gate)
+        {
+            while (_count > 0 && _ring[(_start + _count - 1) % _ring.Length].Sequence > resumeAfter)
+            {
+                _count--;
+            }
+
+            _lastSequence = Math.Min(_lastSequence, resumeAfter);
+            ChangedLocked();
+        }
+    }
+
     public void UpdateStatus(Func<UpstreamStatus, UpstreamStatus> update)
     {
         lock (_gate)

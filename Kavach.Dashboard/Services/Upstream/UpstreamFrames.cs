@@ -28,9 +28,9 @@ public abstract record UpstreamFrame
         JsonSerializer.Deserialize<T>(data, KavachEvent.JsonOptions) ?? throw new JsonException("The frame's data is null.");
 }
 
-public sealed record ConnectedFrame(string? ClientId, string? SubscriberId, DateTimeOffset? Timestamp) : UpstreamFrame;
+public sealed record ConnectedFrame(string? ClientId, string? SubscriberId, DateTimeOffset? Timestamp, long? Epoch = null) : UpstreamFrame;
 
-public sealed record ResyncFrame(string? Reason, long? OldestSequence) : UpstreamFrame;
+public sealed record ResyncFrame(string? Reason, long? OldestSequence, long? Epoch = null, long? ResumeAfter = null) : UpstreamFrame;
 
 public sealed record ErrorFrame(string? Code, string? Message) : UpstreamFrame;
 

@@ -24,6 +24,7 @@ public sealed partial class UpstreamStreamClient(
     public const string StreamPath = "/api/kavach/events/stream";
 
     private CancellationTokenSource? _connection;
+    private long _epoch = 1;
 
     /// <summary>Ends the current connection; the client reconnects as it would after any drop.</summary>
     public void DropConnection()
@@ -93,7 +94,11 @@ public sealed partial class UpstreamStreamClient(
             var lastSequence = feed.LastSequence;
             if (lastSequence > 0)
             {
-                request.Headers.TryAddWithoutValidation("Last-Event-ID", lastSequence.ToString(CultureInfo.InvariantCulture));
+                // An event id is its sequence, qualified by the epoch after the first one ("2:1221").
+                var lastEventId = _epoch == 1
+                    ? lastSequence.ToString(CultureInfo.InvariantCulture)
+                    : string.Create(CultureInfo.InvariantCulture, $"{_epoch}:{lastSequence}");
+                request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
             }
 
             connection.CancelAfter(settings.StallTimeout);
@@ -139,6 +144,7 @@ public sealed partial class UpstreamStreamClient(
                 feed.TryAppend(e);
                 return false;
             case ConnectedFrame connected:
+                _epoch = connected.Epoch ?? 1;
                 LogConnected(logger, connected.SubscriberId, feed.LastSequence);
                 var now = time.GetUtcNow();
                 feed.UpdateStatus(s => s with
@@ -150,6 +156,15 @@ public sealed partial class UpstreamStreamClient(
                     NextAttemptAt = null,
                 });
                 return true;
+            case ResyncFrame { Reason: "epoch-changed", Epoch: { } epoch, ResumeAfter: { } resumeAfter }:
+                LogEpochChanged(logger, epoch, resumeAfter);
+                _epoch = epoch;
+                feed.BeginEpoch(resumeAfter);
+                feed.UpdateStatus(s => s with
+                {
+                    Resync = $"epoch {epoch}: the API's database went back to an earlier state; history after #{resumeAfter} was replaced",
+                });
+                return false;
             case ResyncFrame resync:
                 LogResync(logger, resync.Reason, resync.OldestSequence);
                 feed.UpdateStatus(s => s with
@@ -210,6 +225,9 @@ public sealed partial class UpstreamStreamClient(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream stream ended ({Reason}); reconnecting in {DelayMs:0} ms from sequence {LastSequence}")]
     private static partial void LogReconnecting(ILogger logger, string reason, double delayMs, long lastSequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream began epoch {Epoch}: history after sequence {ResumeAfter} was replaced")]
+    private static partial void LogEpochChanged(ILogger logger, long epoch, long resumeAfter);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream resync ({Reason}): oldest retained sequence is {OldestSequence}")]
     private static partial void LogResync(ILogger logger, string? reason, long? oldestSequence);

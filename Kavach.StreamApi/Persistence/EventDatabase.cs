@@ -1,0 +1,51 @@
+using Kavach.StreamApi.Options;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Kavach.StreamApi.Persistence;
+
+/// <summary>The history-read pool: a data source of its own, so a reconnect storm's replays wait for each other, never for emits.</summary>
+public sealed class HistoryDataSource(NpgsqlDataSource dataSource)
+{
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+}
+
+public static class EventDatabase
+{
+    public const string ConnectionName = "kavachdb";
+
+    /// <summary>
+    /// Two pools on the <c>kavachdb</c> connection: the main one (emits, hub, health, retention) and the history one.
+    /// Both bound every wait: connect, statements, the sequence lock and idle transactions.
+    /// </summary>
+    public static IHostApplicationBuilder AddEventDatabase(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+
+        builder.AddNpgsqlDataSource(ConnectionName,
+            settings => settings.DisableHealthChecks = true,
+            dataSource => Bound(dataSource.ConnectionStringBuilder, options, options.MaxPoolSize, "kavach-stream"));
+
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
+        builder.Services.AddSingleton(sp =>
+        {
+            var history = new NpgsqlDataSourceBuilder(connectionString);
+            var validated = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            Bound(history.ConnectionStringBuilder, validated, validated.HistoryPoolSize, "kavach-stream-history");
+            history.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
+            return new HistoryDataSource(history.Build());
+        });
+
+        return builder;
+    }
+
+    private static void Bound(NpgsqlConnectionStringBuilder connection, DatabaseOptions options, int poolSize, string applicationName)
+    {
+        connection.MaxPoolSize = poolSize;
+        connection.Timeout = Math.Max(1, (int)options.ConnectTimeout.TotalSeconds);
+        connection.CommandTimeout = (int)Math.Ceiling(options.StatementTimeout.TotalSeconds) + 5;
+        connection.Options = options.SessionOptions;
+        connection.ApplicationName ??= applicationName;
+    }
+}

@@ -1,0 +1,20 @@
+namespace Kavach.StreamApi.Streaming;
+
+/// <summary>Why a stream ended; each stream ends once, for one reason, counted once.</summary>
+public enum StreamEnd
+{
+    /// <summary>The client went away.</summary>
+    ClientGone,
+
+    /// <summary>The replica is shutting down or the module was closed: the client reconnects elsewhere.</summary>
+    Closing,
+
+    /// <summary>The client fell further behind than the stream can hold, or stopped closing the gap: told, then closed.</summary>
+    SlowConsumer,
+
+    /// <summary>The client's socket took no bytes for <c>WriteTimeout</c>: aborted.</summary>
+    WriteTimeout,
+
+    /// <summary>A history read from PostgreSQL failed after the stream started: told, then closed.</summary>
+    StoreUnavailable,
+}
