@@ -141,15 +141,23 @@ public static class EventsApi
 
         using var body = new MemoryStream();
         var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+        try
         {
-            if (body.Length + read > limit)
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
             {
-                return Problems.TooLarge($"The body is larger than {limit} bytes.");
-            }
+                if (body.Length + read > limit)
+                {
+                    return Problems.TooLarge($"The body is larger than {limit} bytes.");
+                }
 
-            body.Write(buffer, 0, read);
+                body.Write(buffer, 0, read);
+            }
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Kestrel reports some broken chunked framing (a chunk size that overflows) as a plain IOException.
+            return Problems.BadRequest($"The request body could not be read: {e.Message}");
         }
 
         if (!EmitRequestReader.TryParse(body.GetBuffer().AsMemory(0, (int)body.Length), out var document, out var bodyError))

@@ -50,7 +50,7 @@ public sealed class InputRoundTripTests
     {
         var run = $"rt-{Guid.NewGuid():N}";
         var sent = BoundaryEvents(run);
-        var batchOfOne = $$"""{"type":"audit","id":"{{run}}-4","data":{{Nested(31, "[1,[2]]")}}}""";
+        var batchOfOne = $$"""{"type":"audit","id":"{{run}}-4","data":{{Nested(30, "[1,[2]]")}}}""";
         var batch = $"[{string.Join(",", sent.Skip(1).Select(s => s.Json))},{batchOfOne}]";
         var expected = sent.Select(s => (s.Id, s.Json)).Append(($"{run}-4", batchOfOne)).ToDictionary(e => e.Item1, e => JsonDocument.Parse(e.Item2).RootElement.Clone());
 
