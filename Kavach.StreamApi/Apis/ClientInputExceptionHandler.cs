@@ -37,7 +37,8 @@ public sealed class ClientInputExceptionHandler(IProblemDetailsService problems,
         });
     }
 
-    private static (int Status, string Detail)? Describe(Exception exception) => exception switch
+    /// <summary>The 4xx and what to tell the client, or null when the exception is not about the request.</summary>
+    public static (int Status, string Detail)? Describe(Exception exception) => exception switch
     {
         BadHttpRequestException bad => (bad.StatusCode, bad.Message),
         PostgresException postgres when postgres.SqlState.StartsWith("22", StringComparison.Ordinal)

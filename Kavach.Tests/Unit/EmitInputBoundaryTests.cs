@@ -1,8 +1,10 @@
 using System.Text;
 using System.Text.Json;
+using Kavach.StreamApi.Apis;
 using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Options;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 
 namespace Kavach.Tests.Unit;
 
@@ -282,5 +284,33 @@ public sealed class EmitInputBoundaryTests
         Assert.AreEqual(DateTimeOffset.MaxValue.AddTicks(-9), events[1].Timestamp);
         Assert.AreEqual(TimeSpan.Zero, events[2].Timestamp.Offset);
         Assert.AreEqual(new DateTimeOffset(1, 1, 1, 1, 59, 59, TimeSpan.Zero), events[2].Timestamp);
+    }
+
+    [TestMethod]
+    [DataRow("22P05", 400)] // \u0000 in jsonb
+    [DataRow("22P02", 400)] // unpaired surrogate in jsonb
+    [DataRow("22021", 400)] // NUL in text
+    [DataRow("22003", 400)] // numeric overflow
+    [DataRow("54000", 400)] // program limit, e.g. an index row too large
+    [DataRow("08006", 503)]
+    [DataRow("53300", 503)] // too many connections
+    [DataRow("57P01", 503)] // shutting down
+    [DataRow("57014", 503)] // statement timeout
+    [DataRow("40P01", 503)] // deadlock: a retry succeeds
+    [DataRow("42P01", 500)] // undefined table: our bug, neither the client's nor a passing outage
+    public void OnlyUnavailabilityIsA503AndARefusedValueIsA400(string sqlState, int status)
+    {
+        var exception = new PostgresException("message", "ERROR", "ERROR", sqlState);
+        var answered = ClientInputExceptionHandler.Describe(exception)?.Status
+            ?? (DatabaseUnavailableHandler.IsUnavailable(exception) ? 503 : 500);
+        Assert.AreEqual(status, answered);
+    }
+
+    [TestMethod]
+    public void KestrelsBadRequestsKeepTheirStatus()
+    {
+        Assert.AreEqual(413, ClientInputExceptionHandler.Describe(new Microsoft.AspNetCore.Http.BadHttpRequestException("too big", 413))?.Status);
+        Assert.IsNull(ClientInputExceptionHandler.Describe(new InvalidOperationException()));
+        Assert.IsTrue(DatabaseUnavailableHandler.IsUnavailable(new NpgsqlException("connection refused")));
     }
 }
