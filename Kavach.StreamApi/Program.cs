@@ -11,11 +11,11 @@ builder.AddStreamApiServices();
 
 var app = builder.Build();
 
+app.UseExceptionHandler(); // first: whatever fails below, the answer is a problem body with the right status
+app.UseStatusCodePages();
 app.UseAccessTokenFromQuery();
 app.UseCors();
 app.UseAuthentication(); // after the query token is moved to the header, not before (WebApplication's default)
-app.UseExceptionHandler();
-app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();

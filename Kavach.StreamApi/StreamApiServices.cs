@@ -52,7 +52,11 @@ public static class StreamApiServices
         builder.AddTokenValidation();
         builder.AddBrowserOrigins();
         services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = StreamEvent.MaxStoredDepth + 8);
+        services.AddExceptionHandler<Apis.ClientInputExceptionHandler>();
         services.AddExceptionHandler<Apis.DatabaseUnavailableHandler>();
+        // A query value that does not bind throws, so the exception handler can say which one (not a bare 400).
+        services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         services.AddOpenApi();
 
         // The hosting layer logs each request's URL before any middleware can strip a query-string token.

@@ -58,39 +58,42 @@ public static class EventsApi
             return Problems.TooLarge($"The body is larger than {limit} bytes.");
         }
 
-        if (context.Request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (UnsupportedContentType(context.Request.ContentType) is { } unsupported)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-                detail: "Send the events as JSON with 'Content-Type: application/json'.");
+                detail: unsupported);
         }
 
         using var body = new MemoryStream();
         var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
-        {
-            if (body.Length + read > limit)
-            {
-                return Problems.TooLarge($"The body is larger than {limit} bytes.");
-            }
-
-            body.Write(buffer, 0, read);
-        }
-
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body.ToArray());
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                if (body.Length + read > limit)
+                {
+                    return Problems.TooLarge($"The body is larger than {limit} bytes.");
+                }
+
+                body.Write(buffer, 0, read);
+            }
         }
-        catch (JsonException e)
+        catch (IOException e) when (e is not BadHttpRequestException && !context.RequestAborted.IsCancellationRequested)
         {
-            return Problems.BadRequest($"The body is not valid JSON: {e.Message}");
+            // Kestrel reports some broken chunked framing (a chunk size that overflows) as a plain IOException.
+            return Problems.BadRequest($"The request body could not be read: {e.Message}");
+        }
+
+        if (!EmitRequestReader.TryParse(body.GetBuffer().AsMemory(0, (int)body.Length), out var document, out var bodyError))
+        {
+            return Problems.BadRequest(bodyError!);
         }
 
         using (document)
         {
             var errors = new Dictionary<string, string[]>();
-            var (drafts, isBatch) = EmitRequestReader.Read(document.RootElement, errors);
+            var (drafts, isBatch) = EmitRequestReader.Read(document!.RootElement, errors);
             var events = validator.Validate(drafts, isBatch, out var rejection);
             if (rejection is { TooLarge: true })
             {
@@ -138,6 +141,12 @@ public static class EventsApi
             return Problems.BadRequest(error!);
         }
 
+        // The emit rule for agentId: a value it refuses (a NUL, say) could match nothing, and PostgreSQL rejects some.
+        if (agentId is not null && EventValidator.CheckText(agentId) is { } agentError)
+        {
+            return Problems.BadRequest($"'agentId': {agentError}");
+        }
+
         var size = limit ?? DefaultPageSize;
         var rows = await store.ReadAsync(
             new EventQuery(after ?? 0, size + 1, filter.Types, Since: sinceValue, Until: untilValue, AgentId: agentId),
@@ -170,6 +179,26 @@ public static class EventsApi
 
     public static async Task<Ok<ConnectionsResponse>> ConnectionsAsync(HttpContext context, EventStreamModule module) =>
         TypedResults.Ok(new ConnectionsResponse(module.ConnectionCount, await module.CountAllConnectionsAsync(context.RequestAborted)));
+
+    /// <summary>Null for a JSON media type in UTF-8 (or none), otherwise why the body cannot be read.</summary>
+    private static string? UnsupportedContentType(string? contentType)
+    {
+        if (contentType is null)
+        {
+            return null;
+        }
+
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            || !mediaType.MediaType.Value!.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return "Send the events as JSON with 'Content-Type: application/json'.";
+        }
+
+        return mediaType.Charset.HasValue && !mediaType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+            && !mediaType.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+            ? $"The body must be UTF-8 JSON; charset '{mediaType.Charset}' is not supported."
+            : null;
+    }
 
     private static bool TryParseOptionalTimestamp(string? value, string name, out DateTimeOffset? timestamp, out string? error)
     {

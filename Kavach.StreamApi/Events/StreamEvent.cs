@@ -14,7 +14,11 @@ public sealed record StreamEvent(
     JsonElement Data,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AgentId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UserId,
-    long Sequence);
+    long Sequence)
+{
+    /// <summary>How deep stored data may nest and still be read and written back (emit accepts far less).</summary>
+    public const int MaxStoredDepth = 256;
+}
 
 /// <summary>An event accepted for emit, validated, not yet committed.</summary>
 public sealed record NewEvent(
@@ -28,7 +32,7 @@ public sealed record NewEvent(
 /// <summary>What an emit answers for each event: the stored id, sequence and timestamp.</summary>
 public sealed record EmittedEvent(string Id, long Sequence, DateTimeOffset Timestamp);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, MaxDepth = Kavach.StreamApi.Events.StreamEvent.MaxStoredDepth)]
 [JsonSerializable(typeof(StreamEvent))]
 [JsonSerializable(typeof(List<StreamEvent>))]
 internal sealed partial class StreamJsonContext : JsonSerializerContext;

@@ -195,6 +195,11 @@ public sealed class EventHub(
                     // Nothing is lost: the next check reads on from the last delivered sequence.
                     logger.LogWarning(e, "Reading committed events from PostgreSQL failed; retrying on the next check");
                 }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // Whatever else went wrong, the hub must live on: the next check starts again from the buffer's head.
+                    logger.LogError(e, "Delivering committed events failed; retrying on the next check");
+                }
                 finally
                 {
                     locals.Clear();

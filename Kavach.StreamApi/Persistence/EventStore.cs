@@ -19,6 +19,9 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
 {
     private const string Columns = "sequence, id, type, timestamp, data::text, agent_id, user_id, committed_at";
 
+    /// <summary>Emit caps data nesting well below this; rows stored before that rule must still be readable.</summary>
+    private static readonly JsonDocumentOptions StoredData = new() { MaxDepth = StreamEvent.MaxStoredDepth };
+
     /// <summary>
     /// Commits the events that are not stored yet, in one transaction holding the sequence row lock. Ids already
     /// stored answer with their original sequence, so a retried emit is stored and delivered once. Refuses (with
@@ -285,7 +288,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
 
     private static CommittedEvent ReadEvent(NpgsqlDataReader reader)
     {
-        using var data = JsonDocument.Parse(reader.GetString(4));
+        using var data = JsonDocument.Parse(reader.GetString(4), StoredData);
         var @event = new StreamEvent(
             Id: reader.GetString(1),
             Type: reader.GetString(2),

@@ -324,8 +324,9 @@ public sealed class StreamSession(
 
                 return true;
             }
-            catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+            catch (Exception e) when (e is not OperationCanceledException || !_aborted.IsCancellationRequested)
             {
+                // The database, or a row that cannot be read: the stream ends cleanly, saying why, and the client resumes.
                 session._logger.LogWarning(e, "Reading history for stream {ClientId} failed", stream.Context.TraceIdentifier);
                 return false;
             }
