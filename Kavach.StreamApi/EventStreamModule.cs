@@ -74,6 +74,20 @@ public sealed class EventStreamModule(
     /// <summary>Appends; if the database turns out to be behind what this replica delivered, lets the hub begin a new epoch first.</summary>
     private async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
     {
+        if (!hub.Ready.IsCompletedSuccessfully)
+        {
+            try
+            {
+                await hub.Ready.WaitAsync(RecoveryWait, cancellationToken);
+            }
+            catch (TimeoutException e)
+            {
+                throw new EmitUnavailableException("Starting up",
+                    "This replica does not know the stream position yet (PostgreSQL may be unreachable). Nothing was stored: " +
+                    "retry with the same event ids.", [.. events.Select(e => e.Id)], mayBeStored: false, e);
+            }
+        }
+
         try
         {
             return await store.AppendAsync(events, hub.Position, cancellationToken);

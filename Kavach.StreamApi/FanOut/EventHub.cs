@@ -430,7 +430,8 @@ public sealed class EventHub(
 
     private void WakeListeners()
     {
-        foreach (var listener in _listeners.Keys)
+        // Enumerating the dictionary itself takes no lock and copies nothing (Keys would copy).
+        foreach (var (listener, _) in _listeners)
         {
             listener.Set();
         }

@@ -6,7 +6,10 @@ namespace Kavach.StreamApi.Persistence;
 /// Creates the event table at start-up. Replicas starting together serialise on a transaction-scoped
 /// advisory lock, so the DDL never races; every statement is idempotent.
 /// </summary>
-public sealed class EventSchema(NpgsqlDataSource dataSource, ILogger<EventSchema> logger)
+public sealed class EventSchema(
+    NpgsqlDataSource dataSource,
+    Microsoft.Extensions.Options.IOptions<Options.DatabaseOptions> databaseOptions,
+    ILogger<EventSchema> logger)
 {
     private const long SchemaLockKey = 0x4B61766163680001; // "Kavach" + 1
 
@@ -73,5 +76,28 @@ public sealed class EventSchema(NpgsqlDataSource dataSource, ILogger<EventSchema
 
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Event schema is ready");
+        await ReportConnectionBudgetAsync(connection, cancellationToken);
+    }
+
+    /// <summary>How many replicas PostgreSQL's connection limit leaves room for, so an operator sees it before it bites.</summary>
+    private async Task ReportConnectionBudgetAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int", connection);
+        var available = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var options = databaseOptions.Value;
+        var perReplica = options.MaxPoolSize + options.HistoryPoolSize;
+        var replicas = available / perReplica;
+        if (replicas < 2)
+        {
+            logger.LogWarning(
+                "PostgreSQL allows {Available} connections and each replica may open {PerReplica} (Kavach:Database:MaxPoolSize + HistoryPoolSize): " +
+                "fewer than two replicas fit. Raise max_connections or lower the pool sizes.", available, perReplica);
+        }
+        else
+        {
+            logger.LogInformation("PostgreSQL allows {Available} connections; each replica may open {PerReplica}: up to {Replicas} replicas fit",
+                available, perReplica, replicas);
+        }
     }
 }

@@ -35,7 +35,7 @@ public sealed class OpenStreams(IOptions<StreamOptions> options, TimeProvider ti
     public void CloseAll()
     {
         _closed = true;
-        foreach (var stream in _streams.Keys)
+        foreach (var (stream, _) in _streams)
         {
             stream.RequestEnd(StreamEnd.Closing);
         }
@@ -57,7 +57,7 @@ public sealed class OpenStreams(IOptions<StreamOptions> options, TimeProvider ti
                     lastHeartbeat = time.GetTimestamp();
                 }
 
-                foreach (var stream in _streams.Keys)
+                foreach (var (stream, _) in _streams)
                 {
                     if (stream.IsPastDeadline(now))
                     {
