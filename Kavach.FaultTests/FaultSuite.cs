@@ -16,8 +16,11 @@ public static class FaultSuite
     [AssemblyInitialize]
     public static void Initialize(TestContext context)
     {
+        // MSTest's results directory (the test output directory unless deployment is on), or KAVACH_FAULT_RESULTS.
         var results = context.TestRunResultsDirectory ?? context.TestResultsDirectory ?? Path.GetTempPath();
-        SuiteSettings.LogRoot = Path.Combine(results, "fault-suite");
+        SuiteSettings.LogRoot = Environment.GetEnvironmentVariable("KAVACH_FAULT_RESULTS") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(results, "fault-suite");
         Directory.CreateDirectory(SuiteSettings.LogRoot);
 
         // PostgreSQL runs as the postgres user when this runs as root: it must be able to reach its directory.
@@ -29,7 +32,7 @@ public static class FaultSuite
     }
 
     [AssemblyCleanup]
-    public static void Cleanup(TestContext context)
+    public static void Cleanup()
     {
         var leftovers = ProcessRegistry.Running;
         ProcessRegistry.KillAll();
@@ -41,9 +44,8 @@ public static class FaultSuite
         {
         }
 
-        var table = FiguresTable.RenderAll();
-        context.WriteLine(table);
-        Console.WriteLine(table);
+        // Console, not the context: at assembly clean-up it lands in the run's output rather than one test's.
+        Console.WriteLine(FiguresTable.RenderAll());
         if (leftovers.Count > 0)
         {
             Console.WriteLine($"Killed {leftovers.Count} process(es) left running: {string.Join(", ", leftovers.Select(p => $"{p.Name} ({p.Pid})"))}");

@@ -47,6 +47,11 @@ public abstract class FaultScenarioTest
         FiguresTable.Add(figures);
         var text = figures.Report() + "  timeline: " + string.Join(" | ", timeline) + "\n  logs: " + cluster.LogDirectory;
         TestContext.WriteLine(text);
-        Console.WriteLine(text);
+
+        // The process logs and the figures travel with the test result (TRX), wherever the results directory is.
+        foreach (var log in Directory.EnumerateFiles(cluster.LogDirectory, "*.log").Append(FiguresTable.FilePath))
+        {
+            TestContext.AddResultFile(log);
+        }
     }
 }

@@ -62,14 +62,15 @@ public sealed class ProcessFaultTests : FaultScenarioTest
             var onVictim = run.Followers.Where(f => f.CurrentReplica == victim.Index).ToList();
             var fault = run.BeginFault($"SIGTERM {victim.Name} (PID {victim.Pid})");
             var shutdown = await victim.TerminateAsync(TimeSpan.FromSeconds(40));
-            run.Note($"{victim.Name} exited ({victim.ExitCode}) after {shutdown.TotalSeconds:0.00} s");
+            var exitCode = victim.ExitCode;
+            run.Note($"{victim.Name} exited ({exitCode}) after {shutdown.TotalSeconds:0.00} s");
             await run.LoadAsync(TimeSpan.FromSeconds(3));
             var restart = await victim.StartAsync();
             run.EndFault(fault, $"{victim.Name} healthy again");
             await run.LoadAsync(TimeSpan.FromSeconds(3));
             var figures = await run.FinishAsync();
             figures.Extra("shutdown", shutdown);
-            figures.Extra("exit code", victim.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?");
+            figures.Extra("exit code", exitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?");
             figures.Extra("restart to healthy", restart);
             figures.Extra("emits cut in flight", run.Ledger.All.Count(r =>
                 r.Kind == RequestKind.Emit && r.Replica == victim.Index && r.Status is null && r.Start < fault.Start && r.End >= fault.Start));

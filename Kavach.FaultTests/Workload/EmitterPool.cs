@@ -49,6 +49,8 @@ public sealed class EmitterPool : IAsyncDisposable
     private readonly ConcurrentDictionary<string, long> _firstSent = new(StringComparer.Ordinal);
     private readonly string _padding;
     private Task[] _running = [];
+    private TaskCompletionSource? _resume;
+    private int _parked;
     private int _attempts;
     private int _abandoned;
 
@@ -96,6 +98,7 @@ public sealed class EmitterPool : IAsyncDisposable
     public async Task StopAsync(TimeSpan drain)
     {
         await _stopIssuing.CancelAsync();
+        Resume();
         var all = Task.WhenAll(_running);
         if (await Task.WhenAny(all, Task.Delay(drain)) != all)
         {
@@ -104,6 +107,24 @@ public sealed class EmitterPool : IAsyncDisposable
 
         await all;
     }
+
+    /// <summary>Holds every emitter before its next id, once the ids in flight are acknowledged: the head stands still.</summary>
+    public async Task PauseAsync(TimeSpan timeout)
+    {
+        Volatile.Write(ref _resume, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref _parked) < _running.Count(t => !t.IsCompleted))
+        {
+            if (waited.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Emitters still busy after {timeout}.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    public void Resume() => Interlocked.Exchange(ref _resume, null)?.TrySetResult();
 
     /// <summary>Sends one batch of new events now (outside the paced loop), retrying like the emitters; returns the acks.</summary>
     public async Task<IReadOnlyList<Ack>> EmitNowAsync(string prefix, int count, int batchSize, CancellationToken cancellationToken = default)
@@ -157,6 +178,18 @@ public sealed class EmitterPool : IAsyncDisposable
             else if (-wait > TimeSpan.FromSeconds(1))
             {
                 next = _clock.Now; // after an outage, carry on at the rate rather than burst to make up
+            }
+
+            if (Volatile.Read(ref _resume) is { } paused)
+            {
+                Interlocked.Increment(ref _parked);
+                await Task.WhenAny(paused.Task, Task.Delay(Timeout.Infinite, _stopIssuing.Token));
+                Interlocked.Decrement(ref _parked);
+                next = _clock.Now;
+                if (_stopIssuing.IsCancellationRequested)
+                {
+                    break;
+                }
             }
 
             next += (long)(interval.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);

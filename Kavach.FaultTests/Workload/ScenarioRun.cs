@@ -16,7 +16,7 @@ public sealed record ScenarioOptions
     public TimeSpan FollowerIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long followers may take, once emitters stop, to reach the committed head.</summary>
-    public TimeSpan CatchUpTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan CatchUpTimeout { get; init; } = TimeSpan.FromSeconds(15);
 }
 
 public sealed record FinishOptions
@@ -25,10 +25,13 @@ public sealed record FinishOptions
     public Func<Ack, bool>? DestroyedByScenario { get; init; }
 
     /// <summary>
-    /// After a database restore: sequences above this were reassigned. Deliveries above it before a follower's last
-    /// <c>resync</c> were real then and are not phantoms; every row above it must arrive after that <c>resync</c>.
+    /// After a database restore: sequences above this were reassigned to new events. Every row above it must arrive
+    /// after the follower's last <c>resync</c>.
     /// </summary>
     public long? ReassignedAbove { get; init; }
+
+    /// <summary>When the restore began: events above <see cref="ReassignedAbove"/> received before it were real then (rolled back since), not phantoms.</summary>
+    public long? ReassignedAt { get; init; }
 }
 
 /// <summary>
@@ -159,6 +162,8 @@ public sealed class ScenarioRun : IAsyncDisposable
     {
         Faults.End(window);
         Note(what ?? $"{window.What}: over");
+        _stopRecovery?.Cancel();
+        Figures.Recovery = null; // measured from the last fault's end
         var endedAt = DateTimeOffset.UtcNow;
         var endTicks = Clock.Now;
         _stopRecovery = new CancellationTokenSource();
@@ -176,7 +181,7 @@ public sealed class ScenarioRun : IAsyncDisposable
                 {
                 }
 
-                if (target is { } t && Followers.All(f => f.HasReceived(t.Id)))
+                if (target is { } t && Followers.All(f => f.HasReceived(t.Id)) && !stop.IsCancellationRequested)
                 {
                     Figures.Recovery = ScenarioClock.Between(endTicks, Clock.Now);
                     Note($"recovered: every follower has sequence {t.Sequence}, the first committed after the fault");
@@ -411,9 +416,9 @@ public sealed class ScenarioRun : IAsyncDisposable
                 continue;
             }
 
-            if (i < finalStart && finish.ReassignedAbove is { } floor && d.Sequence > floor)
+            if (finish.ReassignedAbove is { } floor && d.Sequence > floor && d.Received < finish.ReassignedAt)
             {
-                continue; // delivered before the restore reassigned this sequence, and before the resync said so
+                continue; // delivered before the restore rolled it back
             }
 
             phantoms++;
