@@ -5,7 +5,8 @@ namespace Kavach.FaultTests.Harness;
 /// <summary>
 /// Every process the suite has running, by PID. Three nets make sure none outlives the run: the owners stop
 /// theirs (class clean-up), <see cref="KillAll"/> runs at assembly clean-up and on process exit, and a small
-/// watchdog shell kills whatever is listed in the PID file if the test host itself dies (a crash, a CI timeout).
+/// watchdog shell kills whatever is listed in the PID file if the test host itself dies (a crash, a CI timeout),
+/// then removes the suite's temporary data.
 /// </summary>
 public static class ProcessRegistry
 {
@@ -14,7 +15,7 @@ public static class ProcessRegistry
     private static string? _pidFile;
     private static Process? _watchdog;
 
-    /// <summary>Starts the watchdog and the exit hook; idempotent.</summary>
+    /// <summary>Starts the watchdog (which also removes <paramref name="workDirectory"/> after a crash) and the exit hook; idempotent.</summary>
     public static void Initialize(string workDirectory)
     {
         lock (Gate)
@@ -33,11 +34,14 @@ public static class ProcessRegistry
             info.ArgumentList.Add("""
                 while kill -0 "$1" 2>/dev/null; do sleep 1; done
                 [ -s "$2" ] && kill -9 $(cat "$2") 2>/dev/null
+                sleep 1
+                rm -rf "$3"
                 exit 0
                 """);
             info.ArgumentList.Add("watchdog");
             info.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             info.ArgumentList.Add(_pidFile);
+            info.ArgumentList.Add(workDirectory);
             _watchdog = Process.Start(info);
             _watchdog?.StandardInput.Close();
         }

@@ -19,7 +19,7 @@ public abstract class FaultScenarioTest
         await cluster.EnsureHealthyAsync();
         ScenarioFigures figures;
         IReadOnlyList<string> timeline;
-        await using (var run = await ScenarioRun.StartAsync(cluster, name, options))
+        await using (var run = await ScenarioRun.StartAsync(cluster, name, options, TestContext.CancellationToken))
         {
             try
             {

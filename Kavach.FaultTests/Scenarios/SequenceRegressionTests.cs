@@ -53,6 +53,9 @@ public sealed class SequenceRegressionTests : FaultScenarioTest
             var restoring = run.BeginFault("PostgreSQL stopped (immediate) and restored to the older snapshot");
             await postgres.StopImmediateAsync();
             await postgres.RestoreSnapshotAsync(snapshot);
+
+            // Until PostgreSQL runs again nothing can commit: every ack and event before this is of the old history.
+            var restoredStart = run.Clock.Now;
             await postgres.StartAsync();
             var snapshotHead = await SnapshotHeadAsync(snapshotTaken);
             run.EndFault(restoring, $"PostgreSQL running on the snapshot: its sequence is at {snapshotHead}, followers have seen {headBeforeRestore}");
@@ -61,9 +64,9 @@ public sealed class SequenceRegressionTests : FaultScenarioTest
             await run.LoadAsync(TimeSpan.FromSeconds(8));
             var figures = await run.FinishAsync(new FinishOptions
             {
-                DestroyedByScenario = ack => ack.Sequence > snapshotHead && ack.Acked < restoring.Start,
+                DestroyedByScenario = ack => ack.Sequence > snapshotHead && ack.Acked < restoredStart,
                 ReassignedAbove = snapshotHead,
-                ReassignedAt = restoring.Start,
+                ReassignedAt = restoredStart,
             });
 
             figures.Extra("snapshot head", snapshotHead);
@@ -72,7 +75,7 @@ public sealed class SequenceRegressionTests : FaultScenarioTest
             var resynced = 0;
             foreach (var follower in run.Followers)
             {
-                var resync = follower.Resyncs.FirstOrDefault(r => r.Received >= restoring.Start);
+                var resync = follower.Resyncs.FirstOrDefault(r => r.Received >= restoredStart);
                 if (resync is null)
                 {
                     figures.Violation($"{follower.Name} received no resync after the database was restored behind it");

@@ -51,8 +51,9 @@ public sealed class ScenarioRun : IAsyncDisposable
     private CancellationTokenSource? _stopRecovery;
     private bool _finished;
 
-    private ScenarioRun(FaultCluster cluster, string name, ScenarioOptions options, long startHead)
+    private ScenarioRun(FaultCluster cluster, string name, ScenarioOptions options, long startHead, CancellationToken aborted)
     {
+        Aborted = aborted;
         Cluster = cluster;
         _options = options;
         StartHead = startHead;
@@ -72,6 +73,9 @@ public sealed class ScenarioRun : IAsyncDisposable
     }
 
     public FaultCluster Cluster { get; }
+
+    /// <summary>The test's own cancellation (its timeout): the load phases stop waiting when it fires.</summary>
+    public CancellationToken Aborted { get; }
 
     public ScenarioClock Clock { get; }
 
@@ -96,10 +100,11 @@ public sealed class ScenarioRun : IAsyncDisposable
 
     public IEnumerable<Follower> AllFollowers => _followers;
 
-    public static async Task<ScenarioRun> StartAsync(FaultCluster cluster, string name, ScenarioOptions? options = null)
+    public static async Task<ScenarioRun> StartAsync(FaultCluster cluster, string name, ScenarioOptions? options = null,
+        CancellationToken aborted = default)
     {
         options ??= new ScenarioOptions();
-        var run = new ScenarioRun(cluster, name, options, await cluster.HeadAsync());
+        var run = new ScenarioRun(cluster, name, options, await cluster.HeadAsync(), aborted);
         try
         {
             for (var i = 0; i < options.Followers; i++)
@@ -140,7 +145,7 @@ public sealed class ScenarioRun : IAsyncDisposable
     }
 
     /// <summary>Lets the load run (scaled by KAVACH_FAULT_LOAD_SCALE).</summary>
-    public Task LoadAsync(TimeSpan duration) => Task.Delay(duration * SuiteSettings.LoadScale);
+    public Task LoadAsync(TimeSpan duration) => Task.Delay(duration * SuiteSettings.LoadScale, Aborted);
 
     /// <summary>A line in the scenario's timeline, stamped with the time since it started.</summary>
     public void Note(string what)
@@ -222,7 +227,7 @@ public sealed class ScenarioRun : IAsyncDisposable
         {
             while (caughtUp.Elapsed < _options.CatchUpTimeout && !AllFollowers.All(f => f.HasReceived(headId)))
             {
-                await Task.Delay(50);
+                await Task.Delay(50, Aborted);
             }
         }
 
