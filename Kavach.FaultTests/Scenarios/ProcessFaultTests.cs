@@ -46,7 +46,9 @@ public sealed class ProcessFaultTests : FaultScenarioTest
             await run.LoadAsync(TimeSpan.FromSeconds(4));
             var figures = await run.FinishAsync();
             figures.Extra("restart to healthy", restart);
-            figures.Extra("followers failed over", FailedOver(run, victim.Index, fault.Start));
+            var (affected, moved) = FailOvers(run, victim.Index, fault);
+            figures.Extra("followers failed over", $"{moved.Count}/{affected.Count}");
+            figures.Extra("slowest failover", moved.Count > 0 ? moved.Max() : null);
             return figures;
         });
     }
@@ -59,7 +61,6 @@ public sealed class ProcessFaultTests : FaultScenarioTest
         {
             var victim = _cluster.Replicas[^1];
             await run.LoadAsync(TimeSpan.FromSeconds(3));
-            var onVictim = run.Followers.Where(f => f.CurrentReplica == victim.Index).ToList();
             var fault = run.BeginFault($"SIGTERM {victim.Name} (PID {victim.Pid})");
             var shutdown = await victim.TerminateAsync(TimeSpan.FromSeconds(40));
             var exitCode = victim.ExitCode;
@@ -76,23 +77,14 @@ public sealed class ProcessFaultTests : FaultScenarioTest
                 r.Kind == RequestKind.Emit && r.Replica == victim.Index && r.Status is null && r.Start < fault.Start && r.End >= fault.Start));
 
             // Its followers must resume on another replica while it is down, not wait for it to come back.
-            var resumedIn = new List<TimeSpan>();
-            foreach (var follower in onVictim)
+            var (affected, moved) = FailOvers(run, victim.Index, fault);
+            foreach (var follower in affected.Where(f => MovedAt(f, victim.Index, fault) is null))
             {
-                var moved = follower.Connections.FirstOrDefault(c =>
-                    c.Start >= fault.Start && c.Replica != victim.Index && c.Status == 200 && c.Start < fault.End && c.Events > 0);
-                if (moved is null)
-                {
-                    figures.Violation($"{follower.Name} was on {victim.Name} at SIGTERM and did not resume on another replica while it was down");
-                }
-                else
-                {
-                    resumedIn.Add(ScenarioClock.Between(fault.Start, moved.Start));
-                }
+                figures.Violation($"{follower.Name} was on {victim.Name} at SIGTERM and did not resume on another replica while it was down");
             }
 
-            figures.Extra("followers moved", $"{resumedIn.Count}/{onVictim.Count}");
-            figures.Extra("slowest move", resumedIn.Count > 0 ? resumedIn.Max() : null);
+            figures.Extra("followers moved", $"{moved.Count}/{affected.Count}");
+            figures.Extra("slowest move", moved.Count > 0 ? moved.Max() : null);
             return figures;
         });
     }
@@ -172,13 +164,22 @@ public sealed class ProcessFaultTests : FaultScenarioTest
 
     internal static string FormatLatency((double P50, double P99, int Count) latency) => $"{latency.P50:0}/{latency.P99:0} ms";
 
-    /// <summary>Followers that were on the replica when it died and later read from another one.</summary>
-    private static string FailedOver(ScenarioRun run, int replica, long at)
+    /// <summary>
+    /// The followers that were reading from the replica when the fault began, and for those that resumed on another
+    /// replica while it was down, how long after the fault began their events flowed again.
+    /// </summary>
+    private static (List<Follower> Affected, List<TimeSpan> Moved) FailOvers(ScenarioRun run, int replica, FaultWindows.Window fault)
     {
-        var affected = run.Followers.Where(f => f.Connections.Any(c => c.Replica == replica && c.Start < at && (c.End is null || c.End >= at))).ToList();
-        var moved = affected.Count(f => f.Connections.Any(c => c.Start >= at && c.Replica != replica && c.Status == 200));
-        return $"{moved}/{affected.Count}";
+        var affected = run.Followers.Where(f => f.Connections.Any(c =>
+            c.Replica == replica && c.Status == 200 && c.Start < fault.Start && (c.End is null || c.End >= fault.Start))).ToList();
+        var moved = affected.Select(f => MovedAt(f, replica, fault)).OfType<long>().Select(at => ScenarioClock.Between(fault.Start, at)).ToList();
+        return (affected, moved);
     }
+
+    /// <summary>When the follower's first connection to another replica opened after the fault began (and it got events there before the fault ended).</summary>
+    private static long? MovedAt(Follower follower, int replica, FaultWindows.Window fault) =>
+        follower.Connections.FirstOrDefault(c => c.Start >= fault.Start && c.Replica != replica && c.Status == 200
+            && c.Start < (fault.End ?? long.MaxValue) && c.Events > 0)?.Start;
 
     private static TimeSpan? FirstAckAfter(ScenarioRun run, long at)
     {
