@@ -88,6 +88,9 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>SIGKILL: Redis vanishes with every connection and subscription.</summary>
     public Task KillAsync() => (_process ?? throw new InvalidOperationException("Redis is not running.")).KillAsync();
 
+    /// <summary>SIGTERM: Redis closes its clients and exits.</summary>
+    public Task TerminateAsync() => (_process ?? throw new InvalidOperationException("Redis is not running.")).TerminateAsync(TimeSpan.FromSeconds(15));
+
     /// <summary>PUBLISH; returns how many subscribers received it.</summary>
     public async Task<long> PublishAsync(string channel, string message) =>
         await (await AdminAsync()).GetSubscriber().PublishAsync(RedisChannel.Literal(channel), message);

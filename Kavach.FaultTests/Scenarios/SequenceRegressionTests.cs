@@ -1,3 +1,4 @@
+using Kavach.FaultTests.Checking;
 using Kavach.FaultTests.Harness;
 using Kavach.FaultTests.Workload;
 using Npgsql;
@@ -65,8 +66,7 @@ public sealed class SequenceRegressionTests : FaultScenarioTest
             var figures = await run.FinishAsync(new FinishOptions
             {
                 DestroyedByScenario = ack => ack.Sequence > snapshotHead && ack.Acked < restoredStart,
-                ReassignedAbove = snapshotHead,
-                ReassignedAt = restoredStart,
+                Reassignment = new Reassignment(snapshotHead, restoredStart),
             });
 
             figures.Extra("snapshot head", snapshotHead);

@@ -65,6 +65,7 @@ public sealed class Follower
     private readonly TaskCompletionSource _firstConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _lastEventId;
     private int _idleDrops;
+    private int _malformed;
 
     public Follower(string name, IReadOnlyList<Uri> replicas, int firstReplica, HttpMessageInvoker http, string token,
         ScenarioClock clock, ResponseLedger ledger, string? startAfter, FailoverPolicy policy = FailoverPolicy.NextReplica,
@@ -99,6 +100,9 @@ public sealed class Follower
     public Task? Running { get; private set; }
 
     public int IdleDrops => Volatile.Read(ref _idleDrops);
+
+    /// <summary>Stream events whose JSON had no top-level id or sequence (the stream is dropped and resumed).</summary>
+    public int MalformedEvents => Volatile.Read(ref _malformed);
 
     public IReadOnlyList<Delivery> Deliveries
     {
@@ -166,25 +170,30 @@ public sealed class Follower
                 _connections.Add(connection);
             }
 
-            var opened = false;
             try
             {
-                opened = await ReadOneStreamAsync(connection, stop);
+                await ReadOneStreamAsync(connection, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 connection.EndReason ??= "stopped";
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or JsonException)
+            catch (JsonException e)
+            {
+                Interlocked.Increment(ref _malformed);
+                connection.EndReason = "malformed event: " + e.Message;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
             {
                 connection.EndReason ??= e.GetType().Name + ": " + e.Message;
-                if (!opened && connection.Status is null)
+                if (connection.Status is null)
                 {
                     _ledger.Record(new Response(RequestKind.Stream, replica, null, connection.EndReason, connection.Start, _clock.Now));
                 }
             }
 
             connection.End = _clock.Now;
+            var opened = connection.Status == 200;
             if (stop.IsCancellationRequested)
             {
                 break;
@@ -207,8 +216,8 @@ public sealed class Follower
         }
     }
 
-    /// <summary>One connection, read to its end; true if it was admitted (200).</summary>
-    private async Task<bool> ReadOneStreamAsync(Connection connection, CancellationToken stop)
+    /// <summary>One connection, read to its end (or refused).</summary>
+    private async Task ReadOneStreamAsync(Connection connection, CancellationToken stop)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, _replicaAddresses[connection.Replica] + "/api/kavach/events/stream");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
@@ -230,7 +239,7 @@ public sealed class Follower
             _ledger.Record(new Response(RequestKind.Stream, connection.Replica, status, null, connection.Start, _clock.Now,
                 problem.Length > 300 ? problem[..300] : problem));
             connection.EndReason = $"refused {status}";
-            return false;
+            return;
         }
 
         _ledger.Record(new Response(RequestKind.Stream, connection.Replica, status, null, connection.Start, _clock.Now));
@@ -280,8 +289,6 @@ public sealed class Follower
             Interlocked.Increment(ref _idleDrops);
             connection.EndReason = $"silent for {_idleTimeout.TotalSeconds:0}s: dropped";
         }
-
-        return true;
     }
 
     private enum FrameKind

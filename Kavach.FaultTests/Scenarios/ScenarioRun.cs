@@ -2,9 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using Kavach.FaultTests.Checking;
 using Kavach.FaultTests.Harness;
+using Kavach.FaultTests.Workload;
 using Npgsql;
 
-namespace Kavach.FaultTests.Workload;
+namespace Kavach.FaultTests.Scenarios;
 
 public sealed record ScenarioOptions
 {
@@ -24,14 +25,8 @@ public sealed record FinishOptions
     /// <summary>Acknowledged events the scenario itself destroyed (a restored older database): counted, not lost.</summary>
     public Func<Ack, bool>? DestroyedByScenario { get; init; }
 
-    /// <summary>
-    /// After a database restore: sequences above this were reassigned to new events. Every row above it must arrive
-    /// after the follower's last <c>resync</c>.
-    /// </summary>
-    public long? ReassignedAbove { get; init; }
-
-    /// <summary>When the restore began: events above <see cref="ReassignedAbove"/> received before it were real then (rolled back since), not phantoms.</summary>
-    public long? ReassignedAt { get; init; }
+    /// <summary>After a database restore: which sequences were handed out again, and from when.</summary>
+    public Reassignment? Reassignment { get; init; }
 }
 
 /// <summary>
@@ -341,25 +336,7 @@ public sealed class ScenarioRun : IAsyncDisposable
             }
         }
 
-        var destroyed = 0;
-        var lost = new List<string>();
-        foreach (var ack in acks.OrderBy(a => a.Sequence))
-        {
-            var kept = stored.TryGetValue(ack.Id, out var sequence);
-            if (kept && sequence == ack.Sequence)
-            {
-                continue;
-            }
-
-            if (finish.DestroyedByScenario?.Invoke(ack) == true)
-            {
-                destroyed++;
-                continue;
-            }
-
-            lost.Add(kept ? $"{ack.Id} acked as {ack.Sequence}, stored as {sequence}" : $"{ack.Id} (acked as {ack.Sequence} by replica {ack.Replica}) is not stored");
-        }
-
+        var (lost, destroyed) = AckCheck.Check(acks, stored, finish.DestroyedByScenario);
         Figures.Lost = lost.Count;
         if (finish.DestroyedByScenario is not null)
         {
@@ -372,97 +349,27 @@ public sealed class ScenarioRun : IAsyncDisposable
         }
     }
 
-    private void CheckFollower(Follower follower, SortedDictionary<long, string> rows, long head, string? headId, FinishOptions finish)
+    private void CheckFollower(Follower follower, IReadOnlyDictionary<long, string> rows, long head, string? headId, FinishOptions finish)
     {
         var deliveries = follower.Deliveries;
         var resyncs = follower.Resyncs;
         var start = long.TryParse(follower.StartAfter, CultureInfo.InvariantCulture, out var s) ? s : 0;
-        var finalStart = resyncs.Count == 0 ? 0 : resyncs[^1].BeforeDelivery;
-        var problems = new List<string>();
-
-        // Order and duplicates, within each stretch between resyncs.
-        var boundaries = resyncs.Select(r => r.BeforeDelivery).Append(deliveries.Count).Prepend(0).Distinct().Order().ToList();
-        int duplicates = 0, disorder = 0;
-        for (var b = 0; b < boundaries.Count - 1; b++)
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            long previous = long.MinValue;
-            for (var i = boundaries[b]; i < boundaries[b + 1]; i++)
-            {
-                var d = deliveries[i];
-                if (!seen.Add(d.Id))
-                {
-                    duplicates++;
-                    if (duplicates <= 2)
-                    {
-                        problems.Add($"duplicate {d.Id} at sequence {d.Sequence} (connection {d.Connection}, replica {d.Replica})");
-                    }
-                }
-                else if (d.Sequence <= previous)
-                {
-                    disorder++;
-                    if (disorder <= 2)
-                    {
-                        problems.Add($"sequence {d.Sequence} after {previous} (connection {d.Connection}, replica {d.Replica})");
-                    }
-                }
-
-                previous = Math.Max(previous, d.Sequence);
-            }
-        }
-
-        // Phantoms: anything PostgreSQL does not hold at that sequence under that id.
-        var phantoms = 0;
-        for (var i = 0; i < deliveries.Count; i++)
-        {
-            var d = deliveries[i];
-            if (rows.TryGetValue(d.Sequence, out var stored) && stored == d.Id)
-            {
-                continue;
-            }
-
-            if (finish.ReassignedAbove is { } floor && d.Sequence > floor && d.Received < finish.ReassignedAt)
-            {
-                continue; // delivered before the restore rolled it back
-            }
-
-            phantoms++;
-            if (phantoms <= 3)
-            {
-                problems.Add(rows.TryGetValue(d.Sequence, out var real)
-                    ? $"received {d.Id} as sequence {d.Sequence}, but PostgreSQL holds {real} there (replica {d.Replica})"
-                    : $"received {d.Id} as sequence {d.Sequence}, which PostgreSQL does not hold (head {head}, replica {d.Replica})");
-            }
-        }
-
-        // Gaps: committed rows this follower never got. After a restore, every row above the reassigned sequences
-        // must come in the last stretch (after the resync); rows below it may have come at any time.
-        var floorForFinal = finish.ReassignedAbove is { } reassigned ? Math.Max(reassigned, start) : start;
-        var anywhere = deliveries.Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
-        var inFinal = deliveries.Skip(finalStart).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
-        var missing = rows.Where(r => r.Key > start && r.Key <= head
-                && !(r.Key > floorForFinal ? inFinal.Contains(r.Value) : anywhere.Contains(r.Value)))
-            .Select(r => r.Key).ToList();
-        if (missing.Count > 0)
-        {
-            problems.Add($"missing {missing.Count} committed event(s): {Ranges(missing)}");
-        }
-
+        var verdict = StreamCheck.Check(start, deliveries, resyncs, rows, head, finish.Reassignment);
+        var problems = verdict.Problems.ToList();
         if (headId is not null && head > start && !follower.HasReceived(headId))
         {
             var last = deliveries.Count > 0 ? deliveries[^1].Sequence.ToString(CultureInfo.InvariantCulture) : "none";
             problems.Add($"did not reach the head {head} within {_options.CatchUpTimeout.TotalSeconds:0} s (last sequence received: {last})");
         }
 
-        Figures.Duplicates += duplicates;
-        Figures.OutOfOrder += disorder;
-        Figures.Phantoms += phantoms;
-        Figures.Gaps += missing.Count;
+        Figures.Duplicates += verdict.Duplicates;
+        Figures.OutOfOrder += verdict.OutOfOrder;
+        Figures.Phantoms += verdict.Phantoms;
+        Figures.Gaps += verdict.Missing;
         if (problems.Count > 0)
         {
-            var connections = follower.Connections;
             Figures.Violation($"{follower.Name} (from {follower.StartAfter ?? "live"}, {deliveries.Count} events, {resyncs.Count} resync, " +
-                $"{connections.Count} connection(s), last on replica {follower.CurrentReplica}): {string.Join("; ", problems)}");
+                $"{follower.Connections.Count} connection(s), last on replica {follower.CurrentReplica}): {string.Join("; ", problems)}");
         }
     }
 
@@ -500,28 +407,15 @@ public sealed class ScenarioRun : IAsyncDisposable
         Figures.Extra("abandoned unacked", Emitters.Abandoned);
         Figures.Extra("follower connections", AllFollowers.Sum(f => f.Connections.Count));
         Figures.Extra("idle drops", AllFollowers.Sum(f => f.IdleDrops));
+        var malformed = AllFollowers.Sum(f => f.MalformedEvents);
+        if (malformed > 0)
+        {
+            Figures.Violation($"{malformed} stream event(s) without a top-level id or sequence in their JSON");
+        }
+
         Figures.Extra("latency p50/p99", $"{p50:0}/{p99:0} ms");
     }
 
     private static double Percentile(List<double> sorted, double p) =>
         sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
-
-    /// <summary>"12-15, 20" for a sorted list of sequences.</summary>
-    private static string Ranges(List<long> sequences)
-    {
-        var parts = new List<string>();
-        for (var i = 0; i < sequences.Count && parts.Count < 6;)
-        {
-            var j = i;
-            while (j + 1 < sequences.Count && sequences[j + 1] == sequences[j] + 1)
-            {
-                j++;
-            }
-
-            parts.Add(i == j ? $"{sequences[i]}" : $"{sequences[i]}-{sequences[j]}");
-            i = j + 1;
-        }
-
-        return string.Join(", ", parts) + (parts.Count == 6 ? ", …" : "");
-    }
 }
