@@ -65,6 +65,10 @@ public sealed class FaultCluster : IAsyncDisposable
         var logDirectory = Path.Combine(SuiteSettings.LogRoot, name);
         Directory.CreateDirectory(workDirectory);
         Directory.CreateDirectory(logDirectory);
+        foreach (var old in Directory.EnumerateFiles(logDirectory, "*.log"))
+        {
+            File.Delete(old); // this run's logs only
+        }
 
         PostgresServer? postgres = null;
         RedisServer? redis = null;
