@@ -91,8 +91,6 @@ public sealed class ScenarioRun : IAsyncDisposable
     /// <summary>The followers started with the scenario.</summary>
     public IReadOnlyList<Follower> Followers => _groups.TryGetValue("", out var main) ? main : [];
 
-    public IReadOnlyList<Follower> Group(string name) => _groups.TryGetValue(name, out var group) ? group : [];
-
     public IEnumerable<Follower> AllFollowers => _followers;
 
     public static async Task<ScenarioRun> StartAsync(FaultCluster cluster, string name, ScenarioOptions? options = null,
