@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace Kavach.FaultTests;
+
+/// <summary>
+/// Sizes of the fault suite, from environment variables with defaults sized for CI (2 cores, the whole suite
+/// within 10 minutes). Documented in docs/operations.md.
+/// </summary>
+public static class SuiteSettings
+{
+    /// <summary>API replicas per cluster (at least 2: followers and emitters fail over between them).</summary>
+    public static int Replicas { get; } = Math.Max(2, Read("KAVACH_FAULT_REPLICAS", 2));
+
+    /// <summary>Concurrent emitters per scenario.</summary>
+    public static int Emitters { get; } = Read("KAVACH_FAULT_EMITTERS", 4);
+
+    /// <summary>SSE followers per scenario, spread over the replicas.</summary>
+    public static int Followers { get; } = Read("KAVACH_FAULT_FOLLOWERS", 4);
+
+    /// <summary>Events per second, all emitters together.</summary>
+    public static int EmitRate { get; } = Read("KAVACH_FAULT_EMIT_RATE", 200);
+
+    /// <summary>Clients in the reconnect storm, all resuming on one replica at once.</summary>
+    public static int StormClients { get; } = Read("KAVACH_FAULT_STORM_CLIENTS", 300);
+
+    /// <summary>How many events behind the head the storm's clients resume.</summary>
+    public static int StormBehind { get; } = Read("KAVACH_FAULT_STORM_BEHIND", 2000);
+
+    /// <summary>Scales every scenario's load phases (1 = CI size); faults keep their own timing.</summary>
+    public static double LoadScale { get; } = ReadDouble("KAVACH_FAULT_LOAD_SCALE", 1.0);
+
+    /// <summary>Temporary data (PostgreSQL data directories, Redis configuration): under /tmp, reachable by the postgres user.</summary>
+    public static string WorkRoot { get; } = Path.Combine("/tmp", $"kavach-fault-{Environment.ProcessId}");
+
+    /// <summary>Process logs and the figures table; set from the test run's results directory at assembly start.</summary>
+    public static string LogRoot { get; set; } = Path.Combine(Path.GetTempPath(), $"kavach-fault-logs-{Environment.ProcessId}");
+
+    private static int Read(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : fallback;
+
+    private static double ReadDouble(string name, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : fallback;
+}
