@@ -123,25 +123,27 @@ public sealed class ApiReplica
         _process is { HasExited: false } process ? process : throw new InvalidOperationException($"{Name} is not running.");
 
     /// <summary>The dotnet host that runs this test host, so the replicas use the same runtime.</summary>
-    private static string DotnetHost =>
+    internal static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
         : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
         : "dotnet";
 
     /// <summary>Kavach.StreamApi.dll of the configuration this suite was built in (recorded by the project file).</summary>
-    public static string StreamApiAssembly
-    {
-        get
-        {
-            var recorded = typeof(ApiReplica).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .FirstOrDefault(a => a.Key == "StreamApiAssembly")?.Value;
-            if (string.IsNullOrEmpty(recorded) || !File.Exists(recorded))
-            {
-                throw new InvalidOperationException(
-                    $"Kavach.StreamApi.dll not found at '{recorded}': build the solution (dotnet build) before running the fault suite.");
-            }
+    public static string StreamApiAssembly => RecordedAssembly("StreamApiAssembly");
 
-            return recorded;
+    /// <summary>Kavach.LoadGen.dll, the load generator the storm runs in its own process.</summary>
+    public static string LoadGenAssembly => RecordedAssembly("LoadGenAssembly");
+
+    private static string RecordedAssembly(string key)
+    {
+        var recorded = typeof(ApiReplica).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == key)?.Value;
+        if (string.IsNullOrEmpty(recorded) || !File.Exists(recorded))
+        {
+            throw new InvalidOperationException(
+                $"{key} not found at '{recorded}': build the solution (dotnet build) before running the fault suite.");
         }
+
+        return recorded;
     }
 }

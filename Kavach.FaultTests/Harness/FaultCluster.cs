@@ -12,12 +12,14 @@ namespace Kavach.FaultTests.Harness;
 public sealed class FaultCluster : IAsyncDisposable
 {
     /// <summary>
-    /// Settings every replica gets (then the cluster's own): more streams than the storm opens, heartbeats often
-    /// enough to tell a silent stream from a dead one, and a short write timeout for the stalled-reader scenario.
+    /// Settings every replica gets (then the cluster's own): more streams than the storm opens, no per-address limit
+    /// (every client here is on 127.0.0.1), heartbeats often enough to tell a silent stream from a dead one, and a
+    /// short write timeout for the stalled-reader scenario.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> SuiteStreamSettings = new Dictionary<string, string>
     {
         ["Kavach__Stream__MaxConnections"] = "2000",
+        ["Kavach__Stream__MaxConnectionsPerAddress"] = "0",
         ["Kavach__Stream__HeartbeatInterval"] = "00:00:02",
         ["Kavach__Stream__ReconnectDelay"] = "00:00:00.500",
         ["Kavach__Stream__WriteTimeout"] = "00:00:03",
@@ -54,6 +56,9 @@ public sealed class FaultCluster : IAsyncDisposable
     public string EmitToken { get; }
 
     public string ReadToken { get; }
+
+    /// <summary>A read token of its own for one follower: each is a separate client, as in production.</summary>
+    public string ReadTokenFor(string subject) => KavachTokens.Issue(SigningKey, subject, [], TimeSpan.FromHours(2));
 
     /// <summary>How long the cluster took to start, for the log.</summary>
     public TimeSpan StartupTime { get; private set; }

@@ -120,7 +120,7 @@ public sealed class ScenarioRun : IAsyncDisposable
     /// <summary>Starts another follower in a named group (the storm's clients, the healthy readers beside a stall).</summary>
     public Follower AddFollower(string group, string name, int replica, string? startAfter, FailoverPolicy policy = FailoverPolicy.NextReplica)
     {
-        var follower = new Follower(name, [.. Cluster.Replicas.Select(r => r.BaseAddress)], replica, _streamHttp, Cluster.ReadToken,
+        var follower = new Follower(name, [.. Cluster.Replicas.Select(r => r.BaseAddress)], replica, _streamHttp, Cluster.ReadTokenFor(name),
             Clock, Ledger, startAfter, policy, _options.FollowerIdleTimeout);
         lock (_followers)
         {

@@ -64,7 +64,7 @@ public sealed class StreamOptions : IValidatableObject
     /// once on a replica; the others wait their turn, so a reconnect storm cannot starve live delivery.
     /// </summary>
     [Range(1, 10_000)]
-    public int MaxConcurrentCatchUps { get; set; } = 4;
+    public int MaxConcurrentCatchUps { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
 
     /// <summary>Bytes a catching-up stream writes per turn before it lets the others go.</summary>
     [Range(4 * 1024, 64 * 1024 * 1024)]

@@ -5,16 +5,29 @@ using Microsoft.Extensions.Options;
 namespace Kavach.StreamApi.Streaming;
 
 /// <summary>
-/// Admission control for streams that are catching up: at most <c>MaxConcurrentCatchUps</c> of them read history
-/// and format frames at once, one chunk per turn, so a reconnect storm takes bounded CPU and database connections
-/// while live streams, which never wait here, keep their latency.
+/// Admission control for streams that are catching up. At most <c>MaxConcurrentCatchUps</c> of them read history,
+/// format and send it at once, one chunk per turn; and live delivery goes first: a turn is not begun while live
+/// streams are writing (for at most <see cref="LivePriorityWait"/>, so history is never starved). A reconnect storm
+/// therefore takes bounded CPU and database connections, and live streams, which never wait here, keep their latency.
 /// </summary>
 public sealed class CatchUpGate(IOptions<StreamOptions> options, StreamMetrics metrics)
 {
+    private static readonly TimeSpan LivePriorityWait = TimeSpan.FromMilliseconds(50);
+
     private readonly SemaphoreSlim _turns = new(options.Value.MaxConcurrentCatchUps);
+    private readonly Lock _gate = new();
     private int _waiting;
+    private int _liveWriting;
+    private TaskCompletionSource? _liveIdle;
 
     public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>A live stream starts writing; dispose when its write is flushed.</summary>
+    public LiveWrite BeginLiveWrite()
+    {
+        Interlocked.Increment(ref _liveWriting);
+        return new LiveWrite(this);
+    }
 
     public async ValueTask<Turn> WaitTurnAsync(CancellationToken cancellationToken)
     {
@@ -33,11 +46,66 @@ public sealed class CatchUpGate(IOptions<StreamOptions> options, StreamMetrics m
             }
         }
 
+        if (Volatile.Read(ref _liveWriting) > 0)
+        {
+            try
+            {
+                await LiveIdle().WaitAsync(LivePriorityWait, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // Live work keeps coming: history goes on anyway, one chunk.
+            }
+            catch (OperationCanceledException)
+            {
+                _turns.Release();
+                throw;
+            }
+        }
+
         return new Turn(_turns);
+    }
+
+    private Task LiveIdle()
+    {
+        lock (_gate)
+        {
+            if (Volatile.Read(ref _liveWriting) == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            return (_liveIdle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private void EndLiveWrite()
+    {
+        if (Interlocked.Decrement(ref _liveWriting) == 0 && Volatile.Read(ref _liveIdle) is not null)
+        {
+            TaskCompletionSource? idle;
+            lock (_gate)
+            {
+                if (Volatile.Read(ref _liveWriting) != 0)
+                {
+                    return;
+                }
+
+                idle = _liveIdle;
+                _liveIdle = null;
+            }
+
+            idle?.TrySetResult();
+        }
     }
 
     public readonly struct Turn(SemaphoreSlim turns) : IDisposable
     {
         public void Dispose() => turns.Release();
+    }
+
+    public readonly struct LiveWrite(CatchUpGate gate) : IDisposable
+    {
+        public void Dispose() => gate.EndLiveWrite();
     }
 }

@@ -30,6 +30,7 @@ public sealed class StreamSession(
     ILogger<StreamSession> logger)
 {
     private static readonly TimeSpan FarewellTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan TurnHold = TimeSpan.FromMilliseconds(200);
 
     public async Task RunAsync(HttpContext context, string subscriberId, EventTypeFilter filter, StreamCursor cursor)
     {
@@ -145,41 +146,70 @@ public sealed class StreamSession(
                     continue;
                 }
 
-                if (_since is not null || !buffer.Holds(_position))
-                {
-                    if (_live)
-                    {
-                        return await EndAsync(StreamEnd.SlowConsumer);
-                    }
-
-                    if (!await CatchUpFromStoreAsync(buffer))
-                    {
-                        return await EndAsync(StreamEnd.StoreUnavailable);
-                    }
-                }
-                else if (_live)
-                {
-                    WriteFromBuffer(buffer);
-                }
-                else
-                {
-                    using (await session._gate.WaitTurnAsync(_aborted))
-                    {
-                        WriteFromBuffer(buffer);
-                    }
-                }
-
-                var flushStarted = Stopwatch.GetTimestamp();
-                if (!await FlushAsync(_options.WriteTimeout))
-                {
-                    return StreamEnd.ClientGone;
-                }
-
-                if (!_live && !IsClosingTheGap(Stopwatch.GetElapsedTime(flushStarted), buffer))
+                if (_live && !buffer.Holds(_position))
                 {
                     return await EndAsync(StreamEnd.SlowConsumer);
                 }
+
+                if (_live)
+                {
+                    using (session._gate.BeginLiveWrite())
+                    {
+                        WriteFromBuffer(buffer);
+                        if (!await FlushAsync(_options.WriteTimeout))
+                        {
+                            return StreamEnd.ClientGone;
+                        }
+                    }
+
+                    continue;
+                }
+
+                if (await CatchUpTurnAsync(buffer) is { } ended)
+                {
+                    return ended == StreamEnd.ClientGone ? ended : await EndAsync(ended);
+                }
             }
+        }
+
+        /// <summary>
+        /// One turn of catching up: a chunk from the buffer, or from PostgreSQL when the buffer no longer holds the
+        /// position, written and sent while the turn is held — so at most <c>MaxConcurrentCatchUps</c> streams spend
+        /// CPU on history at once. A client too slow to take the chunk within <see cref="TurnHold"/> keeps its flush
+        /// but gives up the turn. Null when the stream goes on.
+        /// </summary>
+        private async Task<StreamEnd?> CatchUpTurnAsync(LiveBuffer buffer)
+        {
+            Task<bool> flush;
+            long flushStarted;
+            using (await session._gate.WaitTurnAsync(_aborted))
+            {
+                if (_since is not null || !buffer.Holds(_position))
+                {
+                    if (!await CatchUpFromStoreAsync(buffer))
+                    {
+                        return StreamEnd.StoreUnavailable;
+                    }
+                }
+                else
+                {
+                    WriteFromBuffer(buffer);
+                }
+
+                flushStarted = Stopwatch.GetTimestamp();
+                flush = FlushAsync(_options.WriteTimeout).AsTask();
+                if (!flush.IsCompleted)
+                {
+                    await Task.WhenAny(flush, Task.Delay(TurnHold, CancellationToken.None));
+                }
+            }
+
+            if (!await flush)
+            {
+                return StreamEnd.ClientGone;
+            }
+
+            return IsClosingTheGap(Stopwatch.GetElapsedTime(flushStarted), buffer) ? null : StreamEnd.SlowConsumer;
         }
 
         /// <summary>Places the stream at its cursor, telling the client with <c>resync</c> when that cannot be exact.</summary>
@@ -280,10 +310,9 @@ public sealed class StreamSession(
             session._metrics.Delivered(count);
         }
 
-        /// <summary>One chunk of history from PostgreSQL, in a turn at the gate. False when the database failed.</summary>
+        /// <summary>One chunk of history from PostgreSQL (the caller holds a turn). False when the database failed.</summary>
         private async Task<bool> CatchUpFromStoreAsync(LiveBuffer buffer)
         {
-            using var turn = await session._gate.WaitTurnAsync(_aborted);
             try
             {
                 if (!_oldestChecked)
