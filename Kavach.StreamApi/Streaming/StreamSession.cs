@@ -96,7 +96,16 @@ public sealed class StreamSession(
                 epoch = _epoch,
                 timestamp = DateTimeOffset.UtcNow,
             })));
-            await StartAtAsync(cursor, buffer);
+            try
+            {
+                await StartAtAsync(cursor, buffer);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !_aborted.IsCancellationRequested)
+            {
+                session._logger.LogWarning(e, "Placing stream {ClientId} at its cursor failed", stream.Context.TraceIdentifier);
+                return await EndAsync(StreamEnd.StoreUnavailable);
+            }
+
             if (!await FlushAsync(_options.WriteTimeout))
             {
                 return StreamEnd.ClientGone;

@@ -120,6 +120,38 @@ public sealed class FaultToleranceTests
     }
 
     [TestMethod]
+    public async Task AStreamWhoseHistoryReadFailsIsToldAndEndsCleanly()
+    {
+        await using var proxy = await PostgresProxy.StartAsync();
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kavachdb"] = proxy.ConnectionString,
+            ["Kavach:Stream:LiveBufferEvents"] = "1024",
+        });
+        using var http = Emitter(host);
+        var events = string.Join(",", Enumerable.Range(0, 1000).Select(_ => """{"type":"audit"}"""));
+        var first = 0L;
+        for (var batch = 0; batch < 2; batch++)
+        {
+            using var emitted = await http.PostAsync("/api/kavach/events", Json($"[{events}]"));
+            var answer = await emitted.Content.ReadAsStringAsync();
+            Assert.AreEqual(HttpStatusCode.Created, emitted.StatusCode, answer);
+            first = first == 0 ? JsonDocument.Parse(answer).RootElement.GetProperty("events")[0].GetProperty("sequence").GetInt64() : first;
+        }
+
+        // The cursor is older than the replica's live buffer holds: the stream must read PostgreSQL, which is away.
+        proxy.Refuse();
+        await using var stream = await SseClient.ConnectAsync(host.CreateClient(), Tokens.Reader(),
+            lastEventId: (first - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.AreEqual(HttpStatusCode.OK, stream.Response.StatusCode);
+        var frames = await stream.ReadToEndAsync(Generous);
+        var error = frames.Last();
+        Assert.AreEqual("error", error.EventType, string.Join(",", frames.Select(f => f.EventType)));
+        Assert.AreEqual("STORE_UNAVAILABLE", error.Json.GetProperty("code").GetString());
+        proxy.Resume();
+    }
+
+    [TestMethod]
     public async Task RedisAwayIsDegradedButStillReady()
     {
         await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
