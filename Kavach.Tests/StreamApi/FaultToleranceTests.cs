@@ -268,6 +268,63 @@ public sealed class FaultToleranceTests
     }
 
     [TestMethod]
+    public async Task AResumingReaderSlowerThanTheStreamIsCutOffInsteadOfCatchingUpForever()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            ["Kavach:Stream:CatchUpProgressWindow"] = "00:00:02",
+            ["Kavach:Stream:WriteTimeout"] = "00:00:30",
+        }, onKestrel: true);
+        var address = host.KestrelAddress;
+        using var emitter = Emitter(host);
+        var payload = new string('z', 1000);
+        async Task<long> EmitBatchAsync(int count)
+        {
+            var events = string.Join(",", Enumerable.Range(0, count).Select(_ => $$$"""{"type":"audit","data":{"pad":"{{{payload}}}"}}"""));
+            using var response = await emitter.PostAsync("/api/kavach/events", Json($"[{events}]"));
+            var answer = await response.Content.ReadAsStringAsync();
+            Assert.AreEqual(HttpStatusCode.Created, response.StatusCode, answer);
+            return JsonDocument.Parse(answer).RootElement.GetProperty("events")[0].GetProperty("sequence").GetInt64();
+        }
+
+        // 10 MB of history: more than socket buffers swallow, so the reader stays in catch-up.
+        var first = await EmitBatchAsync(1000);
+        for (var batch = 1; batch < 10; batch++)
+        {
+            await EmitBatchAsync(1000);
+        }
+
+        // Resumes 10,000 events behind, then reads 8 KB every 20 ms (~400 KB/s) while ~1 MB/s keeps coming.
+        using var slow = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await slow.ConnectAsync(IPAddress.Loopback, address.Port);
+        await slow.SendAsync(Encoding.ASCII.GetBytes(
+            $"GET /api/kavach/events/stream HTTP/1.1\r\nHost: {address.Authority}\r\nAccept: text/event-stream\r\n" +
+            $"Connection: close\r\nLast-Event-ID: {first - 1}\r\nAuthorization: Bearer {Tokens.Reader("trickle")}\r\n\r\n"));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var emitting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await EmitBatchAsync(100);
+                await Task.Delay(100);
+            }
+        });
+
+        var received = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await slow.ReceiveAsync(chunk, stop.Token)) > 0)
+        {
+            received.Write(chunk, 0, read);
+            await Task.Delay(20, stop.Token);
+        }
+
+        await stop.CancelAsync();
+        await emitting.ContinueWith(_ => { });
+        StringAssert.Contains(Encoding.UTF8.GetString(received.ToArray()), "event: error\ndata: {\"code\":\"SLOW_CONSUMER\"");
+    }
+
+    [TestMethod]
     public async Task OneAddressOrOneSubjectCannotTakeEveryPlace()
     {
         await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
