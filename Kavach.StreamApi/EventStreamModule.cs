@@ -15,6 +15,7 @@ namespace Kavach.StreamApi;
 public sealed class EventStreamModule(
     EventValidator validator,
     EventStore store,
+    EventCommitter committer,
     EventHub hub,
     IEventBroker broker,
     StreamAdmission admission,
@@ -65,7 +66,7 @@ public sealed class EventStreamModule(
         {
             metrics.Emitted(result.Committed.Count);
             hub.Committed(result.Epoch, result.Committed);
-            broker.Publish(new StreamPosition(result.Epoch, result.Committed[^1].Event.Sequence));
+            broker.Publish(new StreamPosition(result.Epoch, result.Committed[^1].Sequence));
         }
 
         return result.Emitted;
@@ -90,7 +91,7 @@ public sealed class EventStreamModule(
 
         try
         {
-            return await store.AppendAsync(events, hub.Position, cancellationToken);
+            return await committer.AppendAsync(events, hub.Position);
         }
         catch (StreamRegressionException regression)
         {
@@ -98,7 +99,7 @@ public sealed class EventStreamModule(
             try
             {
                 await hub.CheckHeadAsync(cancellationToken).WaitAsync(RecoveryWait, cancellationToken);
-                return await store.AppendAsync(events, hub.Position, cancellationToken);
+                return await committer.AppendAsync(events, hub.Position);
             }
             catch (Exception e) when (e is StreamRegressionException or TimeoutException)
             {
@@ -116,7 +117,7 @@ public sealed class EventStreamModule(
     private async Task<AppendResult> ResolveOutcomeAsync(IReadOnlyList<NewEvent> events, AmbiguousCommitException ambiguous)
     {
         var ids = events.Select(e => e.Id).ToList();
-        List<CommittedEvent> stored;
+        List<StoredEvent> stored;
         try
         {
             using var timeout = new CancellationTokenSource(OutcomeCheckTimeout);
@@ -131,7 +132,7 @@ public sealed class EventStreamModule(
                 "Retry with the same event ids: an id already stored is never stored twice.", ids, mayBeStored: true, e);
         }
 
-        var byId = stored.ToDictionary(c => c.Event.Id, StringComparer.Ordinal);
+        var byId = stored.ToDictionary(c => c.Id, StringComparer.Ordinal);
         if (!ambiguous.Ids.All(byId.ContainsKey))
         {
             metrics.AmbiguousCommit("not_stored");
@@ -143,19 +144,18 @@ public sealed class EventStreamModule(
         metrics.AmbiguousCommit("stored");
         var fresh = ambiguous.Ids.ToHashSet(StringComparer.Ordinal);
         return new AppendResult(
-            [.. ids.Select(id => byId[id].Event).Select(e => new EmittedEvent(e.Id, e.Sequence, e.Timestamp))],
-            [.. stored.Where(c => fresh.Contains(c.Event.Id))],
+            [.. ids.Select(id => byId[id]).Select(e => new EmittedEvent(e.Id, e.Sequence, e.Timestamp))],
+            [.. stored.Where(c => fresh.Contains(c.Id))],
             hub.Position.Epoch);
     }
 
     /// <summary>The seed's replay: up to 1000 events at or after <paramref name="since"/>, newest first.</summary>
-    public async Task<IReadOnlyList<StreamEvent>> ReplayAsync(DateTimeOffset since, EventTypeFilter? types = null, CancellationToken cancellationToken = default)
-    {
-        var filter = types ?? moduleTypes;
-        var rows = await store.ReadAsync(
-            new EventQuery(0, ReplayLimit, filter.Types, Since: since, NewestFirst: true), cancellationToken, fromHistoryPool: true);
-        return [.. rows.Select(r => r.Event)];
-    }
+    public async Task<IReadOnlyList<StreamEvent>> ReplayAsync(DateTimeOffset since, EventTypeFilter? types = null, CancellationToken cancellationToken = default) =>
+        [.. (await ReplayStoredAsync(since, types, cancellationToken)).Select(r => r.ToStreamEvent())];
+
+    internal Task<List<StoredEvent>> ReplayStoredAsync(DateTimeOffset since, EventTypeFilter? types, CancellationToken cancellationToken) =>
+        store.ReadAsync(new EventQuery(0, ReplayLimit, (types ?? moduleTypes).Types, Since: since, NewestFirst: true),
+            cancellationToken, fromHistoryPool: true);
 
     /// <summary>Open streams on this replica.</summary>
     public int ConnectionCount => admission.Open;

@@ -36,6 +36,8 @@ public static class StreamApiServices
         services.AddSingleton<SchemaInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
         services.AddSingleton<EventStore>();
+        services.AddSingleton<EventCommitter>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventCommitter>());
         services.AddHostedService<RetentionPruner>();
         services.AddSingleton<EventHub>();
         services.AddHostedService(sp => sp.GetRequiredService<EventHub>());

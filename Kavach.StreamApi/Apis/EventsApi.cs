@@ -116,7 +116,7 @@ public static class EventsApi
         }
     }
 
-    public static async Task<Results<Ok<EventPage>, ProblemHttpResult>> PageAsync(
+    public static async Task<Results<StoredEventsResult, ProblemHttpResult>> PageAsync(
         HttpContext context, EventStore store, EventTypeFilter moduleTypes,
         long? after, string? types, string? agentId, string? since, string? until, int? limit)
     {
@@ -151,11 +151,11 @@ public static class EventsApi
         var rows = await store.ReadAsync(
             new EventQuery(after ?? 0, size + 1, filter.Types, Since: sinceValue, Until: untilValue, AgentId: agentId),
             context.RequestAborted, fromHistoryPool: true);
-        var events = rows.Take(size).Select(r => r.Event).ToList();
-        return TypedResults.Ok(new EventPage(events, rows.Count > size ? events[^1].Sequence : null));
+        var events = rows.Count > size ? rows[..size] : rows;
+        return StoredEventsResult.Page(events, rows.Count > size ? events[^1].Sequence : null);
     }
 
-    public static async Task<Results<Ok<ReplayResponse>, ProblemHttpResult>> ReplayAsync(
+    public static async Task<Results<StoredEventsResult, ProblemHttpResult>> ReplayAsync(
         HttpContext context, EventStreamModule module, EventTypeFilter moduleTypes, string? since, string? types)
     {
         if (since is null)
@@ -173,8 +173,7 @@ public static class EventsApi
             return Problems.BadRequest(typesError!);
         }
 
-        var events = await module.ReplayAsync(sinceValue!.Value, filter, context.RequestAborted);
-        return TypedResults.Ok(new ReplayResponse(events));
+        return StoredEventsResult.Replay(await module.ReplayStoredAsync(sinceValue!.Value, filter, context.RequestAborted));
     }
 
     public static async Task<Ok<ConnectionsResponse>> ConnectionsAsync(HttpContext context, EventStreamModule module) =>

@@ -21,6 +21,9 @@ public sealed class StreamMetrics
     private readonly Counter<long> _ambiguousCommits;
     private readonly UpDownCounter<long> _activeConnections;
     private readonly UpDownCounter<long> _catchUpsWaiting;
+    private readonly Histogram<int> _commitEvents;
+    private readonly Histogram<double> _commitDuration;
+    private readonly Histogram<double> _commitLockWait;
 
     public StreamMetrics(IMeterFactory meterFactory)
     {
@@ -49,6 +52,12 @@ public sealed class StreamMetrics
             "New epochs this replica moved to: the database's sequence went backwards (restore, failover).");
         _ambiguousCommits = meter.CreateCounter<long>("kavach.stream.emits.ambiguous", "{emit}",
             "Emits whose COMMIT failed in flight, by outcome once resolved (stored, not_stored, unknown).");
+        _commitEvents = meter.CreateHistogram<int>("kavach.stream.commit.events", "{event}",
+            "Events per group commit (one statement, one transaction, one fsync); its count is the commits.");
+        _commitDuration = meter.CreateHistogram<double>("kavach.stream.commit.duration", "s",
+            "A group commit's round trip: waiting for the sequence lock, claiming sequences, inserting and committing.");
+        _commitLockWait = meter.CreateHistogram<double>("kavach.stream.commit.lock_wait", "s",
+            "Time a group commit waited for the sequence lock (another replica's commit). Duration minus this is about the lock's hold.");
         _catchUpsWaiting = meter.CreateUpDownCounter<long>("kavach.stream.catchups.waiting", "{connection}",
             "Streams waiting for a turn to catch up (a reconnect storm shows here).");
     }
@@ -94,4 +103,11 @@ public sealed class StreamMetrics
     public void AmbiguousCommit(string outcome) => _ambiguousCommits.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void CatchUpWaiting(int delta) => _catchUpsWaiting.Add(delta);
+
+    public void Committed(Persistence.CommitTiming timing)
+    {
+        _commitEvents.Record(timing.Events);
+        _commitDuration.Record(timing.Duration.TotalSeconds);
+        _commitLockWait.Record(timing.LockWait.TotalSeconds);
+    }
 }

@@ -34,6 +34,8 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
     /// <summary>PostgreSQL <c>numeric</c> keeps at most this many digits after the decimal point (its display scale).</summary>
     public const int MaxFractionDigits = 16383;
 
+    private static readonly JsonElement EmptyData = JsonDocument.Parse("{}").RootElement.Clone();
+
     private readonly StreamOptions _options = options.Value;
 
     public IReadOnlyList<NewEvent> Validate(IReadOnlyList<EventDraft> drafts, bool isBatch, out EmitRejection? rejection)
@@ -70,6 +72,7 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
             }
 
             var dataJson = "{}";
+            var dataElement = EmptyData;
             if (draft.Data is { } data)
             {
                 if (data.ValueKind != JsonValueKind.Object)
@@ -88,6 +91,7 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
                 else
                 {
                     dataJson = data.GetRawText();
+                    dataElement = data;
                 }
             }
 
@@ -101,8 +105,10 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
                 Error("id", $"The id '{id}' appears more than once in this batch.");
             }
 
-            events.Add(new NewEvent(id, draft.Type ?? "", TruncateToMicroseconds(draft.Timestamp ?? now), dataJson,
-                draft.AgentId, draft.UserId));
+            var timestamp = TruncateToMicroseconds(draft.Timestamp ?? now);
+            var type = draft.Type ?? "";
+            events.Add(new NewEvent(id, type, timestamp, dataJson, draft.AgentId, draft.UserId,
+                errors.Count == 0 ? StoredEvent.BodyOf(id, type, timestamp, dataElement, draft.AgentId, draft.UserId) : ""));
         }
 
         rejection = errors.Count == 0 ? null : new EmitRejection(errors, tooLarge);

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Kavach.StreamApi.Events;
 
 /// <summary>
@@ -8,15 +6,15 @@ namespace Kavach.StreamApi.Events;
 /// </summary>
 public sealed class EventEnvelope
 {
-    private EventEnvelope(StreamEvent @event, long epoch, DateTimeOffset committedAt, byte[] frame)
+    private EventEnvelope(StoredEvent stored, long epoch, byte[] frame)
     {
-        Sequence = @event.Sequence;
+        Sequence = stored.Sequence;
         Epoch = epoch;
-        Id = @event.Id;
-        Type = @event.Type;
-        AgentId = @event.AgentId;
-        UserId = @event.UserId;
-        CommittedAt = committedAt;
+        Id = stored.Id;
+        Type = stored.Type;
+        AgentId = stored.AgentId;
+        UserId = stored.UserId;
+        CommittedAt = stored.CommittedAt;
         Frame = frame;
     }
 
@@ -42,7 +40,6 @@ public sealed class EventEnvelope
 
     public StreamPosition Position => new(Epoch, Sequence);
 
-    public static EventEnvelope From(StreamEvent @event, long epoch, DateTimeOffset committedAt) =>
-        new(@event, epoch, committedAt, SseFrames.Event(new StreamPosition(epoch, @event.Sequence), @event.Type,
-            JsonSerializer.Serialize(@event, StreamJsonContext.Default.StreamEvent)));
+    public static EventEnvelope From(StoredEvent stored, long epoch) =>
+        new(stored, epoch, SseFrames.Event(new StreamPosition(epoch, stored.Sequence), stored));
 }

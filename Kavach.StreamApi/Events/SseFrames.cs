@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.ServerSentEvents;
 using System.Text;
 
@@ -11,6 +12,24 @@ public static class SseFrames
 
     public static byte[] Event(StreamPosition position, string type, string json) =>
         Format(new SseItem<string>(json, type) { EventId = position.ToString() });
+
+    /// <summary>
+    /// A stored event's frame, written straight from its body (compact JSON: one data line) with no serializer:
+    /// <c>event: type</c>, <c>data: {...,"sequence":N}</c>, <c>id: position</c> and a blank line, the same bytes as
+    /// <see cref="Event(StreamPosition, string, string)"/>.
+    /// </summary>
+    public static byte[] Event(StreamPosition position, StoredEvent stored)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(stored.Body.Length + stored.Type.Length + 64);
+        buffer.Write("event: "u8);
+        buffer.Write(Encoding.UTF8.GetBytes(stored.Type));
+        buffer.Write("\ndata: "u8);
+        stored.WriteJson(buffer);
+        buffer.Write("\nid: "u8);
+        buffer.Write(Encoding.UTF8.GetBytes(position.ToString()));
+        buffer.Write("\n\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
 
     public static byte[] Named(string type, string json) => Format(new SseItem<string>(json, type));
 

@@ -20,19 +20,21 @@ public sealed record StreamEvent(
     public const int MaxStoredDepth = 256;
 }
 
-/// <summary>An event accepted for emit, validated, not yet committed.</summary>
+/// <summary>An event accepted for emit, validated, not yet committed: its columns and its JSON body (see <see cref="StoredEvent"/>).</summary>
 public sealed record NewEvent(
     string Id,
     string Type,
     DateTimeOffset Timestamp,
     string DataJson,
     string? AgentId,
-    string? UserId);
+    string? UserId,
+    string Body);
 
 /// <summary>What an emit answers for each event: the stored id, sequence and timestamp.</summary>
 public sealed record EmittedEvent(string Id, long Sequence, DateTimeOffset Timestamp);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, MaxDepth = Kavach.StreamApi.Events.StreamEvent.MaxStoredDepth)]
 [JsonSerializable(typeof(StreamEvent))]
+[JsonSerializable(typeof(EventBody))]
 [JsonSerializable(typeof(List<StreamEvent>))]
 internal sealed partial class StreamJsonContext : JsonSerializerContext;

@@ -62,7 +62,7 @@ public sealed class EventHub(
     public void Unlisten(StreamSignal signal) => _listeners.TryRemove(signal, out _);
 
     /// <summary>Events this replica just committed, in the epoch the commit saw.</summary>
-    public void Committed(long epoch, IReadOnlyList<CommittedEvent> events) => _incoming.Writer.TryWrite(new LocalCommit(epoch, events));
+    public void Committed(long epoch, IReadOnlyList<StoredEvent> events) => _incoming.Writer.TryWrite(new LocalCommit(epoch, events));
 
     /// <summary>Another replica committed up to <paramref name="sequence"/> (a hint: the content is read from PostgreSQL).</summary>
     public void Hint(long epoch, long sequence) => _incoming.Writer.TryWrite(new CommitHint(epoch, sequence));
@@ -180,7 +180,7 @@ public sealed class EventHub(
                         await SyncWithDatabaseAsync(stoppingToken);
                     }
 
-                    foreach (var local in locals.OrderBy(l => l.Events.Count == 0 ? 0 : l.Events[0].Event.Sequence))
+                    foreach (var local in locals.OrderBy(l => l.Events.Count == 0 ? 0 : l.Events[0].Sequence))
                     {
                         await AcceptAsync(local, stoppingToken);
                     }
@@ -249,10 +249,10 @@ public sealed class EventHub(
         foreach (var committed in local.Events)
         {
             var buffer = Buffer;
-            var sequence = committed.Event.Sequence;
+            var sequence = committed.Sequence;
             if (sequence <= buffer.Head)
             {
-                if (buffer.TryGet(sequence) is { } delivered && delivered.Id != committed.Event.Id)
+                if (buffer.TryGet(sequence) is { } delivered && delivered.Id != committed.Id)
                 {
                     // This replica committed a sequence it had already delivered with another event.
                     await SyncWithDatabaseAsync(cancellationToken);
@@ -269,7 +269,7 @@ public sealed class EventHub(
 
             if (ReferenceEquals(buffer, Buffer) && sequence == buffer.Head + 1)
             {
-                buffer.Append(EventEnvelope.From(committed.Event, buffer.Epoch, committed.CommittedAt));
+                buffer.Append(EventEnvelope.From(committed, buffer.Epoch));
             }
         }
     }
@@ -332,7 +332,7 @@ public sealed class EventHub(
             var first = 0;
             if (check is not null)
             {
-                if (page.Count == 0 || page[0].Event.Sequence != check.Sequence || page[0].Event.Id != check.Id)
+                if (page.Count == 0 || page[0].Sequence != check.Sequence || page[0].Id != check.Id)
                 {
                     return false;
                 }
@@ -344,7 +344,7 @@ public sealed class EventHub(
             for (var i = first; i < page.Count; i++)
             {
                 var committed = page[i];
-                var sequence = committed.Event.Sequence;
+                var sequence = committed.Sequence;
                 if (sequence != buffer.Head + 1)
                 {
                     // Rows missing from the database itself (deleted by hand, or pruned while this hub was far
@@ -355,7 +355,7 @@ public sealed class EventHub(
                     Volatile.Write(ref _buffer, buffer);
                 }
 
-                buffer.Append(EventEnvelope.From(committed.Event, buffer.Epoch, committed.CommittedAt));
+                buffer.Append(EventEnvelope.From(committed, buffer.Epoch));
                 read++;
             }
 
@@ -443,7 +443,7 @@ public sealed class EventHub(
 
     private abstract record HubInput;
 
-    private sealed record LocalCommit(long Epoch, IReadOnlyList<CommittedEvent> Events) : HubInput;
+    private sealed record LocalCommit(long Epoch, IReadOnlyList<StoredEvent> Events) : HubInput;
 
     private sealed record CommitHint(long Epoch, long Sequence) : HubInput;
 

@@ -56,6 +56,10 @@ public sealed class EventSchema(
             reason       text        NOT NULL
         );
         INSERT INTO kavach_stream_epochs (epoch, starts_after, reason) VALUES (1, 0, 'created') ON CONFLICT (epoch) DO NOTHING;
+
+        -- The event's JSON as served (every field but the sequence), written once at emit: the read paths send it as it
+        -- is instead of parsing data and serializing the event again. Null for events stored before this column.
+        ALTER TABLE kavach_stream_events ADD COLUMN IF NOT EXISTS body text NULL;
         """;
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)

@@ -5,11 +5,11 @@ using NpgsqlTypes;
 
 namespace Kavach.StreamApi.Persistence;
 
-/// <summary>A committed event with its commit time (internal: for latency and retention).</summary>
-public sealed record CommittedEvent(StreamEvent Event, DateTimeOffset CommittedAt);
-
 /// <summary>What an append did: an answer for every requested event, and the events it newly committed, in the epoch it saw.</summary>
-public sealed record AppendResult(IReadOnlyList<EmittedEvent> Emitted, IReadOnlyList<CommittedEvent> Committed, long Epoch);
+public sealed record AppendResult(IReadOnlyList<EmittedEvent> Emitted, IReadOnlyList<StoredEvent> Committed, long Epoch);
+
+/// <summary>How a group commit went, for the metrics: its events, the wait for the sequence lock, the whole round trip.</summary>
+public readonly record struct CommitTiming(int Events, TimeSpan LockWait, TimeSpan Duration);
 
 /// <summary>
 /// The <c>kavach_stream_events</c> table and its sequence: append with gap-free sequences, reads by sequence, and
@@ -17,107 +17,147 @@ public sealed record AppendResult(IReadOnlyList<EmittedEvent> Emitted, IReadOnly
 /// </summary>
 public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource history)
 {
-    private const string Columns = "sequence, id, type, timestamp, data::text, agent_id, user_id, committed_at";
+    private const string Columns = "sequence, id, type, timestamp, agent_id, user_id, committed_at, body, CASE WHEN body IS NULL THEN data::text END";
 
     /// <summary>Emit caps data nesting well below this; rows stored before that rule must still be readable.</summary>
     private static readonly JsonDocumentOptions StoredData = new() { MaxDepth = StreamEvent.MaxStoredDepth };
 
     /// <summary>
-    /// Commits the events that are not stored yet, in one transaction holding the sequence row lock. Ids already
-    /// stored answer with their original sequence, so a retried emit is stored and delivered once. Refuses (with
-    /// <see cref="StreamRegressionException"/>, storing nothing) when the database is behind <paramref name="delivered"/>.
-    /// Once the lock is held nothing is cancelled: the statements are bounded by the database timeouts instead.
+    /// One statement, so one round trip, that commits a group of appends (from concurrent emits) together: ids already
+    /// stored are found before the sequence lock is taken and answer with their original sequence; the lock is held
+    /// only for claiming the sequences, the insert and the commit's fsync, which all events of the group share.
+    /// Refuses (storing nothing) when the database is behind <c>delivered</c>: it went backwards.
     /// </summary>
-    /// <exception cref="AmbiguousCommitException">The connection failed during COMMIT.</exception>
-    public async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, StreamPosition delivered, CancellationToken cancellationToken)
+    private const string AppendSql = """
+        WITH input AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::text[], $7::text[])
+                WITH ORDINALITY AS t(id, type, timestamp, data, agent_id, user_id, body, ord)),
+        fresh AS (
+            SELECT input.*, row_number() OVER (ORDER BY ord) AS n FROM input
+            WHERE NOT EXISTS (SELECT 1 FROM kavach_stream_events e WHERE e.id = input.id)),
+        claimed AS (
+            UPDATE kavach_stream_sequence SET last_value = last_value + (SELECT count(*) FROM fresh)
+            WHERE EXISTS (SELECT 1 FROM fresh) AND (epoch > $8 OR (epoch = $8 AND last_value >= $9))
+            RETURNING last_value - (SELECT count(*) FROM fresh) AS base, epoch, clock_timestamp() - statement_timestamp() AS lock_wait),
+        inserted AS (
+            INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id, user_id, body)
+            SELECT claimed.base + fresh.n, fresh.id, fresh.type, fresh.timestamp, fresh.data, fresh.agent_id, fresh.user_id, fresh.body
+            FROM fresh CROSS JOIN claimed
+            RETURNING sequence, id, committed_at)
+        SELECT 1 AS kind, i.id, i.sequence, NULL::timestamptz AS timestamp, i.committed_at, c.epoch, c.lock_wait
+            FROM inserted i CROSS JOIN claimed c
+        UNION ALL
+        SELECT 2, e.id, e.sequence, e.timestamp, e.committed_at, NULL, NULL
+            FROM kavach_stream_events e WHERE e.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.id = e.id)
+        UNION ALL
+        SELECT 3, NULL, s.last_value, NULL, NULL, s.epoch, NULL
+            FROM kavach_stream_sequence s WHERE EXISTS (SELECT 1 FROM fresh) AND NOT EXISTS (SELECT 1 FROM claimed)
+        """;
+
+    /// <summary>
+    /// Commits every append of the group that is not stored yet, in one transaction, in group order; the answer for
+    /// each append says what happened to each of its events. Nothing is cancelled once sent: the statement is bounded
+    /// by the database timeouts instead.
+    /// </summary>
+    /// <exception cref="StreamRegressionException">The database is behind <paramref name="delivered"/>; nothing was stored.</exception>
+    /// <exception cref="AmbiguousCommitException">The connection failed while the statement (and its commit) ran.</exception>
+    public async Task<(IReadOnlyList<AppendResult> Results, CommitTiming Timing)> AppendAsync(
+        IReadOnlyList<IReadOnlyList<NewEvent>> group, StreamPosition delivered, CancellationToken cancellationToken)
     {
+        // Within the group each id is sent once; a later mention answers with the earlier one's sequence.
+        var unique = new Dictionary<string, NewEvent>(StringComparer.Ordinal);
+        foreach (var events in group)
+        {
+            foreach (var e in events)
+            {
+                unique.TryAdd(e.Id, e);
+            }
+        }
+
+        var input = unique.Values.ToList();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand(AppendSql, connection)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter { Value = input.Select(e => e.Id).ToArray() },
+                new NpgsqlParameter { Value = input.Select(e => e.Type).ToArray() },
+                new NpgsqlParameter { Value = input.Select(e => e.Timestamp.UtcDateTime).ToArray() },
+                new NpgsqlParameter { Value = input.Select(e => e.DataJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter { Value = input.Select(e => e.AgentId).ToArray() },
+                new NpgsqlParameter { Value = input.Select(e => e.UserId).ToArray() },
+                new NpgsqlParameter { Value = input.Select(e => e.Body).ToArray() },
+                new NpgsqlParameter { Value = delivered.Epoch },
+                new NpgsqlParameter { Value = delivered.Sequence },
+            },
+        };
 
-        long lastSequence, epoch;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var inserted = new Dictionary<string, (long Sequence, DateTimeOffset CommittedAt)>(StringComparer.Ordinal);
         var existing = new Dictionary<string, EmittedEvent>(StringComparer.Ordinal);
-        await using (var read = new NpgsqlBatch(connection, transaction))
-        {
-            read.BatchCommands.Add(new NpgsqlBatchCommand("SELECT last_value, epoch FROM kavach_stream_sequence FOR UPDATE"));
-            read.BatchCommands.Add(new NpgsqlBatchCommand(
-                "SELECT id, sequence, timestamp FROM kavach_stream_events WHERE id = ANY($1)")
-            {
-                Parameters = { new NpgsqlParameter { Value = events.Select(e => e.Id).ToArray() } },
-            });
-
-            await using var reader = await read.ExecuteReaderAsync(CancellationToken.None);
-            await reader.ReadAsync(CancellationToken.None);
-            lastSequence = reader.GetInt64(0);
-            epoch = reader.GetInt64(1);
-            await reader.NextResultAsync(CancellationToken.None);
-            while (await reader.ReadAsync(CancellationToken.None))
-            {
-                var id = reader.GetString(0);
-                existing[id] = new EmittedEvent(id, reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2));
-            }
-        }
-
-        if (epoch < delivered.Epoch || (epoch == delivered.Epoch && lastSequence < delivered.Sequence))
-        {
-            await transaction.RollbackAsync(CancellationToken.None);
-            throw new StreamRegressionException(new StreamPosition(epoch, lastSequence), delivered);
-        }
-
-        var fresh = events.Where(e => !existing.ContainsKey(e.Id)).ToList();
-        var committed = new List<CommittedEvent>(fresh.Count);
-        if (fresh.Count > 0)
-        {
-            await using var write = new NpgsqlBatch(connection, transaction);
-            write.BatchCommands.Add(new NpgsqlBatchCommand($"""
-                INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id, user_id)
-                SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[], $7::text[])
-                RETURNING {Columns}
-                """)
-            {
-                Parameters =
-                {
-                    new NpgsqlParameter { Value = fresh.Select((_, i) => lastSequence + 1 + i).ToArray() },
-                    new NpgsqlParameter { Value = fresh.Select(e => e.Id).ToArray() },
-                    new NpgsqlParameter { Value = fresh.Select(e => e.Type).ToArray() },
-                    new NpgsqlParameter { Value = fresh.Select(e => e.Timestamp.UtcDateTime).ToArray() },
-                    new NpgsqlParameter { Value = fresh.Select(e => e.DataJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                    new NpgsqlParameter { Value = fresh.Select(e => e.AgentId).ToArray() },
-                    new NpgsqlParameter { Value = fresh.Select(e => e.UserId).ToArray() },
-                },
-            });
-            write.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE kavach_stream_sequence SET last_value = $1")
-            {
-                Parameters = { new NpgsqlParameter { Value = lastSequence + fresh.Count } },
-            });
-
-            await using var reader = await write.ExecuteReaderAsync(CancellationToken.None);
-            while (await reader.ReadAsync(CancellationToken.None))
-            {
-                committed.Add(ReadEvent(reader));
-            }
-        }
-
+        long epoch = delivered.Epoch;
+        var lockWait = TimeSpan.Zero;
         try
         {
-            await transaction.CommitAsync(CancellationToken.None);
+            await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+            while (await reader.ReadAsync(CancellationToken.None))
+            {
+                switch (reader.GetInt32(0))
+                {
+                    case 1:
+                        inserted[reader.GetString(1)] = (reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(4));
+                        epoch = reader.GetInt64(5);
+                        lockWait = reader.GetTimeSpan(6);
+                        break;
+                    case 2:
+                        var id = reader.GetString(1);
+                        existing[id] = new EmittedEvent(id, reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3));
+                        break;
+                    case 3:
+                        throw new StreamRegressionException(new StreamPosition(reader.GetInt64(5), reader.GetInt64(2)), delivered);
+                }
+            }
         }
-        catch (Exception e) when (e is (NpgsqlException or TimeoutException) and not PostgresException && fresh.Count > 0)
+        catch (Exception e) when (e is (NpgsqlException or TimeoutException or IOException) and not PostgresException)
         {
-            // PostgreSQL answering with an error means it rolled back; anything else leaves the outcome unknown.
-            throw new AmbiguousCommitException([.. fresh.Select(f => f.Id)], e);
+            // PostgreSQL answering with an error means nothing was committed; anything else leaves the outcome unknown.
+            throw new AmbiguousCommitException([.. input.Select(i => i.Id)], e);
         }
 
-        committed.Sort((a, b) => a.Event.Sequence.CompareTo(b.Event.Sequence));
-        var stored = committed.ToDictionary(c => c.Event.Id, c => new EmittedEvent(c.Event.Id, c.Event.Sequence, c.Event.Timestamp));
-        var emitted = events.Select(e => existing.TryGetValue(e.Id, out var old) ? old : stored[e.Id]).ToList();
-        return new AppendResult(emitted, committed, epoch);
+        var timing = new CommitTiming(inserted.Count, lockWait, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        var results = new List<AppendResult>(group.Count);
+        foreach (var events in group)
+        {
+            var emitted = new List<EmittedEvent>(events.Count);
+            var committed = new List<StoredEvent>();
+            foreach (var e in events)
+            {
+                if (inserted.TryGetValue(e.Id, out var row))
+                {
+                    emitted.Add(new EmittedEvent(e.Id, row.Sequence, e.Timestamp));
+                    if (claimed.Add(e.Id))
+                    {
+                        committed.Add(new StoredEvent(row.Sequence, e.Id, e.Type, e.AgentId, e.UserId, e.Timestamp, row.CommittedAt, e.Body));
+                    }
+                }
+                else
+                {
+                    emitted.Add(existing[e.Id]);
+                }
+            }
+
+            results.Add(new AppendResult(emitted, committed, epoch));
+        }
+
+        return (results, timing);
     }
 
     /// <summary>
     /// After an ambiguous commit: waits for the sequence lock (so no transaction that could still commit them is in
     /// flight), then reads which of the ids are stored. All or none are, since a commit is atomic.
     /// </summary>
-    public async Task<List<CommittedEvent>> FindCommittedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    public async Task<List<StoredEvent>> FindCommittedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -130,7 +170,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
-        var events = new List<CommittedEvent>();
+        var events = new List<StoredEvent>();
         while (await reader.ReadAsync(cancellationToken))
         {
             events.Add(ReadEvent(reader));
@@ -140,7 +180,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     }
 
     /// <summary>Reads committed events from the main pool (the hub) or the history pool (streams, pages, replay).</summary>
-    public async Task<List<CommittedEvent>> ReadAsync(EventQuery query, CancellationToken cancellationToken, bool fromHistoryPool = false)
+    public async Task<List<StoredEvent>> ReadAsync(EventQuery query, CancellationToken cancellationToken, bool fromHistoryPool = false)
     {
         var conditions = new List<string> { "sequence > $1" };
         var command = new NpgsqlCommand { Parameters = { new NpgsqlParameter { Value = query.After } } };
@@ -188,7 +228,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         await using (command)
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var events = new List<CommittedEvent>();
+            var events = new List<StoredEvent>();
             while (await reader.ReadAsync(cancellationToken))
             {
                 events.Add(ReadEvent(reader));
@@ -286,17 +326,25 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static CommittedEvent ReadEvent(NpgsqlDataReader reader)
+    private static StoredEvent ReadEvent(NpgsqlDataReader reader)
     {
-        using var data = JsonDocument.Parse(reader.GetString(4), StoredData);
-        var @event = new StreamEvent(
-            Id: reader.GetString(1),
-            Type: reader.GetString(2),
-            Timestamp: reader.GetFieldValue<DateTimeOffset>(3),
-            Data: data.RootElement.Clone(),
-            AgentId: reader.IsDBNull(5) ? null : reader.GetString(5),
-            UserId: reader.IsDBNull(6) ? null : reader.GetString(6),
-            Sequence: reader.GetInt64(0));
-        return new CommittedEvent(@event, reader.GetFieldValue<DateTimeOffset>(7));
+        var id = reader.GetString(1);
+        var type = reader.GetString(2);
+        var timestamp = reader.GetFieldValue<DateTimeOffset>(3);
+        var agentId = reader.IsDBNull(4) ? null : reader.GetString(4);
+        var userId = reader.IsDBNull(5) ? null : reader.GetString(5);
+        string body;
+        if (!reader.IsDBNull(7))
+        {
+            body = reader.GetString(7);
+        }
+        else
+        {
+            // Stored before bodies were: built once from the columns (data as jsonb keeps it).
+            using var data = JsonDocument.Parse(reader.GetString(8), StoredData);
+            body = StoredEvent.BodyOf(id, type, timestamp, data.RootElement, agentId, userId);
+        }
+
+        return new StoredEvent(reader.GetInt64(0), id, type, agentId, userId, timestamp, reader.GetFieldValue<DateTimeOffset>(6), body);
     }
 }

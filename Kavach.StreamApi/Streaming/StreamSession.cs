@@ -342,7 +342,7 @@ public sealed class StreamSession(
                 var written = 0L;
                 foreach (var row in page)
                 {
-                    var frame = EventEnvelope.From(row.Event, _epoch, row.CommittedAt).Frame;
+                    var frame = SseFrames.Event(new StreamPosition(_epoch, row.Sequence), row);
                     Write(frame);
                     written += frame.Length;
                 }
@@ -354,7 +354,7 @@ public sealed class StreamSession(
                 }
 
                 // A short page means nothing more matches up to when it was read, which covers the hub's head then.
-                _position = page.Count == limit ? page[^1].Event.Sequence : Math.Max(page.Count > 0 ? page[^1].Event.Sequence : _position, headBefore);
+                _position = page.Count == limit ? page[^1].Sequence : Math.Max(page.Count > 0 ? page[^1].Sequence : _position, headBefore);
                 if (page.Count < limit)
                 {
                     _since = null;

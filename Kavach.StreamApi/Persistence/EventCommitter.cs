@@ -1,0 +1,111 @@
+using System.Threading.Channels;
+using Kavach.StreamApi.Diagnostics;
+using Kavach.StreamApi.Events;
+using Npgsql;
+
+namespace Kavach.StreamApi.Persistence;
+
+/// <summary>
+/// Group commit. Concurrent emits on this replica queue here, and one writer commits whatever has queued as one
+/// statement and one transaction, so they share the sequence lock's hold and the commit's fsync instead of waiting
+/// for each other's. A caller is answered only after its group committed; its events stay all-or-nothing. While one
+/// group commits the next gathers, so the busier the replica, the bigger (and cheaper per event) the commits.
+/// </summary>
+public sealed class EventCommitter(EventStore store, StreamMetrics metrics, ILogger<EventCommitter> logger) : BackgroundService
+{
+    /// <summary>Most events gathered into one commit (a bigger emit goes alone).</summary>
+    public const int MaxGroupEvents = 4096;
+
+    private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+
+    /// <summary>Queues the events for the next group commit; completes once they are committed (or failed).</summary>
+    public Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, StreamPosition delivered)
+    {
+        var pending = new PendingAppend(events, delivered);
+        if (!_pending.Writer.TryWrite(pending))
+        {
+            pending.Done.TrySetException(new ObjectDisposedException(nameof(EventCommitter), "The replica is shutting down."));
+        }
+
+        return pending.Done.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var group = new List<PendingAppend>();
+        PendingAppend? carried = null;
+        // Not stoppingToken: emits in flight at shutdown are committed and answered; the queue ends when StopAsync completes it.
+        while (carried is not null || await _pending.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            var events = 0;
+            if (carried is not null)
+            {
+                group.Add(carried);
+                events = carried.Events.Count;
+                carried = null;
+            }
+
+            while (events < MaxGroupEvents && _pending.Reader.TryRead(out var next))
+            {
+                if (group.Count > 0 && events + next.Events.Count > MaxGroupEvents)
+                {
+                    carried = next;
+                    break;
+                }
+
+                group.Add(next);
+                events += next.Events.Count;
+            }
+
+            await CommitAsync(group);
+            group.Clear();
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _pending.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private async Task CommitAsync(List<PendingAppend> group, bool retried = false)
+    {
+        var delivered = group.Select(p => p.Delivered).MaxBy(p => (p.Epoch, p.Sequence));
+        try
+        {
+            var (results, timing) = await store.AppendAsync([.. group.Select(p => p.Events)], delivered, CancellationToken.None);
+            metrics.Committed(timing);
+            for (var i = 0; i < group.Count; i++)
+            {
+                group[i].Done.TrySetResult(results[i]);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && !retried)
+        {
+            // Another replica committed one of these ids a moment ago: the retry finds it stored and answers with it.
+            await CommitAsync(group, retried: true);
+        }
+        catch (PostgresException e) when (group.Count > 1 && e.SqlState[..2] is "22" or "54")
+        {
+            // A value PostgreSQL refused (validation should have stopped it): only its own emit may fail for it.
+            logger.LogWarning(e, "PostgreSQL refused a value in a group of {Count} emits; committing them one by one", group.Count);
+            foreach (var pending in group)
+            {
+                await CommitAsync([pending], retried);
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in group)
+            {
+                pending.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private sealed record PendingAppend(IReadOnlyList<NewEvent> Events, StreamPosition Delivered)
+    {
+        public TaskCompletionSource<AppendResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
