@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against the real system (PostgreSQL, Redis, both API replicas, the console).
+# Runs every test project, one after another: the fast tests that start nothing (Kavach.UnitTests), then the tests
+# against the real system (PostgreSQL, Redis, both API replicas, the console), then the fault tests where they exist.
 # Installs what the tests need where it can (as root or with sudo): redis-server and Chromium from apt.
 # PostgreSQL server binaries (initdb, postgres) must already be on the machine.
-# Prints a last line "N passed, N failed, N skipped" and exits non-zero on any failure.
+# Prints a last line "N passed, N failed, N skipped" summed over all projects and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+# In this order. Not in parallel: the integration suites are timing-sensitive and the machine may have two cores.
+projects=(Kavach.UnitTests Kavach.Tests Kavach.FaultTests)
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
@@ -23,20 +27,38 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 fi
 
 results=$(mktemp -d)
-dotnet test Kavach.Tests/Kavach.Tests.csproj --logger "console;verbosity=normal" \
-  --logger "trx;LogFileName=kavach.trx" --results-directory "$results"
-status=$?
+trap 'rm -rf "$results"' EXIT
+passed=0 failed=0 skipped=0 status=0 summaries=()
+count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
 
-# The counts come from the TRX report, whatever the console verbosity.
-trx="$results/kavach.trx"
-if [ -f "$trx" ] && counters=$(grep -o '<Counters [^>]*>' "$trx"); then
-  count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
-  passed=$(count passed); failed=$(count failed); total=$(count total); executed=$(count executed)
-  failed=$(( failed + $(count error) + $(count timeout) + $(count aborted) ))
-  echo "$passed passed, $failed failed, $(( total - executed )) skipped"
-else
-  echo "The test run did not complete (build failure or crash): see the output above." >&2
-  [ "$status" -ne 0 ] || status=1
-fi
-rm -rf "$results"
+for project in "${projects[@]}"; do
+  [ -d "$project" ] || continue
+  trx="$results/$project.trx"
+  started=$SECONDS
+  dotnet test "$project" --logger "console;verbosity=normal" \
+    --logger "trx;LogFileName=$project.trx" --results-directory "$results"
+  run=$?
+  seconds=$(( SECONDS - started ))
+
+  # The counts come from the TRX report, whatever the console verbosity.
+  if [ -f "$trx" ] && counters=$(grep -o '<Counters [^>]*>' "$trx"); then
+    p=$(count passed); f=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) ))
+    s=$(( $(count total) - $(count executed) ))
+    if [ "$run" -ne 0 ] && [ "$f" -eq 0 ]; then
+      # dotnet test failed although no test did: the test host crashed or the run was cut short.
+      echo "$project: the run did not complete (exit code $run): see the output above." >&2
+      f=1
+    fi
+  else
+    # No report at all (build failure, crash before the first test): one failure, so the total never reads green.
+    echo "$project: the run did not complete (build failure or crash): see the output above." >&2
+    p=0 f=1 s=0
+  fi
+  [ "$run" -eq 0 ] && [ "$f" -eq 0 ] || status=1
+  passed=$(( passed + p )) failed=$(( failed + f )) skipped=$(( skipped + s ))
+  summaries+=("$project: $p passed, $f failed, $s skipped in ${seconds} s")
+done
+
+printf '%s\n' "${summaries[@]}"
+echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

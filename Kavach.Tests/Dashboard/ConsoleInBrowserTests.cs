@@ -22,6 +22,15 @@ public sealed class ConsoleInBrowserTests
     [ClassInitialize]
     public static async Task StartAsync(TestContext context) => s_system = await ConsoleSystem.StartAsync(context.CancellationToken);
 
+    [TestCleanup]
+    public async Task ClosePagesAsync()
+    {
+        if (s_system is not null)
+        {
+            await s_system.CloseOpenPagesAsync();
+        }
+    }
+
     [ClassCleanup]
     public static async Task StopAsync()
     {
@@ -108,14 +117,19 @@ public sealed class ConsoleInBrowserTests
         await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { action = "before pause" }, AgentId: agent));
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1, new() { Timeout = Visible.Timeout });
 
-        await page.Locator("[data-testid=pause]").ClickAsync();
+        // The pause takes effect when the circuit delivers the click to the server, some time after ClickAsync
+        // returns; events emitted before then are already in the view. aria-pressed is rendered by the server.
+        var pause = page.Locator("[data-testid=pause]");
+        await pause.ClickAsync();
+        await Expect(pause).ToHaveAttributeAsync("aria-pressed", "true");
         await s_system.EmitAsync(Enumerable.Range(1, 5)
             .Select(i => new EmitRequest(EventTypes.Audit, new { action = $"while paused {i}" }, AgentId: agent)).ToArray());
 
         await Expect(page.Locator("[data-testid=new-count]")).ToHaveTextAsync("5 new", new() { Timeout = Visible.Timeout });
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1);
 
-        await page.Locator("[data-testid=pause]").ClickAsync();
+        await pause.ClickAsync();
+        await Expect(pause).ToHaveAttributeAsync("aria-pressed", "false");
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(6);
         var sequences = await page.Locator("button.event-row").EvaluateAllAsync<long[]>("rows => rows.map(r => Number(r.dataset.seq))");
         CollectionAssert.AreEqual(sequences.OrderByDescending(s => s).ToArray(), sequences, "newest first, no duplicates");
@@ -137,8 +151,9 @@ public sealed class ConsoleInBrowserTests
         await Expect(alert).ToContainTextAsync("impossible travel");
         await Expect(page.Locator($"button.event-row.alert[data-seq='{emitted[0].Sequence}']")).ToBeVisibleAsync(Visible);
 
-        // Still there a while later, and on another page of the console too.
-        await page.WaitForTimeoutAsync(1500);
+        // Still there once later events have been rendered, and on another page of the console too.
+        var later = await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { action = "after the anomaly" }, AgentId: agent));
+        await Expect(page.Locator($"button.event-row[data-seq='{later[0].Sequence}']")).ToBeVisibleAsync(Visible);
         await Expect(alert).ToBeVisibleAsync();
         await page.Locator("nav a[href=history]").ClickAsync();
         await Expect(alert).ToBeVisibleAsync(Visible);
@@ -296,19 +311,31 @@ public sealed class ConsoleInBrowserTests
     public async Task DemoTrafficEmitsRealEventsThroughTheApi()
     {
         var page = await s_system.OpenAsync();
+        var demo = page.Locator("[data-testid=demo-traffic]");
         await page.Locator("[data-testid=party-filter]").FillAsync("agent-demo-");
-        await page.Locator("[data-testid=demo-traffic]").ClickAsync();
+        // Earlier tests emit demo stories too: only events after this point show that the button started traffic.
+        var before = (await s_system.FeedStatusAsync()).GetProperty("lastSequence").GetInt64();
+        await demo.ClickAsync();
         try
         {
-            await Expect(page.Locator($"button.event-row[data-type='{EventTypes.AgentCreated}']").First).ToBeVisibleAsync(Visible);
-            await Expect(page.Locator($"button.event-row[data-type='{EventTypes.CostRecorded}']").First).ToBeVisibleAsync(Visible);
+            await Expect(demo).ToHaveAttributeAsync("aria-pressed", "true");
+            foreach (var type in new[] { EventTypes.AgentCreated, EventTypes.CostRecorded })
+            {
+                await page.WaitForFunctionAsync(
+                    "([type, after]) => [...document.querySelectorAll(`button.event-row[data-type='${type}']`)].some(r => Number(r.dataset.seq) > after)",
+                    new object[] { type, before }, new() { Timeout = Visible.Timeout });
+            }
+
+            await demo.ClickAsync();
+            await Expect(demo).ToHaveAttributeAsync("aria-pressed", "false");
+            await Expect(demo).ToContainTextAsync("off");
         }
         finally
         {
-            await page.Locator("[data-testid=demo-traffic]").ClickAsync();
+            // Whatever happened above, no demo traffic may run on into the next tests.
+            using var stop = await s_system.Console.DeleteAsync("/api/demo/traffic").WaitAsync(ConsoleSystem.UiTimeout);
+            stop.EnsureSuccessStatusCode();
         }
-
-        await Expect(page.Locator("[data-testid=demo-traffic]")).ToContainTextAsync("off", new() { Timeout = Visible.Timeout });
     }
 
     [TestMethod]
@@ -327,8 +354,10 @@ public sealed class ConsoleInBrowserTests
         }
 
         await Expect(page.Locator("[data-testid=alert-banner]")).ToBeVisibleAsync(Visible);
-        await page.Locator("button.event-row").Nth(2).ClickAsync();
-        await page.WaitForTimeoutAsync(500);
+        // By id: rows still arriving may shift the third row down before the click lands.
+        var selectedId = await page.Locator("button.event-row").Nth(2).GetAttributeAsync("data-event-id");
+        await page.Locator($"button.event-row[data-event-id='{selectedId}']").ClickAsync();
+        await Expect(page.Locator("[data-testid=event-details] pre")).ToContainTextAsync($"\"id\": \"{selectedId}\"");
 
         // Written beside the test output, not into the work tree; copy it to docs/images/console.png to refresh the README.
         var path = Path.Combine(AppContext.BaseDirectory, "screenshots", "console.png");
@@ -394,13 +423,18 @@ public sealed class ConsoleInBrowserTests
         return document.RootElement.GetProperty("total").GetInt32();
     }
 
+    /// <summary>Acknowledges the alerts earlier tests raised, and waits until the server has taken them all down.</summary>
     private static async Task AcknowledgeEverythingAsync(IPage page)
     {
-        var buttons = page.Locator("[data-testid=alert-banner] button");
-        for (var i = 0; i < 50 && await buttons.CountAsync() > 0; i++)
+        var banner = page.Locator("[data-testid=alert-banner]");
+        if (await banner.CountAsync() == 0)
         {
-            await buttons.Last.ClickAsync();
-            await page.WaitForTimeoutAsync(150);
+            return;
         }
+
+        // With more than one open alert the banner offers "Acknowledge all"; with one, only that alert's button.
+        var acknowledgeAll = banner.Locator(".more button");
+        await (await acknowledgeAll.CountAsync() > 0 ? acknowledgeAll : banner.Locator(".alert button")).ClickAsync();
+        await Expect(banner).ToHaveCountAsync(0, new() { Timeout = Visible.Timeout });
     }
 }

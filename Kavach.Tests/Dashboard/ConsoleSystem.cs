@@ -25,6 +25,7 @@ internal sealed class ConsoleSystem : IAsyncDisposable
     ];
 
     private readonly IPlaywright _playwright;
+    private readonly List<IBrowserContext> _contexts = [];
 
     private ConsoleSystem(IPlaywright playwright, IBrowser browser, HttpClient api, HttpClient console, Uri consoleAddress)
     {
@@ -75,11 +76,26 @@ internal sealed class ConsoleSystem : IAsyncDisposable
             BaseURL = ConsoleAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
+        _contexts.Add(context);
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout((float)UiTimeout.TotalMilliseconds);
         await page.GotoAsync(path);
         await Assertions.Expect(page.Locator("main[data-interactive=true]")).ToBeAttachedAsync(new() { Timeout = (float)UiTimeout.TotalMilliseconds });
         return page;
+    }
+
+    /// <summary>
+    /// Closes the pages opened so far. Each open live page is a Blazor circuit that re-renders on every feed change;
+    /// left open, they add up over the class and load the machine for the tests that follow.
+    /// </summary>
+    public async Task CloseOpenPagesAsync()
+    {
+        foreach (var context in _contexts)
+        {
+            await context.CloseAsync();
+        }
+
+        _contexts.Clear();
     }
 
     public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(params EmitRequest[] events)

@@ -11,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Kavach.Tests.Dashboard;
+namespace Kavach.UnitTests.Dashboard;
 
 [TestClass]
 public sealed class ComponentTests
@@ -19,7 +19,7 @@ public sealed class ComponentTests
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(5);
 
     [TestMethod]
-    public void TypeChipsToggleATypeInAndOutOfTheSelection()
+    public async Task TypeChipsToggleATypeInAndOutOfTheSelection()
     {
         using var ctx = new BunitContext();
         IReadOnlySet<string>? selected = null;
@@ -28,9 +28,9 @@ public sealed class ComponentTests
             .Add(c => c.SelectedChanged, s => selected = s));
 
         Assert.AreEqual("true", cut.Find($"button[data-type='{EventTypes.Audit}']").GetAttribute("aria-pressed"));
-        cut.Find($"button[data-type='{EventTypes.AuthFailed}']").Click();
+        await cut.Find($"button[data-type='{EventTypes.AuthFailed}']").ClickAsync();
         CollectionAssert.AreEquivalent(new[] { EventTypes.Audit, EventTypes.AuthFailed }, selected!.ToArray());
-        cut.Find($"button[data-type='{EventTypes.Audit}']").Click();
+        await cut.Find($"button[data-type='{EventTypes.Audit}']").ClickAsync();
         Assert.IsEmpty(selected!);
     }
 
@@ -55,7 +55,7 @@ public sealed class ComponentTests
     }
 
     [TestMethod]
-    public void AlertBannerShowsNewAlertsUntilAcknowledged()
+    public async Task AlertBannerShowsNewAlertsUntilAcknowledged()
     {
         using var ctx = NewContext(out var feed);
         var cut = ctx.Render<AlertBanner>();
@@ -64,12 +64,12 @@ public sealed class ComponentTests
         feed.TryAppend(TestEvents.Make(1, EventTypes.AnomalyDetected, agentId: "agent-x", data: new { kind = "impossible travel" }));
         cut.WaitForAssertion(() => StringAssert.Contains(cut.Find("[data-alert-kind=Anomaly]").TextContent, "impossible travel"), WaitTimeout);
 
-        cut.Find("[data-alert-kind=Anomaly] button").Click();
+        await cut.Find("[data-alert-kind=Anomaly] button").ClickAsync();
         cut.WaitForAssertion(() => Assert.IsEmpty(cut.FindAll("[data-testid=alert-banner]")), WaitTimeout);
     }
 
     [TestMethod]
-    public void LivePageShowsNewestFirstAndFiltersByTypeAndParty()
+    public async Task LivePageShowsNewestFirstAndFiltersByTypeAndParty()
     {
         using var ctx = NewContext(out var feed);
         feed.TryAppend(TestEvents.Make(1, EventTypes.AgentCreated, agentId: "agent-alpha"));
@@ -79,39 +79,42 @@ public sealed class ComponentTests
         var cut = ctx.Render<Live>();
         AssertRows(cut, new[] { "3", "2", "1" });
 
-        cut.Find($".chips button[data-type='{EventTypes.AuthFailed}']").Click();
+        await cut.Find($".chips button[data-type='{EventTypes.AuthFailed}']").ClickAsync();
         AssertRows(cut, new[] { "2" });
 
-        cut.Find($".chips button[data-type='{EventTypes.AuthFailed}']").Click();
-        cut.Find("[data-testid=party-filter]").Input("BETA");
+        await cut.Find($".chips button[data-type='{EventTypes.AuthFailed}']").ClickAsync();
+        await cut.Find("[data-testid=party-filter]").InputAsync("BETA");
         AssertRows(cut, new[] { "3" });
     }
 
     [TestMethod]
-    public void PausingKeepsAndCountsNewEventsAndResumingShowsThem()
+    public async Task PausingKeepsAndCountsNewEventsAndResumingShowsThem()
     {
         using var ctx = NewContext(out var feed);
         feed.TryAppend(TestEvents.Make(1));
         var cut = ctx.Render<Live>();
-        cut.Find("[data-testid=pause]").Click();
+        // Awaited: Click() only queues the event on the renderer, and appends made before the pause is handled
+        // would count as already seen.
+        await cut.Find("[data-testid=pause]").ClickAsync();
+        Assert.AreEqual("true", cut.Find("[data-testid=pause]").GetAttribute("aria-pressed"));
 
         feed.TryAppend(TestEvents.Make(2));
         feed.TryAppend(TestEvents.Make(3));
         cut.WaitForAssertion(() => Assert.AreEqual("2 new", cut.Find("[data-testid=new-count]").TextContent), WaitTimeout);
         AssertRows(cut, new[] { "1" });
 
-        cut.Find("[data-testid=pause]").Click();
+        await cut.Find("[data-testid=pause]").ClickAsync();
         AssertRows(cut, new[] { "3", "2", "1" });
     }
 
     [TestMethod]
-    public void SelectingARowShowsItsFullJson()
+    public async Task SelectingARowShowsItsFullJson()
     {
         using var ctx = NewContext(out var feed);
         feed.TryAppend(TestEvents.Make(7, EventTypes.AnomalyDetected, agentId: "agent-x", data: new { kind = "token reuse", score = 0.91 }));
         var cut = ctx.Render<Live>();
 
-        cut.Find("button.event-row[data-seq='7']").Click();
+        await cut.Find("button.event-row[data-seq='7']").ClickAsync();
         var details = cut.Find("[data-testid=event-details]");
         StringAssert.Contains(details.QuerySelector("pre")!.TextContent, "\"score\": 0.91");
         Assert.AreEqual("agents/agent-x", details.QuerySelector("a")!.GetAttribute("href"));

@@ -1,7 +1,7 @@
 using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.Feed;
 
-namespace Kavach.Tests.Dashboard;
+namespace Kavach.UnitTests.Dashboard;
 
 [TestClass]
 public sealed class EventFeedTests

@@ -2,7 +2,7 @@ using System.Net.ServerSentEvents;
 using System.Text;
 using Kavach.StreamApi.Events;
 
-namespace Kavach.Tests.Unit;
+namespace Kavach.UnitTests.StreamApi;
 
 [TestClass]
 public sealed class SseFramesTests

@@ -2,12 +2,12 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Kavach.Dashboard;
 using Kavach.Dashboard.Services;
-using Kavach.Tests.Support;
+using Kavach.UnitTests.Support;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Options;
 
-namespace Kavach.Tests.Dashboard;
+namespace Kavach.UnitTests.Dashboard;
 
 /// <summary>
 /// Sign-in, with the console hosted in-process (its upstream points nowhere; these tests are about access only).

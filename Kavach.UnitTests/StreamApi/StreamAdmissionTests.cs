@@ -1,7 +1,7 @@
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Streaming;
 
-namespace Kavach.Tests.Unit;
+namespace Kavach.UnitTests.StreamApi;
 
 [TestClass]
 public sealed class StreamAdmissionTests

@@ -3,7 +3,7 @@ using Kavach.Dashboard.Services.Upstream;
 using Kavach.ServiceDefaults.Auth;
 using Microsoft.IdentityModel.JsonWebTokens;
 
-namespace Kavach.Tests.Dashboard;
+namespace Kavach.UnitTests.Dashboard;
 
 [TestClass]
 public sealed class ServiceTokenProviderTests

@@ -6,7 +6,7 @@ using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.History;
 using Kavach.Dashboard.Services.Upstream;
 
-namespace Kavach.Tests.Dashboard;
+namespace Kavach.UnitTests.Dashboard;
 
 [TestClass]
 public sealed class ConsoleLogicTests

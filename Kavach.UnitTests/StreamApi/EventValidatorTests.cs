@@ -3,7 +3,7 @@ using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Kavach.Tests.Unit;
+namespace Kavach.UnitTests.StreamApi;
 
 [TestClass]
 public sealed class EventValidatorTests

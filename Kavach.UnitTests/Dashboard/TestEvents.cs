@@ -3,7 +3,7 @@ using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.Feed;
 
-namespace Kavach.Tests.Dashboard;
+namespace Kavach.UnitTests.Dashboard;
 
 internal static class TestEvents
 {

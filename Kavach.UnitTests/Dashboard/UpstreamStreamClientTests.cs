@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using System.Threading.Channels;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Feed;
 using Kavach.Dashboard.Services.Upstream;
@@ -11,8 +12,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
-namespace Kavach.Tests.Dashboard;
+namespace Kavach.UnitTests.Dashboard;
 
 /// <summary>
 /// The upstream client against a small SSE server that misbehaves the way a restarted replica can: it closes the
@@ -69,23 +71,37 @@ public sealed class UpstreamStreamClientTests
         Assert.AreEqual("Bearer test-token", all[1].Authorization);
     }
 
+    /// <summary>
+    /// The waits are read off the client's own timers on a fake clock, not measured on the wall clock: on a loaded
+    /// machine a 50 ms wait can take 180 ms, which made the measured delays look as if they did not grow.
+    /// </summary>
     [TestMethod]
     public async Task BacksOffAfterRejectionsAndSaysWhy()
     {
-        var attempts = new ConcurrentQueue<DateTimeOffset>();
+        var attempts = 0;
         await using var server = await StartServerAsync(context =>
         {
-            attempts.Enqueue(DateTimeOffset.UtcNow);
+            Interlocked.Increment(ref attempts);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Task.CompletedTask;
         });
 
-        var feed = TestEvents.Feed(time: TimeProvider.System);
-        using var client = CreateClient(server.Address, feed);
+        var clock = new FakeTimeProvider(TestEvents.Start);
+        var timers = new TimerWatch(clock);
+        var feed = TestEvents.Feed();
+        using var client = CreateClient(server.Address, feed, timers);
         await client.StartAsync(CancellationToken.None);
+        var waits = new List<TimeSpan>();
         try
         {
-            await WaitUntil(() => attempts.Count >= 4);
+            for (var i = 0; i < 3; i++)
+            {
+                // Advanced only once the client has set its timer, so no wait is skipped or cut short.
+                waits.Add(await timers.Created.Reader.ReadAsync().AsTask().WaitAsync(Timeout));
+                clock.Advance(waits[^1]);
+            }
+
+            await WaitUntil(() => Volatile.Read(ref attempts) >= 4);
         }
         finally
         {
@@ -95,12 +111,15 @@ public sealed class UpstreamStreamClientTests
         var status = feed.Snapshot().Status;
         Assert.AreEqual(UpstreamState.Reconnecting, status.State);
         StringAssert.StartsWith(status.LastError, "401");
-        var times = attempts.ToArray();
-        var gaps = times.Zip(times.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToArray();
-        Assert.IsGreaterThan(gaps[0] * 1.5, gaps[2], $"delays grow: {string.Join(", ", gaps.Select(g => g.ToString("0")))} ms");
+        var shown = string.Join(", ", waits.Select(w => w.TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)));
+        for (var i = 0; i < waits.Count; i++)
+        {
+            var nominal = 50 * Math.Pow(2, i);
+            Assert.IsInRange(0.8 * nominal, 1.2 * nominal, waits[i].TotalMilliseconds, $"waits double from 50 ms, ±20 %: {shown} ms");
+        }
     }
 
-    private static UpstreamStreamClient CreateClient(Uri address, EventFeed feed)
+    private static UpstreamStreamClient CreateClient(Uri address, EventFeed feed, TimeProvider? time = null)
     {
         var services = new ServiceCollection();
         services.AddHttpClient(UpstreamStreamClient.HttpClientName, c => c.BaseAddress = address);
@@ -113,7 +132,7 @@ public sealed class UpstreamStreamClientTests
             ReconnectMaxDelay = TimeSpan.FromSeconds(2),
         });
         var tokens = new ServiceTokenProvider(api, Microsoft.Extensions.Options.Options.Create(new KavachAuthOptions()), TimeProvider.System);
-        return new UpstreamStreamClient(http, tokens, feed, api, TimeProvider.System, NullLogger<UpstreamStreamClient>.Instance);
+        return new UpstreamStreamClient(http, tokens, feed, api, time ?? TimeProvider.System, NullLogger<UpstreamStreamClient>.Instance);
     }
 
     private static string Frames(params long[] sequences)
@@ -151,6 +170,27 @@ public sealed class UpstreamStreamClientTests
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, new Uri(address));
+    }
+
+    /// <summary>A fake clock that reports each timer set on it, with its due time.</summary>
+    private sealed class TimerWatch(FakeTimeProvider clock) : TimeProvider
+    {
+        public Channel<TimeSpan> Created { get; } = Channel.CreateUnbounded<TimeSpan>();
+
+        public override DateTimeOffset GetUtcNow() => clock.GetUtcNow();
+
+        public override long GetTimestamp() => clock.GetTimestamp();
+
+        public override long TimestampFrequency => clock.TimestampFrequency;
+
+        public override TimeZoneInfo LocalTimeZone => clock.LocalTimeZone;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = clock.CreateTimer(callback, state, dueTime, period);
+            Created.Writer.TryWrite(dueTime);
+            return timer;
+        }
     }
 
     private sealed record TestServer(WebApplication App, Uri Address) : IAsyncDisposable

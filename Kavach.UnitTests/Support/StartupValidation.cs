@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace Kavach.Tests.Support;
+namespace Kavach.UnitTests.Support;
 
 /// <summary>
 /// Runs exactly the options checks a service runs when it starts (<see cref="IStartupValidator"/>), on its real

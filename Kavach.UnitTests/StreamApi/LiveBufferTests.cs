@@ -2,7 +2,7 @@ using System.Text.Json;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 
-namespace Kavach.Tests.Unit;
+namespace Kavach.UnitTests.StreamApi;
 
 [TestClass]
 public sealed class LiveBufferTests

@@ -1,16 +1,28 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
-namespace Kavach.Tests.AppHost;
+namespace Kavach.UnitTests.AppHost;
 
 /// <summary>How the AppHost chooses and checks its infrastructure; these build the app model without starting it.</summary>
 [TestClass]
 public sealed class InfrastructureChoiceTests
 {
+    /// <summary>
+    /// The model as AppHost.cs builds it, with nothing started. Once built, the AppHost's own entry point goes on to
+    /// run the app in the background; left alone, that start races the disposal here and sometimes holds it for the
+    /// host's 30 s shutdown timeout. Stopping in the first BeforeStart handler ends the entry point before any hosted
+    /// service (DCP, PostgreSQL, Redis) starts, and disposal waits for exactly that.
+    /// </summary>
     private static async Task<DistributedApplicationModel> ModelAsync(params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Kavach_AppHost>(args);
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            e.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+            return Task.FromCanceled(new CancellationToken(canceled: true));
+        });
         await using var app = await builder.BuildAsync();
         return app.Services.GetRequiredService<DistributedApplicationModel>();
     }

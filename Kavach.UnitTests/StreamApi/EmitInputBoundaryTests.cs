@@ -6,7 +6,7 @@ using Kavach.StreamApi.Options;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
-namespace Kavach.Tests.Unit;
+namespace Kavach.UnitTests.StreamApi;
 
 /// <summary>
 /// Both sides of every emit input rule, through the same reader and validator the HTTP endpoint and the module API

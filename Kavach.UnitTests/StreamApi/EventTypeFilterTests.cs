@@ -1,6 +1,6 @@
 using Kavach.StreamApi.Events;
 
-namespace Kavach.Tests.Unit;
+namespace Kavach.UnitTests.StreamApi;
 
 [TestClass]
 public sealed class EventTypeFilterTests

@@ -1,6 +1,6 @@
 using Kavach.StreamApi.FanOut;
 
-namespace Kavach.Tests.Unit;
+namespace Kavach.UnitTests.StreamApi;
 
 [TestClass]
 public sealed class StreamSignalTests

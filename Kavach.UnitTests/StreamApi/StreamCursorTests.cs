@@ -2,7 +2,7 @@ using Kavach.StreamApi.Events;
 using Kavach.StreamApi.Streaming;
 using Microsoft.Extensions.Primitives;
 
-namespace Kavach.Tests.Unit;
+namespace Kavach.UnitTests.StreamApi;
 
 [TestClass]
 public sealed class StreamCursorTests
