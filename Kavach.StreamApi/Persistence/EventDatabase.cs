@@ -46,6 +46,10 @@ public static class EventDatabase
         connection.Timeout = Math.Max(1, (int)options.ConnectTimeout.TotalSeconds);
         connection.CommandTimeout = (int)Math.Ceiling(options.StatementTimeout.TotalSeconds) + 5;
         connection.Options = options.SessionOptions;
+
+        // The same few statements run all the time: let Npgsql prepare them rather than have PostgreSQL parse and plan each.
+        connection.MaxAutoPrepare = 32;
+        connection.AutoPrepareMinUsages = 2;
         connection.ApplicationName ??= applicationName;
     }
 }

@@ -7,9 +7,13 @@ namespace Kavach.UnitTests.StreamApi;
 [TestClass]
 public sealed class LiveBufferTests
 {
-    private static EventEnvelope Envelope(long sequence, long epoch = 1, int dataBytes = 10) =>
-        EventEnvelope.From(new StreamEvent($"id-{sequence}", "audit", DateTimeOffset.UnixEpoch,
-            JsonDocument.Parse($$"""{"pad":"{{new string('x', dataBytes)}}"}""").RootElement, null, null, sequence), epoch, DateTimeOffset.UnixEpoch);
+    private static EventEnvelope Envelope(long sequence, long epoch = 1, int dataBytes = 10)
+    {
+        var id = $"id-{sequence}";
+        var data = JsonDocument.Parse($$"""{"pad":"{{new string('x', dataBytes)}}"}""").RootElement;
+        var body = StoredEvent.BodyOf(id, "audit", DateTimeOffset.UnixEpoch, data, null, null);
+        return EventEnvelope.From(new StoredEvent(sequence, id, "audit", null, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, body), epoch);
+    }
 
     [TestMethod]
     public void HoldsTheMostRecentEventsWithinTheEventLimit()
