@@ -17,7 +17,7 @@ public sealed class EventStreamModule(
     EventStore store,
     EventCommitter committer,
     EventHub hub,
-    IEventBroker broker,
+    ICommitObserver fanOut,
     StreamAdmission admission,
     OpenStreams openStreams,
     IConnectionPresence presence,
@@ -55,20 +55,16 @@ public sealed class EventStreamModule(
         AppendResult result;
         try
         {
+            // The committer hands what it committed to fan-out itself, once per group, in sequence order.
             result = await AppendAsync(events, cancellationToken);
         }
         catch (AmbiguousCommitException ambiguous)
         {
             result = await ResolveOutcomeAsync(events, ambiguous);
+            fanOut.Committed(result.Epoch, result.Committed);
         }
 
-        if (result.Committed.Count > 0)
-        {
-            metrics.Emitted(result.Committed.Count);
-            hub.Committed(result.Epoch, result.Committed);
-            broker.Publish(new StreamPosition(result.Epoch, result.Committed[^1].Sequence));
-        }
-
+        metrics.Emitted(result.Committed.Count);
         return result.Emitted;
     }
 

@@ -47,6 +47,7 @@ public static class StreamApiServices
         services.AddSingleton<CatchUpGate>();
         services.AddSingleton<StreamSession>();
         builder.AddFanOut();
+        services.AddSingleton<ICommitObserver, CommitFanOut>();
         services.AddSingleton<EventStreamModule>();
 
         builder.AddReadinessChecks();

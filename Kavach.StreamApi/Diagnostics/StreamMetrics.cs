@@ -24,6 +24,8 @@ public sealed class StreamMetrics
     private readonly Histogram<int> _commitEvents;
     private readonly Histogram<double> _commitDuration;
     private readonly Histogram<double> _commitLockWait;
+    private readonly Histogram<double> _commitQueueWait;
+    private readonly Histogram<double> _hubDelay;
 
     public StreamMetrics(IMeterFactory meterFactory)
     {
@@ -39,7 +41,7 @@ public sealed class StreamMetrics
         _delivered = meter.CreateCounter<long>("kavach.stream.events.delivered", "{event}",
             "Events written to streams, live or replayed.");
         _deliveryLatency = meter.CreateHistogram<double>("kavach.stream.delivery.latency", "s",
-            "From an event's commit to its live write on a stream.");
+            "From an event's commit to its live write on a stream (the oldest event of each write).");
         _rejected = meter.CreateCounter<long>("kavach.stream.connections.rejected", "{connection}",
             "Stream requests refused, by reason (unauthorized, limit, address_limit, subject_limit, closed).");
         _ended = meter.CreateCounter<long>("kavach.stream.connections.ended", "{connection}",
@@ -58,6 +60,10 @@ public sealed class StreamMetrics
             "A group commit's round trip: waiting for the sequence lock, claiming sequences, inserting and committing.");
         _commitLockWait = meter.CreateHistogram<double>("kavach.stream.commit.lock_wait", "s",
             "Time a group commit waited for the sequence lock (another replica's commit). Duration minus this is about the lock's hold.");
+        _commitQueueWait = meter.CreateHistogram<double>("kavach.stream.commit.queue_wait", "s",
+            "Time an emit waited for its group commit to begin (the previous group was committing).");
+        _hubDelay = meter.CreateHistogram<double>("kavach.stream.hub.delay", "s",
+            "From an event's commit to its place in this replica's live buffer: at once for local commits, a hint and a read for other replicas'.");
         _catchUpsWaiting = meter.CreateUpDownCounter<long>("kavach.stream.catchups.waiting", "{connection}",
             "Streams waiting for a turn to catch up (a reconnect storm shows here).");
     }
@@ -103,6 +109,10 @@ public sealed class StreamMetrics
     public void AmbiguousCommit(string outcome) => _ambiguousCommits.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void CatchUpWaiting(int delta) => _catchUpsWaiting.Add(delta);
+
+    public void QueuedForCommit(TimeSpan wait) => _commitQueueWait.Record(wait.TotalSeconds);
+
+    public void ReachedHub(TimeSpan sinceCommit) => _hubDelay.Record(Math.Max(0, sinceCommit.TotalSeconds));
 
     public void Committed(Persistence.CommitTiming timing)
     {

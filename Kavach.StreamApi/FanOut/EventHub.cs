@@ -214,6 +214,10 @@ public sealed class EventHub(
                 if (!ReferenceEquals(before, Buffer) || Buffer.Head != headBefore)
                 {
                     WakeListeners();
+                    if (Buffer.TryGet(Buffer.Head) is { } newest)
+                    {
+                        metrics.ReachedHub(DateTimeOffset.UtcNow - newest.CommittedAt);
+                    }
                 }
             }
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Events;
@@ -11,7 +12,8 @@ namespace Kavach.StreamApi.Persistence;
 /// for each other's. A caller is answered only after its group committed; its events stay all-or-nothing. While one
 /// group commits the next gathers, so the busier the replica, the bigger (and cheaper per event) the commits.
 /// </summary>
-public sealed class EventCommitter(EventStore store, StreamMetrics metrics, ILogger<EventCommitter> logger) : BackgroundService
+public sealed class EventCommitter(EventStore store, ICommitObserver observer, StreamMetrics metrics, ILogger<EventCommitter> logger)
+    : BackgroundService
 {
     /// <summary>Most events gathered into one commit (a bigger emit goes alone).</summary>
     public const int MaxGroupEvents = 4096;
@@ -72,10 +74,23 @@ public sealed class EventCommitter(EventStore store, StreamMetrics metrics, ILog
     private async Task CommitAsync(List<PendingAppend> group, bool retried = false)
     {
         var delivered = group.Select(p => p.Delivered).MaxBy(p => (p.Epoch, p.Sequence));
+        var now = Stopwatch.GetTimestamp();
+        foreach (var pending in group)
+        {
+            metrics.QueuedForCommit(Stopwatch.GetElapsedTime(pending.Queued, now));
+        }
+
+        // One span for the group, linked to every emit it carries, so a trace shows which commit answered it.
+        using var activity = StreamTracing.Source.StartActivity("kavach.stream.commit", ActivityKind.Internal, parentContext: default,
+            links: group.Where(p => p.Caller != default).Select(p => new ActivityLink(p.Caller)));
+        activity?.SetTag("kavach.commit.emits", group.Count);
+        activity?.SetTag("kavach.commit.events", group.Sum(p => p.Events.Count));
         try
         {
             var (results, timing) = await store.AppendAsync([.. group.Select(p => p.Events)], delivered, CancellationToken.None);
             metrics.Committed(timing);
+            activity?.SetTag("kavach.commit.lock_wait_ms", timing.LockWait.TotalMilliseconds);
+            observer.Committed(results[0].Epoch, [.. results.SelectMany(r => r.Committed)]);
             for (var i = 0; i < group.Count; i++)
             {
                 group[i].Done.TrySetResult(results[i]);
@@ -97,6 +112,7 @@ public sealed class EventCommitter(EventStore store, StreamMetrics metrics, ILog
         }
         catch (Exception e)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             foreach (var pending in group)
             {
                 pending.Done.TrySetException(e);
@@ -107,5 +123,9 @@ public sealed class EventCommitter(EventStore store, StreamMetrics metrics, ILog
     private sealed record PendingAppend(IReadOnlyList<NewEvent> Events, StreamPosition Delivered)
     {
         public TaskCompletionSource<AppendResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Queued { get; } = Stopwatch.GetTimestamp();
+
+        public ActivityContext Caller { get; } = Activity.Current?.Context ?? default;
     }
 }

@@ -293,7 +293,7 @@ public sealed class StreamSession(
         {
             var written = 0L;
             var count = 0;
-            var now = DateTimeOffset.UtcNow;
+            EventEnvelope? oldest = null;
             while (_position < buffer.Head && written < _options.CatchUpChunkBytes)
             {
                 if (buffer.TryGet(_position + 1) is not { } envelope)
@@ -310,13 +310,14 @@ public sealed class StreamSession(
                 Write(envelope.Frame);
                 written += envelope.Frame.Length;
                 count++;
-                if (_live)
-                {
-                    session._metrics.DeliveredLive(now - envelope.CommittedAt);
-                }
+                oldest ??= envelope;
             }
 
             session._metrics.Delivered(count);
+            if (_live && oldest is not null)
+            {
+                session._metrics.DeliveredLive(DateTimeOffset.UtcNow - oldest.CommittedAt); // once per write, not per event
+            }
         }
 
         /// <summary>One chunk of history from PostgreSQL (the caller holds a turn). False when the database failed.</summary>
