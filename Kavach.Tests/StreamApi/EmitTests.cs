@@ -66,6 +66,36 @@ public sealed class EmitTests
     }
 
     [TestMethod]
+    public async Task ConcurrentEmitsOfTheSameIdsOnBothReplicasAreStoredOnceAndAllAnsweredWithThoseSequences()
+    {
+        // Many callers at once (so they share group commits), half of them retrying the other half's ids, on both replicas.
+        var agent = NewAgent();
+        var ids = Enumerable.Range(0, 40).Select(i => $"group-{Guid.NewGuid():N}").ToList();
+        var clients = KavachSystem.StreamApiReplicas.Select(r => new EventsClient(r, Tokens.Emitter())).ToList();
+        try
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 160).Select(async i =>
+            {
+                var id = ids[i % ids.Count];
+                var emitted = await clients[i % clients.Count].EmitAsync(EventsClient.Event("audit", agent, id: id));
+                return (Id: id, emitted[0].Sequence);
+            }));
+
+            var stored = await clients[0].PageAllAsync(agent);
+            Assert.HasCount(ids.Count, stored, "each id stored once");
+            var storedSequence = stored.ToDictionary(e => e.GetProperty("id").GetString()!, e => e.GetProperty("sequence").GetInt64());
+            foreach (var (id, sequence) in answers)
+            {
+                Assert.AreEqual(storedSequence[id], sequence, $"every answer for {id} names its one stored sequence");
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    [TestMethod]
     public async Task EmitWithoutTokenIs401AndWithoutScopeIs403()
     {
         using var anonymous = new EventsClient(Api);
