@@ -24,6 +24,7 @@ public sealed class FuzzTests
     private const int DefaultRequests = 10_000;
     private const int Parallelism = 8;
     private static readonly TimeSpan RawReadTimeout = TimeSpan.FromSeconds(10);
+    private const string EmitPath = "/api/kavach/events";
 
     public TestContext TestContext { get; set; } = null!;
 
@@ -35,7 +36,30 @@ public sealed class FuzzTests
 
     private static readonly int[] Weights = [24, 14, 5, 10, 5, 5, 10, 5, 7, 7, 4, 4];
 
-    private sealed record Outcome(int Index, string Family, string Status, string Description, string? Failure);
+    private sealed record Outcome(int Index, string Family, string Status, string Description, string? Failure)
+    {
+        /// <summary>How many events the request would have stored, had it been accepted (for requests whose answer was lost).</summary>
+        public int EventsIfStored { get; init; }
+    }
+
+    /// <summary>Events in an emit body, if it is one the server could accept at all: an object is 1, an array its length.</summary>
+    private static int EventsIn(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Object => 1,
+                JsonValueKind.Array => document.RootElement.GetArrayLength(),
+                _ => 0,
+            };
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+    }
 
     [TestMethod]
     [Timeout(240_000, CooperativeCancellation = true)]
@@ -64,7 +88,7 @@ public sealed class FuzzTests
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = TestContext.CancellationToken },
             async (index, cancellationToken) =>
             {
-                var random = new Random(HashCode.Combine(seed, index));
+                var random = new Random(unchecked((seed * 1_000_003) + index)); // not HashCode: it is salted per process
                 var family = Families[Pick(random, Weights)];
                 var replica = replicas[random.Next(replicas.Count)];
                 var fuzz = new Fuzz(random, emitToken, readToken);
@@ -81,11 +105,15 @@ public sealed class FuzzTests
         Assert.IsEmpty(failures, $"{failures.Count} of {outcomes.Count} requests failed the contract (seed {seed}):\n" +
             string.Join("\n", failures.Take(25).Select(f => $"#{f.Index} {f.Family} → {f.Status}: {f.Failure}\n    {f.Description}")));
 
-        await CheckWindowAsync(before.Sequence, after.Sequence, windowStart, acknowledged, readToken);
+        // An emit whose answer never came (the connection closed first, or the client gave up) may still have been
+        // committed — an emit that has started is finished — so its events may be stored unacknowledged. At most that many.
+        var unanswered = outcomes.Where(o => o.Status is "closed" or "no answer").Sum(o => o.EventsIfStored);
+        await CheckWindowAsync(before.Sequence, after.Sequence, windowStart, acknowledged, unanswered, readToken);
     }
 
     /// <summary>The window holds exactly what was acknowledged, and every read path gets through it.</summary>
-    private async Task CheckWindowAsync(long first, long last, DateTimeOffset windowStart, ConcurrentDictionary<string, long> acknowledged, string token)
+    private async Task CheckWindowAsync(long first, long last, DateTimeOffset windowStart, ConcurrentDictionary<string, long> acknowledged,
+        int unanswered, string token)
     {
         var replicas = KavachSystem.StreamApiReplicas;
         using var reader = new EventsClient(replicas[1], token);
@@ -104,9 +132,10 @@ public sealed class FuzzTests
         }
 
         var expected = acknowledged.Where(a => a.Value > first && a.Value < last).ToDictionary(a => a.Key, a => a.Value);
-        var unexpected = stored.Keys.Except(expected.Keys).Take(5).ToList();
+        var unexpected = stored.Keys.Except(expected.Keys).ToList();
         var missing = expected.Keys.Except(stored.Keys).Take(5).ToList();
-        Assert.IsEmpty(unexpected, "stored but never acknowledged (a partial batch?): " + string.Join(", ", unexpected));
+        Assert.IsLessThanOrEqualTo(unanswered, unexpected.Count,
+            $"stored but never acknowledged, beyond the {unanswered} event(s) of emits whose answer was lost: " + string.Join(", ", unexpected.Take(5)));
         Assert.IsEmpty(missing, "acknowledged but not stored: " + string.Join(", ", missing));
         Assert.AreEqual(last - first - 1, stored.Count, "sequences in the window are not gap-free");
         TestContext.WriteLine($"Window {first}..{last}: {stored.Count} events stored, all acknowledged; paging walked to the end.");
@@ -156,13 +185,17 @@ public sealed class FuzzTests
         }
         catch (HttpRequestException)
         {
-            return new Outcome(index, family, "closed", description, null);
+            return new Outcome(index, family, "closed", description, null) { EventsIfStored = await EmittedIfStoredAsync(request) };
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new Outcome(index, family, "no answer", description, null);
+            return new Outcome(index, family, "no answer", description, null) { EventsIfStored = await EmittedIfStoredAsync(request) };
         }
     }
+
+    private static async Task<int> EmittedIfStoredAsync(HttpRequestMessage request) =>
+        request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath == EmitPath && request.Content is not null
+            ? EventsIn(await request.Content.ReadAsByteArrayAsync()) : 0;
 
     private static async Task<Outcome> SendRawAsync(int index, string family, Uri replica, (byte[] Bytes, bool HalfClose) request, CancellationToken cancellationToken)
     {
@@ -191,7 +224,7 @@ public sealed class FuzzTests
         {
             if (received.Length == 0)
             {
-                return new Outcome(index, family, "no answer", description, null);
+                return new Outcome(index, family, "no answer", description, null) { EventsIfStored = RawEmitEvents(request.Bytes) };
             }
         }
         catch (SocketException)
@@ -202,7 +235,7 @@ public sealed class FuzzTests
         var text = Encoding.Latin1.GetString(received.ToArray());
         if (!text.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) || text.Length < 12)
         {
-            return new Outcome(index, family, "closed", description, null);
+            return new Outcome(index, family, "closed", description, null) { EventsIfStored = RawEmitEvents(request.Bytes) };
         }
 
         var status = int.Parse(text.AsSpan(9, 3), CultureInfo.InvariantCulture);
@@ -213,7 +246,7 @@ public sealed class FuzzTests
             && headerEnd >= 0 && !text[(headerEnd + 4)..].StartsWith("0\r\n", StringComparison.Ordinal);
         var mediaType = headers["Content-Type"].FirstOrDefault()?.Split(';')[0].Trim();
         var requestLine = Encoding.Latin1.GetString(request.Bytes).Split("\r\n")[0];
-        var path = requestLine.Split(' ', 3) is { Length: 3 } parts ? parts[1].Split('?')[0] : "";
+        var path = requestLine.Split(' ', 3) is { Length: 3 } parts ? RoutedPath(parts[1]) : "";
 
         // Kestrel's answer to a request line whose version is not HTTP/1.x, before any application code runs (RFC 9110
         // 15.6.6: the server does not support that major version). It is about the client's protocol, not a failure.
@@ -223,6 +256,32 @@ public sealed class FuzzTests
         }
 
         return new Outcome(index, family, status.ToString(CultureInfo.InvariantCulture), description, Judge(status, mediaType, hasBody, path));
+    }
+
+    /// <summary>
+    /// A raw request to emit, whose answer was lost, could have stored at most one event (the raw families send one
+    /// event, or none that parses): none unless it is a POST to the emit route.
+    /// </summary>
+    private static int RawEmitEvents(byte[] request) =>
+        Encoding.Latin1.GetString(request).StartsWith($"POST {EmitPath} ", StringComparison.Ordinal) ? 1 : 0;
+
+    /// <summary>The path as routing sees it: an absolute-form target loses its scheme and authority; escapes are decoded.</summary>
+    private static string RoutedPath(string target)
+    {
+        var path = target.Split('?')[0];
+        if (Uri.TryCreate(path, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https")
+        {
+            path = absolute.AbsolutePath;
+        }
+
+        try
+        {
+            return Uri.UnescapeDataString(path);
+        }
+        catch (UriFormatException)
+        {
+            return path;
+        }
     }
 
     /// <summary>Null when the answer keeps the contract, otherwise what is wrong with it.</summary>
