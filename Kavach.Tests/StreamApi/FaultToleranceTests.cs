@@ -53,7 +53,7 @@ public sealed class FaultToleranceTests
         var id = $"lost-answer-{Guid.NewGuid():N}";
         var agent = NewAgent();
 
-        proxy.CutAfterNextCommit();
+        proxy.CutAfterNextStatementWith(id);
         using var response = await http.PostAsync("/api/kavach/events", Json($$"""{"id":"{{id}}","type":"audit","agentId":"{{agent}}"}"""));
         await proxy.CutDone.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -76,7 +76,7 @@ public sealed class FaultToleranceTests
         using var http = Emitter(host);
         var agent = NewAgent();
 
-        proxy.CutInsteadOfNextCommit();
+        proxy.CutInsteadOfNextStatementWith(agent);
         using var refused = await http.PostAsync("/api/kavach/events", Json($$"""{"type":"audit","agentId":"{{agent}}"}"""));
         await proxy.CutDone.Task.WaitAsync(TimeSpan.FromSeconds(10));
 

@@ -7,19 +7,19 @@ namespace Kavach.Tests.Support;
 
 /// <summary>
 /// A TCP proxy in front of the test system's PostgreSQL (loopback only) that can break things at precise moments:
-/// cut a connection right after forwarding a COMMIT (so the commit happens but its answer is lost), cut it instead
-/// of forwarding the COMMIT (so it never happens), or refuse every connection (PostgreSQL "down").
+/// cut a connection right after forwarding the statement that carries a marker (an event's id or agent id: so the
+/// statement commits but its answer is lost), cut it instead of forwarding it (so it never happens), or refuse every
+/// connection (PostgreSQL "down").
 /// </summary>
 public sealed class PostgresProxy : IAsyncDisposable
 {
-    private static readonly byte[] Commit = Encoding.ASCII.GetBytes("COMMIT\0");
-
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly IPEndPoint _target;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _open = [];
     private readonly Task _accepting;
-    private int _cut; // 0 none, 1 after the next COMMIT, 2 instead of the next COMMIT
+    private int _cut; // 0 none, 1 after the next message with the marker, 2 instead of it
+    private byte[] _marker = [];
     private volatile bool _refusing;
 
     private PostgresProxy(IPEndPoint target)
@@ -46,11 +46,11 @@ public sealed class PostgresProxy : IAsyncDisposable
         return proxy;
     }
 
-    /// <summary>The next COMMIT reaches PostgreSQL, then the connection is cut before its answer comes back.</summary>
-    public void CutAfterNextCommit() => Arm(1);
+    /// <summary>The next statement carrying <paramref name="marker"/> reaches PostgreSQL, which commits it; then the connection is cut before its answer comes back.</summary>
+    public void CutAfterNextStatementWith(string marker) => Arm(1, marker);
 
-    /// <summary>The next COMMIT is dropped and the connection cut: PostgreSQL rolls the transaction back.</summary>
-    public void CutInsteadOfNextCommit() => Arm(2);
+    /// <summary>The next statement carrying <paramref name="marker"/> is dropped and the connection cut: it never runs.</summary>
+    public void CutInsteadOfNextStatementWith(string marker) => Arm(2, marker);
 
     /// <summary>Cuts every connection and refuses new ones until <see cref="Resume"/>.</summary>
     public void Refuse()
@@ -69,9 +69,10 @@ public sealed class PostgresProxy : IAsyncDisposable
 
     public void Resume() => _refusing = false;
 
-    private void Arm(int mode)
+    private void Arm(int mode, string marker)
     {
         CutDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _marker = Encoding.UTF8.GetBytes(marker);
         Volatile.Write(ref _cut, mode);
     }
 
@@ -111,8 +112,8 @@ public sealed class PostgresProxy : IAsyncDisposable
                 _open.Add(server);
             }
 
-            var toServer = PumpAsync(client.GetStream(), server.GetStream(), watchCommits: true, client, server);
-            var toClient = PumpAsync(server.GetStream(), client.GetStream(), watchCommits: false, client, server);
+            var toServer = PumpAsync(client.GetStream(), server.GetStream(), watchStatements: true, client, server);
+            var toClient = PumpAsync(server.GetStream(), client.GetStream(), watchStatements: false, client, server);
             await Task.WhenAny(toServer, toClient);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -125,7 +126,7 @@ public sealed class PostgresProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool watchCommits, TcpClient client, TcpClient server)
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool watchStatements, TcpClient client, TcpClient server)
     {
         var buffer = new byte[64 * 1024];
         while (true)
@@ -136,7 +137,8 @@ public sealed class PostgresProxy : IAsyncDisposable
                 return;
             }
 
-            var mode = watchCommits && buffer.AsSpan(0, read).IndexOf(Commit) >= 0 ? Interlocked.Exchange(ref _cut, 0) : 0;
+            var mode = watchStatements && Volatile.Read(ref _cut) != 0 && buffer.AsSpan(0, read).IndexOf(_marker) >= 0
+                ? Interlocked.Exchange(ref _cut, 0) : 0;
             if (mode == 2)
             {
                 client.Close();
