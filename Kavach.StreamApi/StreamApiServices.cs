@@ -115,26 +115,34 @@ public static class StreamApiServices
 
     private static void AddTokenValidation(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<RevocationStore>();
+        builder.Services.AddSingleton<Revocations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Revocations>());
         builder.Services.AddSingleton<ITokenValidator, JwtTokenValidator>();
+        builder.Services.AddSingleton<AccessCheck>();
         builder.Services.AddAuthentication().AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>>((jwt, authOptions) =>
             {
                 var auth = authOptions.Value;
                 jwt.MapInboundClaims = false;
-                if (!string.IsNullOrEmpty(auth.Authority))
+                var ownKey = string.IsNullOrEmpty(auth.Authority);
+                if (!ownKey)
                 {
                     jwt.Authority = auth.Authority;
                 }
 
                 jwt.TokenValidationParameters = new TokenValidationParameters
                 {
-                    ValidateIssuer = !string.IsNullOrEmpty(auth.Issuer) || !string.IsNullOrEmpty(auth.Authority),
-                    ValidIssuer = string.IsNullOrEmpty(auth.Issuer) ? null : auth.Issuer,
+                    // Always: the API's own issuer, the configured one, or (with an authority and none configured) the
+                    // authority's, which the handler takes from its metadata.
+                    ValidateIssuer = true,
+                    ValidIssuer = ownKey ? auth.OwnIssuer : auth.Issuer,
                     ValidateAudience = !string.IsNullOrEmpty(auth.Audience),
                     ValidAudience = auth.Audience,
                     ValidateLifetime = true,
-                    ClockSkew = TimeSpan.FromSeconds(30),
+                    RequireExpirationTime = true,
+                    ClockSkew = auth.ClockSkew,
                     NameClaimType = "sub",
                     IssuerSigningKey = string.IsNullOrEmpty(auth.SigningKey) ? null : KavachTokens.SigningKey(auth.SigningKey),
                 };
