@@ -55,7 +55,11 @@ public static class StreamApiServices
         builder.AddTokenValidation();
         builder.AddBrowserOrigins();
         services.AddProblemDetails();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = StreamEvent.MaxStoredDepth + 8);
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.MaxDepth = StreamEvent.MaxStoredDepth + 8;
+            json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+        });
         services.AddExceptionHandler<Apis.ClientInputExceptionHandler>();
         services.AddExceptionHandler<Apis.DatabaseUnavailableHandler>();
         // A query value that does not bind throws, so the exception handler can say which one (not a bare 400).
