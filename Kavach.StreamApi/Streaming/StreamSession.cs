@@ -157,7 +157,14 @@ public sealed class StreamSession(
 
                 if (_live && !buffer.Holds(_position))
                 {
-                    return await EndAsync(StreamEnd.SlowConsumer);
+                    if (_position + 1 >= buffer.PrunedBefore)
+                    {
+                        return await EndAsync(StreamEnd.SlowConsumer); // pushed out by newer events: it fell behind
+                    }
+
+                    // Retention removed what came next, from PostgreSQL and memory alike: say so and go on from what is kept.
+                    _live = false;
+                    _oldestChecked = false;
                 }
 
                 if (_live)
