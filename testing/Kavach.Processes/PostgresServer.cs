@@ -236,7 +236,8 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private static string FindBinDirectory()
+    /// <summary>KAVACH_FAULT_PG_BIN, else initdb and postgres on PATH, else the newest /usr/lib/postgresql/N/bin.</summary>
+    public static string FindBinDirectory()
     {
         var configured = Environment.GetEnvironmentVariable("KAVACH_FAULT_PG_BIN");
         if (!string.IsNullOrEmpty(configured))
