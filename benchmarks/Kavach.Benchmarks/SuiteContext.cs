@@ -77,6 +77,7 @@ public sealed class SuiteContext(SuiteOptions options, BenchCluster cluster, str
         return (SubscriberTotals.From(summaries), summaries);
     }
 
+    /// <param name="schedule">Emit options: <c>--rate R --duration S</c>, or <c>--steps R:S,...</c>, and any others.</param>
     public Generator StartEmitter(string name, string urls, int connections, int batch, string schedule, double warmup)
     {
         var arguments = new List<string>
@@ -84,7 +85,7 @@ public sealed class SuiteContext(SuiteOptions options, BenchCluster cluster, str
             "--url", urls, "--connections", Text(connections), "--batch", Text(batch), "--warmup", Text(warmup),
             "--signing-key", Cluster.SigningKey, "--subject", name,
         };
-        arguments.AddRange(schedule.Contains(':', StringComparison.Ordinal) ? ["--steps", schedule] : schedule.Split(' '));
+        arguments.AddRange(schedule.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         return Generator.Start(this, name, "emit", arguments);
     }
 

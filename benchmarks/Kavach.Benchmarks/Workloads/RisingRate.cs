@@ -75,7 +75,7 @@ public sealed class RisingRate : IWorkload
             context.Log($"  {target.Name}: steps {schedule}");
             var startAt = (Now() + 1_500_000_000) / bucketNanos * bucketNanos + bucketNanos;
             var emitter = context.StartEmitter($"{name}-emit", target.AllUrls, 16, sizes.W2Batch,
-                $"{schedule} --start-at {SuiteContext.Text(startAt)}", 0);
+                $"--steps {schedule} --start-at {SuiteContext.Text(startAt)}", 0);
             await using (emitter)
             {
                 var meter = SuiteContext.Meter(target, [emitter, .. subscribers]);

@@ -136,21 +136,19 @@ public sealed class EmitCommand
                 var interval = (long)(1e9 * _connections * _batch / phase.Rate);
                 if (!ReferenceEquals(phase, current))
                 {
-                    next = Math.Max(next, phase.StartNanos + interval * index / _connections);
+                    // Each phase has its own schedule, the connections' sends spread evenly over one interval.
+                    current = phase;
+                    next = phase.StartNanos + interval * index / _connections;
                 }
 
                 if (next > now)
                 {
-                    await Task.Delay(TimeSpan.FromTicks((next - now) / 100));
-                    now = Monotonic.Now;
-                    if (now >= end)
-                    {
-                        break;
-                    }
-
-                    phase = _phases.First(p => now < p.EndNanos);
+                    // Never sleep past the phase's end: the next phase may ask for a different pace.
+                    await Task.Delay(TimeSpan.FromTicks((Math.Min(next, phase.EndNanos) - now) / 100));
+                    continue;
                 }
-                else if (now - next > interval)
+
+                if (now - next > interval)
                 {
                     Interlocked.Increment(ref phase.Behind);
                     next = now; // no unbounded backlog: a late emitter just goes on from now
