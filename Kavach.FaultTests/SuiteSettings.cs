@@ -42,6 +42,9 @@ public static class SuiteSettings
     /// <summary>Kavach.LoadGen.dll, the load generator the storm runs in its own process.</summary>
     public static string LoadGenAssembly => BuiltAssemblies.Find(typeof(SuiteSettings).Assembly, BuiltAssemblies.LoadGen);
 
+    /// <summary>Kavach.Benchmarks.dll, the benchmark suite's orchestrator (smoke-run by BenchmarkSmokeTests).</summary>
+    public static string BenchmarksAssembly => BuiltAssemblies.Find(typeof(SuiteSettings).Assembly, BuiltAssemblies.Benchmarks);
+
     private static int Read(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
             ? value

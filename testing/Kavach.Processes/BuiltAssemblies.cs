@@ -12,6 +12,7 @@ public static class BuiltAssemblies
     public const string StreamApi = "StreamApiAssembly";
     public const string LoadGen = "LoadGenAssembly";
     public const string Floor = "FloorAssembly";
+    public const string Benchmarks = "BenchmarksAssembly";
 
     public static string Find(Assembly recordedIn, string key)
     {
