@@ -16,9 +16,9 @@ public sealed class FanOut : IWorkload
         var api = context.Cluster.Api;
         var floor = context.Cluster.FloorTarget;
         var onApi = await LiveLatency.RunAsync(context, report, api, "fanout-api", [("subs", api.Url(0), sizes.FanOutSubscribers)],
-            api.Url(0), 1, sizes.FanOutRate, sizes.FanOutSeconds);
+            api.Url(0), 8, sizes.FanOutRate, sizes.FanOutSeconds);
         var onFloor = await LiveLatency.RunAsync(context, report, floor, "fanout-floor", [("subs", floor.Url(0), sizes.FanOutSubscribers)],
-            floor.Url(0), 1, sizes.FanOutRate, sizes.FanOutSeconds);
+            floor.Url(0), 8, sizes.FanOutRate, sizes.FanOutSeconds);
         var p99 = onApi.Subscribers.Latency.P99;
         report.Rows.Add(new ResultRow($"Fan-out p99 ({sizes.FanOutSubscribers:N0} subscribers on one replica × {sizes.FanOutRate:0}/s)", Goal,
             $"{Format.Ms(p99)} (p50 {Format.Ms(onApi.Subscribers.Latency.P50)})",

@@ -12,12 +12,18 @@ namespace Kavach.Benchmarks.Workloads;
 public static class LiveLatency
 {
     /// <param name="Groups">What each group of subscribers saw, by the group's name.</param>
-    public sealed record Outcome(SubscriberTotals Subscribers, IReadOnlyDictionary<string, SubscriberTotals> Groups, EmitTotals Emit, CpuReading Cpu, long Events);
+    /// <param name="Idle">The servers' CPU with the subscribers connected and nothing emitted, when asked for.</param>
+    public sealed record Outcome(SubscriberTotals Subscribers, IReadOnlyDictionary<string, SubscriberTotals> Groups, EmitTotals Emit, CpuReading Cpu,
+        long Events, CpuReading? Idle, double Rate, double Seconds)
+    {
+        /// <summary>What the emitters achieved of the rate asked (paced emitters fall behind when answers are slow).</summary>
+        public double Offered => Events / (Rate * Seconds);
+    }
 
     /// <param name="subscriberGroups">Subscriber processes to start: name, URLs, count.</param>
     public static async Task<Outcome> RunAsync(SuiteContext context, WorkloadReport report, Target target, string name,
         IReadOnlyList<(string Name, string Urls, int Count)> subscriberGroups, string emitUrls, int emitConnections, double rate, double seconds,
-        int minimumProcesses = 2)
+        int minimumProcesses = 2, double idleSeconds = 0)
     {
         var head = await target.HeadAsync();
         var subscribers = new List<Generator>();
@@ -30,6 +36,14 @@ public static class LiveLatency
                     minimumProcesses: count >= 200 ? minimumProcesses : 1, extra: ["--buffer", "16384"]);
                 subscribers.AddRange(started);
                 groups.Add((group, started));
+            }
+
+            CpuReading? idle = null;
+            if (idleSeconds > 0)
+            {
+                var idleMeter = SuiteContext.Meter(target, subscribers);
+                await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+                idle = idleMeter.Stop();
             }
 
             context.Log($"  {target.Name}: {subscriberGroups.Sum(g => g.Count):N0} subscribers connected; emitting {rate:N0}/s for {seconds:0} s");
@@ -46,7 +60,7 @@ public static class LiveLatency
                 report.GeneratorBound |= cpu.GeneratorBound(context.Options.Pin);
                 var byGroup = groups.ToDictionary(g => g.Name,
                     g => SubscriberTotals.From([.. g.Generators.Select(generator => summaries[subscribers.IndexOf(generator)])]));
-                return new Outcome(totals, byGroup, emit, cpu, end - head);
+                return new Outcome(totals, byGroup, emit, cpu, end - head, idle, rate, seconds);
             }
         }
         finally
@@ -56,7 +70,9 @@ public static class LiveLatency
     }
 
     public static string Describe(string label, Outcome outcome, bool pinned) =>
-        $"**{label}**: emit→receive {outcome.Subscribers.Latency}; {outcome.Events:N0} events to {outcome.Subscribers.Connections:N0} subscribers " +
+        $"**{label}**: emit→receive {outcome.Subscribers.Latency}; {outcome.Events:N0} events " +
+        $"({outcome.Offered * 100:0}% of the {outcome.Rate:N0}/s asked{(outcome.Offered < 0.95 ? " ⚠ the emitters fell behind: answers too slow for the pace" : "")}) " +
+        $"to {outcome.Subscribers.Connections:N0} subscribers " +
         $"({outcome.Subscribers.Events:N0} deliveries); emits {outcome.Emit.StatusText}, request latency {outcome.Emit.RequestLatency}; " +
         $"missing/dup/order {outcome.Subscribers.Correctness}, reconnects {outcome.Subscribers.Reconnects}, stream ends {outcome.Subscribers.Ends}; " +
         $"server {outcome.Cpu.ServerText}; generators {outcome.Cpu.GeneratorText(pinned)}; machine {outcome.Cpu.MachineText}.";

@@ -16,9 +16,9 @@ public sealed class ManySubscribersLatency : IWorkload
         var api = context.Cluster.Api;
         var floor = context.Cluster.FloorTarget;
         var onApi = await LiveLatency.RunAsync(context, report, api, "w1-api", [("subs", api.AllUrls, sizes.W1Subscribers)],
-            api.AllUrls, 2, sizes.W1Rate, sizes.W1Seconds);
+            api.AllUrls, 8, sizes.W1Rate, sizes.W1Seconds);
         var onFloor = await LiveLatency.RunAsync(context, report, floor, "w1-floor", [("subs", floor.AllUrls, sizes.W1Subscribers)],
-            floor.AllUrls, 2, sizes.W1Rate, sizes.W1Seconds);
+            floor.AllUrls, 8, sizes.W1Rate, sizes.W1Seconds);
         var ratio = onApi.Subscribers.Latency.P99 / onFloor.Subscribers.Latency.P99;
         report.Rows.Add(new ResultRow($"W1 emit→receive p99 ({sizes.W1Subscribers:N0} subscribers × {sizes.W1Rate:0}/s)", Goal,
             $"{Format.Ms(onApi.Subscribers.Latency.P99)} (p50 {Format.Ms(onApi.Subscribers.Latency.P50)})",
