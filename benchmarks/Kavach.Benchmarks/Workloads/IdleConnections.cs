@@ -32,8 +32,11 @@ public sealed class IdleConnections : IWorkload
         var projected = api.Before + 100_000 * api.PerConnection;
         var kernel = 100_000 * api.KernelPerSocket;
         report.Details.Add($"Both processes restarted first (a fresh heap), then {api.Connections:N0} idle streams opened from {Math.Max(1, (api.Connections + PerGenerator - 1) / PerGenerator)} " +
-            "generator processes and held for 5 s; VmRSS averaged over three reads before and while they are open. The number of streams is what the " +
-            "process's open-files limit leaves after the descriptors it already uses.");
+            "generator processes and held for 5 s; VmRSS averaged over three reads before and while they are open. VmRSS also holds the garbage " +
+            "that setting the connections up left (token validation, request parsing) until a GC runs, and an idle process does not collect: " +
+            "expect a few KiB per stream of difference between runs (inducing a GC through the diagnostics port was tried and does not help: " +
+            "its EventPipe buffers add more resident memory than it frees). The number of streams is what the process's open-files limit " +
+            "leaves after the descriptors it already uses.");
         report.Details.Add($"**Projection to 100,000 streams per replica**: about {Format.Bytes(projected)} resident for the API process " +
             $"({Format.Bytes(api.Before)} at rest + 100,000 × {Format.Bytes(api.PerConnection)}), plus about {Format.Bytes(kernel)} of kernel memory " +
             $"for the sockets (slab, {Format.Bytes(api.KernelPerSocket)} per socket measured here, idle buffers empty). A production host needs: " +
