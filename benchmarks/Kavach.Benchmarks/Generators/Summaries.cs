@@ -135,6 +135,20 @@ public sealed record EmitTotals(long Acked, long AckedTotal, double EventsPerSec
 
     public string StatusText => string.Join(", ", Statuses.Select(s => $"{s.Key}×{s.Value:N0}")) + (Errors > 0 ? $", {Errors} socket errors" : "");
 
+    /// <summary>Several emit generators driven together: counts and rates add, latencies merge, phases are the first's.</summary>
+    public static EmitTotals Combine(IReadOnlyList<EmitTotals> parts)
+    {
+        var latency = new Latency();
+        foreach (var part in parts)
+        {
+            latency.Add(part.RequestLatency);
+        }
+
+        var statuses = parts.SelectMany(p => p.Statuses).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Sum(s => s.Value));
+        return new EmitTotals(parts.Sum(p => p.Acked), parts.Sum(p => p.AckedTotal), parts.Sum(p => p.EventsPerSecond), parts.Sum(p => p.Errors),
+            statuses, latency, parts.Max(p => p.MaxSequence), parts[0].Phases, parts.Sum(p => p.CpuSeconds));
+    }
+
     public static EmitTotals From(JsonElement summary) =>
         new(summary.GetProperty("acked").GetInt64(), summary.GetProperty("ackedTotal").GetInt64(),
             summary.GetProperty("eventsPerSecond").GetDouble(), summary.GetProperty("errors").GetInt64(),

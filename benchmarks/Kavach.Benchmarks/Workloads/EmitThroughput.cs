@@ -40,23 +40,37 @@ public sealed class EmitThroughput : IWorkload
             target.Replicas.Count, head);
         try
         {
-            var emitter = context.StartEmitter($"{name}-emit-{(target.IsFloor ? "floor" : "api")}", target.AllUrls, clients, batch,
-                $"--rate 0 --duration {SuiteContext.Text(sizes.EmitSeconds)}", sizes.EmitWarmup);
-            await using (emitter)
+            // Many clients are split over two generator processes, so that no one process's core is what limits the floor.
+            var processes = clients >= 32 ? 2 : 1;
+            var emitters = Enumerable.Range(0, processes).Select(i => context.StartEmitter(
+                $"{name}-emit-{(target.IsFloor ? "floor" : "api")}-{i}", target.AllUrls, clients / processes, batch,
+                $"--rate 0 --duration {SuiteContext.Text(sizes.EmitSeconds)}", sizes.EmitWarmup)).ToList();
+            try
             {
                 await Task.Delay(TimeSpan.FromSeconds(sizes.EmitWarmup));
-                var meter = SuiteContext.Meter(target, [emitter, .. checkers]);
-                var emit = EmitTotals.From(await emitter.ResultAsync(TimeSpan.FromSeconds(sizes.EmitSeconds + 120)));
+                var meter = SuiteContext.Meter(target, [.. emitters, .. checkers]);
+                var parts = new List<EmitTotals>();
+                foreach (var emitter in emitters)
+                {
+                    parts.Add(EmitTotals.From(await emitter.ResultAsync(TimeSpan.FromSeconds(sizes.EmitSeconds + 120))));
+                }
+
+                var emit = EmitTotals.Combine(parts);
                 var cpu = meter.Stop();
                 var end = await target.HeadAsync();
                 var (subscribers, _) = await context.StopSubscribersAsync(checkers, end);
                 report.Violations += subscribers.Violations + Math.Abs(end - head - emit.AckedTotal);
                 report.GeneratorBound |= cpu.GeneratorBound(context.Options.Pin);
-                report.Details.Add($"**{label}**: {Format.Rate(emit.EventsPerSecond)} events acknowledged ({emit.Acked:N0} in the measured stretch); " +
+                report.Details.Add($"**{label}**: {Format.Rate(emit.EventsPerSecond)} events acknowledged ({emit.Acked:N0} in the measured stretch, " +
+                    $"{clients} clients in {processes} generator process{(processes > 1 ? "es" : "")}); " +
                     $"request latency {emit.RequestLatency}; answers {emit.StatusText}; head moved {end - head:N0} for {emit.AckedTotal:N0} acknowledged" +
                     $"{(end - head == emit.AckedTotal ? "" : " ⚠ MISMATCH")}; checking subscribers (one per replica) missing/dup/order {subscribers.Correctness}; " +
                     $"server {cpu.ServerText}; generators {cpu.GeneratorText(context.Options.Pin)}; machine {cpu.MachineText}.");
                 return (emit, subscribers, cpu);
+            }
+            finally
+            {
+                await Task.WhenAll(emitters.Select(e => e.DisposeAsync().AsTask()));
             }
         }
         finally
