@@ -35,10 +35,11 @@ public static class BenchmarkSuite
         File.SetUnixFileMode(workDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         ProcessRegistry.Initialize(workDirectory);
-        Console.CancelKeyPress += (_, e) =>
+        Console.CancelKeyPress += (_, _) =>
         {
             Console.Error.WriteLine("Interrupted: stopping every process this suite started.");
             ProcessRegistry.KillAll();
+            RemoveWorkDirectory(workDirectory);
         };
 
         var machine = MachineInfo.Read(PostgresServer.FindBinDirectory());
@@ -77,6 +78,7 @@ public static class BenchmarkSuite
         finally
         {
             ProcessRegistry.KillAll();
+            RemoveWorkDirectory(workDirectory);
         }
 
         machine.LoadAverageAtEnd = MachineInfo.LoadAverage();
@@ -86,5 +88,16 @@ public static class BenchmarkSuite
         Console.WriteLine(table);
         Console.WriteLine($"Written to {options.ResultsDirectory} (results.md, results.json, logs/).");
         return reports.Any(r => r.Error is not null || r.Violations > 0) ? 1 : 0;
+    }
+
+    private static void RemoveWorkDirectory(string workDirectory)
+    {
+        try
+        {
+            Directory.Delete(workDirectory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 }
