@@ -344,7 +344,10 @@ public sealed class StreamSession(
                 }
 
                 var headBefore = buffer.Head;
-                var limit = Math.Clamp(_options.CatchUpChunkBytes / _estimatedRowBytes, 1, _options.ReplayPageSize);
+                // A whole page when nobody else waits for a turn; a chunk's worth of rows when others do.
+                var limit = session._gate.Waiting == 0
+                    ? _options.ReplayPageSize
+                    : Math.Clamp(_options.CatchUpChunkBytes / _estimatedRowBytes, 1, _options.ReplayPageSize);
                 var page = await session._store.ReadAsync(
                     new EventQuery(_position, limit, filter.Types, Since: _since), _aborted, fromHistoryPool: true);
                 var written = 0L;

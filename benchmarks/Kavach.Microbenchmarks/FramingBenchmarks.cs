@@ -5,12 +5,13 @@ namespace Kavach.Microbenchmarks;
 
 /// <summary>
 /// The per-event work of a commit on its way out: the SSE frame (once per event, whatever the number of
-/// subscribers), the envelope (JSON of the event, then its frame), and parsing a cursor (every resume).
+/// subscribers) through the SSE formatter and straight from the stored body, the envelope (the frame from the body,
+/// no serializer), and parsing a cursor (every resume).
 /// </summary>
 [MemoryDiagnoser]
 public class FramingBenchmarks
 {
-    private StreamEvent _event = null!;
+    private StoredEvent _event = null!;
     private string _json = null!;
     private StreamPosition _position;
 
@@ -25,11 +26,14 @@ public class FramingBenchmarks
         _position = new StreamPosition(StreamPosition.FirstEpoch, 1_234_567);
     }
 
-    [Benchmark(Description = "SseFrames.Event (frame only)")]
+    [Benchmark(Description = "SseFrames.Event via SseFormatter (JSON string)")]
     public byte[] Frame() => SseFrames.Event(_position, _event.Type, _json);
 
-    [Benchmark(Description = "EventEnvelope.From (JSON + frame)")]
-    public EventEnvelope Envelope() => EventEnvelope.From(_event, StreamPosition.FirstEpoch, DateTimeOffset.UtcNow);
+    [Benchmark(Description = "SseFrames.Event from the stored body")]
+    public byte[] FrameFromBody() => SseFrames.Event(_position, _event);
+
+    [Benchmark(Description = "EventEnvelope.From (frame from the body)")]
+    public EventEnvelope Envelope() => EventEnvelope.From(_event, StreamPosition.FirstEpoch);
 }
 
 /// <summary>Resume cursors: a bare sequence (first epoch) and an epoch-qualified one.</summary>

@@ -21,7 +21,7 @@ public class LiveBufferBenchmarks
     public void Setup()
     {
         // The buffer only takes the next sequence, so the envelopes are made beforehand for sequences 1..Appends.
-        _envelopes = [.. Enumerable.Range(1, Appends).Select(i => EventEnvelope.From(Samples.Event(i), StreamPosition.FirstEpoch, DateTimeOffset.UtcNow))];
+        _envelopes = [.. Enumerable.Range(1, Appends).Select(i => EventEnvelope.From(Samples.Event(i), StreamPosition.FirstEpoch))];
         _full = Fill();
     }
 
