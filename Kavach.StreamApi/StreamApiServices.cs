@@ -115,6 +115,11 @@ public static class StreamApiServices
 
     private static void AddTokenValidation(this IHostApplicationBuilder builder)
     {
+        // The JWT scheme must not become the default just because it is the only one: the authentication middleware
+        // would then validate every request's token again (and keep a principal per open stream). Each endpoint checks
+        // its token itself, once, through the validator and its cache.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+
         builder.Services.AddSingleton<ITokenValidator, JwtTokenValidator>();
         builder.Services.AddAuthentication().AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

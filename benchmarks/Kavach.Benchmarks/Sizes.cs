@@ -8,7 +8,8 @@ public sealed class Sizes(bool quick)
     // W5 / W5b: closed-loop emitters.
     public int W5Clients => 64;
     public double EmitSeconds => quick ? 4 : 20;
-    public double EmitWarmup => quick ? 1 : 3;
+    /// <summary>The JIT tiers a fresh replica's emit path up over its first ~10 s (about half the steady rate before that).</summary>
+    public double EmitWarmup => quick ? 1 : 10;
     public int W5bClients => 8;
     public int W5bBatch => 100;
     public double PgRateSeconds => quick ? 3 : 12;
