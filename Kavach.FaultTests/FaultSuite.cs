@@ -1,5 +1,5 @@
 using Kavach.FaultTests.Checking;
-using Kavach.FaultTests.Harness;
+using Kavach.Processes;
 
 // Two cores: one scenario at a time, each with the machine to itself.
 [assembly: DoNotParallelize]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kavach.Processes;
 
 namespace Kavach.FaultTests;
 
@@ -34,6 +35,15 @@ public static class SuiteSettings
 
     /// <summary>Process logs and the figures table; set from the test run's results directory at assembly start.</summary>
     public static string LogRoot { get; set; } = Path.Combine(Path.GetTempPath(), $"kavach-fault-logs-{Environment.ProcessId}");
+
+    /// <summary>Kavach.StreamApi.dll of the configuration this suite was built in: what the replicas run.</summary>
+    public static string StreamApiAssembly => BuiltAssemblies.Find(typeof(SuiteSettings).Assembly, BuiltAssemblies.StreamApi);
+
+    /// <summary>Kavach.LoadGen.dll, the load generator the storm runs in its own process.</summary>
+    public static string LoadGenAssembly => BuiltAssemblies.Find(typeof(SuiteSettings).Assembly, BuiltAssemblies.LoadGen);
+
+    /// <summary>Kavach.Benchmarks.dll, the benchmark suite's orchestrator (smoke-run by BenchmarkSmokeTests).</summary>
+    public static string BenchmarksAssembly => BuiltAssemblies.Find(typeof(SuiteSettings).Assembly, BuiltAssemblies.Benchmarks);
 
     private static int Read(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0

@@ -15,7 +15,7 @@ app.UseExceptionHandler(); // first: whatever fails below, the answer is a probl
 app.UseStatusCodePages();
 app.UseAccessTokenFromQuery();
 app.UseCors();
-app.UseAuthentication(); // after the query token is moved to the header, not before (WebApplication's default)
+app.UseAuthentication(); // after the query token is moved to the header (WebApplication would put it first); see AddTokenValidation
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();

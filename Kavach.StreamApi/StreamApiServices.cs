@@ -122,6 +122,12 @@ public static class StreamApiServices
         builder.Services.AddSingleton<RevocationStore>();
         builder.Services.AddSingleton<Revocations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Revocations>());
+
+        // The JWT scheme must not become the default just because it is the only one: the authentication middleware
+        // would then validate every request's token again (and keep a principal per open stream). Each endpoint checks
+        // its token itself, once, through the validator and its cache.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+
         builder.Services.AddSingleton<ITokenValidator, JwtTokenValidator>();
         builder.Services.AddSingleton<AccessCheck>();
         builder.Services.AddAuthentication().AddJwtBearer();

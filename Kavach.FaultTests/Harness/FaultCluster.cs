@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
 using Npgsql;
 
@@ -110,7 +111,7 @@ public sealed class FaultCluster : IAsyncDisposable
 
             for (var i = 0; i < SuiteSettings.Replicas; i++)
             {
-                replicas.Add(new ApiReplica(i, environment, logDirectory));
+                replicas.Add(new ApiReplica(i, SuiteSettings.StreamApiAssembly, environment, logDirectory));
             }
 
             // One replica first creates the schema; the others then start together.

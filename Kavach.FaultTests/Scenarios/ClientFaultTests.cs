@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Kavach.FaultTests.Harness;
+using Kavach.Processes;
 using Kavach.FaultTests.Workload;
 
 namespace Kavach.FaultTests.Scenarios;
@@ -185,7 +186,7 @@ public sealed class ClientFaultTests : FaultScenarioTest
             // by the generator's own work on this small machine); each checks that it gets every sequence once, in order.
             var log = Path.Combine(_cluster.LogDirectory, "storm-loadgen.log");
             var generator = ChildProcess.Start("storm load generator", "nice",
-                ["-n", "10", ApiReplica.DotnetHost, ApiReplica.LoadGenAssembly, "storm", "--url", target.BaseAddress.ToString(),
+                ["-n", "10", ApiReplica.DotnetHost, SuiteSettings.LoadGenAssembly, "storm", "--url", target.BaseAddress.ToString(),
                  "--signing-key", _cluster.SigningKey, "--clients", clients.ToString(CultureInfo.InvariantCulture),
                  "--after", after.ToString(CultureInfo.InvariantCulture), "--until", head.ToString(CultureInfo.InvariantCulture),
                  "--timeout", "90"],

@@ -18,6 +18,7 @@ public sealed class LiveBuffer
     private long _tail;
     private long _bytes;
     private long _totalBytes;
+    private long _prunedBefore;
 
     public LiveBuffer(long epoch, long startsAfter, int maxEvents, long maxBytes)
     {
@@ -71,9 +72,17 @@ public sealed class LiveBuffer
         Volatile.Write(ref _head, envelope.Sequence);
     }
 
+    /// <summary>Events below this were removed by retention (not pushed out by newer ones): a reader there missed nothing it could get.</summary>
+    public long PrunedBefore => Volatile.Read(ref _prunedBefore);
+
     /// <summary>The hub only: drops events below <paramref name="firstKept"/>, which retention removed from PostgreSQL.</summary>
     public void EvictBefore(long firstKept)
     {
+        if (firstKept > _prunedBefore)
+        {
+            Volatile.Write(ref _prunedBefore, firstKept);
+        }
+
         while (_tail <= _head && _tail < firstKept)
         {
             var evicted = _slots[_tail & _mask]!;

@@ -32,9 +32,14 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         WITH input AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::text[], $7::text[])
                 WITH ORDINALITY AS t(id, type, timestamp, data, agent_id, user_id, body, ord)),
+        checked AS (
+            -- One index lookup per id. LIMIT keeps the planner from turning this into a join that scans the table,
+            -- a plan it would cache on an empty table and keep while the table grows.
+            SELECT input.*, stored.sequence AS stored_sequence, stored.timestamp AS stored_timestamp
+            FROM input LEFT JOIN LATERAL (
+                SELECT e.sequence, e.timestamp FROM kavach_stream_events e WHERE e.id = input.id LIMIT 1) stored ON true),
         fresh AS (
-            SELECT input.*, row_number() OVER (ORDER BY ord) AS n FROM input
-            WHERE NOT EXISTS (SELECT 1 FROM kavach_stream_events e WHERE e.id = input.id)),
+            SELECT checked.*, row_number() OVER (ORDER BY ord) AS n FROM checked WHERE stored_sequence IS NULL),
         claimed AS (
             UPDATE kavach_stream_sequence SET last_value = last_value + (SELECT count(*) FROM fresh)
             WHERE EXISTS (SELECT 1 FROM fresh) AND (epoch > $8 OR (epoch = $8 AND last_value >= $9))
@@ -47,8 +52,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         SELECT 1 AS kind, i.id, i.sequence, NULL::timestamptz AS timestamp, i.committed_at, c.epoch, c.lock_wait
             FROM inserted i CROSS JOIN claimed c
         UNION ALL
-        SELECT 2, e.id, e.sequence, e.timestamp, e.committed_at, NULL, NULL
-            FROM kavach_stream_events e WHERE e.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.id = e.id)
+        SELECT 2, id, stored_sequence, stored_timestamp, NULL, NULL, NULL FROM checked WHERE stored_sequence IS NOT NULL
         UNION ALL
         SELECT 3, NULL, s.last_value, NULL, NULL, s.epoch, NULL
             FROM kavach_stream_sequence s WHERE EXISTS (SELECT 1 FROM fresh) AND NOT EXISTS (SELECT 1 FROM claimed)

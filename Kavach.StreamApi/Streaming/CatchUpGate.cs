@@ -6,8 +6,9 @@ namespace Kavach.StreamApi.Streaming;
 
 /// <summary>
 /// Admission control for streams that are catching up. At most <c>MaxConcurrentCatchUps</c> of them read history,
-/// format and send it at once, one chunk per turn; and live delivery goes first: a turn is not begun while live
-/// streams are writing (for at most <see cref="LivePriorityWait"/>, so history is never starved). A reconnect storm
+/// format and send it at once, one chunk per turn; and while others queue for turns (a storm), live delivery goes
+/// first: a turn is not begun while live streams are writing (for at most <see cref="LivePriorityWait"/>, so history is
+/// never starved). A reconnect storm
 /// therefore takes bounded CPU and database connections, and live streams, which never wait here, keep their latency.
 /// </summary>
 public sealed class CatchUpGate(IOptions<StreamOptions> options, StreamMetrics metrics)
@@ -46,7 +47,8 @@ public sealed class CatchUpGate(IOptions<StreamOptions> options, StreamMetrics m
             }
         }
 
-        if (Volatile.Read(ref _liveWriting) > 0)
+        // Only when others are queued for history too (a storm): one stream resuming alone goes at full speed.
+        if (Volatile.Read(ref _liveWriting) > 0 && Waiting > 0)
         {
             try
             {

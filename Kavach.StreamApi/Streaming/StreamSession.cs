@@ -157,7 +157,14 @@ public sealed class StreamSession(
 
                 if (_live && !buffer.Holds(_position))
                 {
-                    return await EndAsync(StreamEnd.SlowConsumer);
+                    if (_position + 1 >= buffer.PrunedBefore)
+                    {
+                        return await EndAsync(StreamEnd.SlowConsumer); // pushed out by newer events: it fell behind
+                    }
+
+                    // Retention removed what came next, from PostgreSQL and memory alike: say so and go on from what is kept.
+                    _live = false;
+                    _oldestChecked = false;
                 }
 
                 if (_live)
@@ -345,7 +352,10 @@ public sealed class StreamSession(
                 }
 
                 var headBefore = buffer.Head;
-                var limit = Math.Clamp(_options.CatchUpChunkBytes / _estimatedRowBytes, 1, _options.ReplayPageSize);
+                // A whole page when nobody else waits for a turn; a chunk's worth of rows when others do.
+                var limit = session._gate.Waiting == 0
+                    ? _options.ReplayPageSize
+                    : Math.Clamp(_options.CatchUpChunkBytes / _estimatedRowBytes, 1, _options.ReplayPageSize);
                 var page = await session._store.ReadAsync(
                     new EventQuery(_position, limit, scope, Since: _since), _aborted, fromHistoryPool: true);
                 var written = 0L;

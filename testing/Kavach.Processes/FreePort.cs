@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Kavach.FaultTests.Harness;
+namespace Kavach.Processes;
 
 public static class FreePort
 {

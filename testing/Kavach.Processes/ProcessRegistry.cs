@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace Kavach.FaultTests.Harness;
+namespace Kavach.Processes;
 
 /// <summary>
-/// Every process the suite has running, by PID. Three nets make sure none outlives the run: the owners stop
-/// theirs (class clean-up), <see cref="KillAll"/> runs at assembly clean-up and on process exit, and a small
-/// watchdog shell kills whatever is listed in the PID file if the test host itself dies (a crash, a CI timeout),
-/// then removes the suite's temporary data.
+/// Every process this run has running, by PID. Three nets make sure none outlives the run: the owners stop
+/// theirs (a test class's clean-up, a workload's end), <see cref="KillAll"/> runs at the end and on process exit, and
+/// a small watchdog shell kills whatever is listed in the PID file if the owning process itself dies (a crash, a CI
+/// timeout, Ctrl+C), then removes the run's temporary data.
 /// </summary>
 public static class ProcessRegistry
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace Kavach.FaultTests.Harness;
+namespace Kavach.Processes;
 
 /// <summary>
 /// A throw-away PostgreSQL on 127.0.0.1: initdb into a temporary directory, then the postmaster as a child
@@ -18,14 +18,16 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string _binDirectory;
     private readonly string _root;
     private readonly string _logPath;
+    private readonly ProcessPlacement? _placement;
     private ChildProcess? _postmaster;
     private int _starts;
 
-    private PostgresServer(string binDirectory, string root, string logPath)
+    private PostgresServer(string binDirectory, string root, string logPath, ProcessPlacement? placement)
     {
         _binDirectory = binDirectory;
         _root = root;
         _logPath = logPath;
+        _placement = placement;
         Port = FreePort.Next();
         Password = Convert.ToHexString(Guid.NewGuid().ToByteArray());
     }
@@ -38,31 +40,40 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public bool IsRunning => _postmaster is { HasExited: false };
 
-    public string ConnectionString => new NpgsqlConnectionStringBuilder
+    /// <summary>The postmaster's PID (its backends are its children).</summary>
+    public int? Pid => _postmaster?.Pid;
+
+    public string ConnectionString => ConnectionStringFor(Database);
+
+    public string ConnectionStringFor(string database) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
         Port = Port,
         Username = User,
         Password = Password,
-        Database = Database,
+        Database = database,
     }.ConnectionString;
 
-    public static async Task<PostgresServer> CreateAsync(string workDirectory, string logDirectory)
+    /// <summary>initdb, start, and create <see cref="Database"/>. Durability is PostgreSQL's default (fsync and synchronous_commit on).</summary>
+    public static async Task<PostgresServer> CreateAsync(string workDirectory, string logDirectory, ProcessPlacement? placement = null)
     {
         var bin = FindBinDirectory();
         var root = Path.Combine(workDirectory, "postgres");
         Directory.CreateDirectory(root);
-        var server = new PostgresServer(bin, root, Path.Combine(logDirectory, "postgres.log"));
+        var server = new PostgresServer(bin, root, Path.Combine(logDirectory, "postgres.log"), placement);
         await server.InitializeAsync();
         await server.StartAsync();
-        await using (var admin = new NpgsqlConnection(server.AdminConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {Database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
+        await server.CreateDatabaseAsync(Database);
         return server;
+    }
+
+    /// <summary>Another database on the same server (another set of replicas keeps its own stream there).</summary>
+    public async Task CreateDatabaseAsync(string name)
+    {
+        await using var admin = new NpgsqlConnection(AdminConnectionString);
+        await admin.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+        await create.ExecuteNonQueryAsync();
     }
 
     public async Task StartAsync(TimeSpan? timeout = null)
@@ -78,7 +89,7 @@ public sealed class PostgresServer : IAsyncDisposable
             AsOwnerArguments([Path.Combine(_binDirectory, "postgres"), "-D", DataDirectory,
                 "-c", "listen_addresses=127.0.0.1", "-c", $"port={Port}", "-c", "unix_socket_directories=",
                 "-c", "max_connections=300", "-c", "log_min_messages=warning"]),
-            new Dictionary<string, string>(), _logPath, _root);
+            new Dictionary<string, string>(), _logPath, _root, _placement);
 
         // Ready = accepts a query on the database (after crash recovery, when it has to run one).
         var deadline = timeout ?? TimeSpan.FromSeconds(60);
@@ -225,7 +236,8 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private static string FindBinDirectory()
+    /// <summary>KAVACH_FAULT_PG_BIN, else initdb and postgres on PATH, else the newest /usr/lib/postgresql/N/bin.</summary>
+    public static string FindBinDirectory()
     {
         var configured = Environment.GetEnvironmentVariable("KAVACH_FAULT_PG_BIN");
         if (!string.IsNullOrEmpty(configured))

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace Kavach.LoadGen;
+namespace Kavach.LoadGen.Protocol;
 
 /// <summary>
 /// One SSE stream over a raw socket: an HTTP/1.0 GET (so the body is the bare stream, ended by the server closing),

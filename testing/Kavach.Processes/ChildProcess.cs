@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Kavach.FaultTests.Harness;
+namespace Kavach.Processes;
 
 /// <summary>
-/// A process this suite started and owns by PID: its output goes straight to a log file (the shell redirects it
+/// A process this run started and owns by PID: its output goes straight to a log file (the shell redirects it
 /// before exec, so the log survives the process and nothing here has to drain a pipe), and it can be killed
 /// (SIGKILL), asked to stop (SIGTERM, SIGINT, SIGQUIT) and waited for. Every live one is in the
-/// <see cref="ProcessRegistry"/>, so nothing outlives the test run.
+/// <see cref="ProcessRegistry"/>, so nothing outlives the run that started it.
 /// </summary>
 public sealed class ChildProcess
 {
@@ -31,11 +31,18 @@ public sealed class ChildProcess
 
     /// <summary>
     /// Starts <paramref name="fileName"/> with exactly the given environment on top of a cleaned copy of this one.
-    /// The shell execs the program, so the PID returned is the program's own.
+    /// The shell execs the program (through <c>taskset</c>/<c>nice</c> when <paramref name="placement"/> asks, which
+    /// exec it in turn), so the PID returned is the program's own.
     /// </summary>
     public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments,
-        IReadOnlyDictionary<string, string> environment, string logPath, string? workingDirectory = null)
+        IReadOnlyDictionary<string, string> environment, string logPath, string? workingDirectory = null,
+        ProcessPlacement? placement = null)
     {
+        if (placement is not null)
+        {
+            (fileName, arguments) = placement.Wrap(fileName, arguments);
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         File.AppendAllText(logPath, $"---- {DateTimeOffset.Now:O} starting {name}: {fileName} {string.Join(' ', arguments)}\n");
 
@@ -46,7 +53,7 @@ public sealed class ChildProcess
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec \"$@\" >>\"$KAVACH_FAULT_LOG\" 2>&1");
+        info.ArgumentList.Add("exec \"$@\" >>\"$KAVACH_CHILD_LOG\" 2>&1");
         info.ArgumentList.Add("sh");
         info.ArgumentList.Add(fileName);
         foreach (var argument in arguments)
@@ -64,7 +71,7 @@ public sealed class ChildProcess
             info.Environment[key] = value;
         }
 
-        info.Environment["KAVACH_FAULT_LOG"] = logPath;
+        info.Environment["KAVACH_CHILD_LOG"] = logPath;
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {name}.");
         process.StandardInput.Close();
@@ -122,7 +129,7 @@ public sealed class ChildProcess
     }
 
     /// <summary>Best-effort SIGKILL by PID, for clean-up paths that must not throw.</summary>
-    internal void KillNow()
+    public void KillNow()
     {
         try
         {
@@ -163,7 +170,7 @@ public sealed class ChildProcess
         }
     }
 
-    /// <summary>Settings the test host may carry that must not leak into a child's configuration.</summary>
+    /// <summary>Settings the parent may carry that must not leak into a child's configuration.</summary>
     private static bool IsInheritedSetting(string key) =>
         key.StartsWith("Kavach__", StringComparison.OrdinalIgnoreCase)
         || key.StartsWith("ConnectionStrings__", StringComparison.OrdinalIgnoreCase)

@@ -1,25 +1,33 @@
 using System.Diagnostics;
-using System.Reflection;
 
-namespace Kavach.FaultTests.Harness;
+namespace Kavach.Processes;
 
 /// <summary>
-/// One Kavach.StreamApi replica: <c>dotnet Kavach.StreamApi.dll</c> from the build output, configured by
+/// One Kavach.StreamApi replica: <c>dotnet Kavach.StreamApi.dll</c> from a build output, configured by
 /// environment, on a fixed port of 127.0.0.1 that it keeps across restarts. Ready means GET /health answers 200
 /// (PostgreSQL, Redis, schema and hub all healthy).
 /// </summary>
 public sealed class ApiReplica
 {
+    private readonly string _assembly;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly string _logPath;
+    private readonly string _label;
+    private readonly ProcessPlacement? _placement;
     private ChildProcess? _process;
     private int _starts;
 
-    public ApiReplica(int index, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    /// <param name="index">Its number in its set; with <paramref name="label"/> it names the replica and its log file.</param>
+    /// <param name="assembly">The Kavach.StreamApi.dll to run (see <see cref="BuiltAssemblies"/>), or another build's.</param>
+    public ApiReplica(int index, string assembly, IReadOnlyDictionary<string, string> environment, string logDirectory,
+        string label = "replica", ProcessPlacement? placement = null)
     {
         Index = index;
         Port = FreePort.Next();
-        _logPath = Path.Combine(logDirectory, $"replica-{index}.log");
+        _assembly = assembly;
+        _label = label;
+        _placement = placement;
+        _logPath = Path.Combine(logDirectory, $"{label}-{index}.log");
         _environment = new Dictionary<string, string>(environment)
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}",
@@ -37,7 +45,7 @@ public sealed class ApiReplica
 
     public int? Pid => _process?.Pid;
 
-    public string Name => $"replica {Index}";
+    public string Name => $"{_label.Replace('-', ' ')} {Index}";
 
     /// <summary>Starts the process and waits for /health to answer 200.</summary>
     public async Task<TimeSpan> StartAsync(TimeSpan? timeout = null)
@@ -49,9 +57,8 @@ public sealed class ApiReplica
 
         _starts++;
         var started = Stopwatch.StartNew();
-        var assembly = StreamApiAssembly;
-        _process = ChildProcess.Start($"replica-{Index}#{_starts}", DotnetHost, [assembly], _environment, _logPath,
-            Path.GetDirectoryName(assembly));
+        _process = ChildProcess.Start($"{_label}-{Index}#{_starts}", DotnetHost, [_assembly], _environment, _logPath,
+            Path.GetDirectoryName(_assembly), _placement);
         await WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(90));
         return started.Elapsed;
     }
@@ -122,28 +129,9 @@ public sealed class ApiReplica
     private ChildProcess RequireProcess() =>
         _process is { HasExited: false } process ? process : throw new InvalidOperationException($"{Name} is not running.");
 
-    /// <summary>The dotnet host that runs this test host, so the replicas use the same runtime.</summary>
-    internal static string DotnetHost =>
+    /// <summary>The dotnet host that runs this process, so the replicas use the same runtime.</summary>
+    public static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
         : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
         : "dotnet";
-
-    /// <summary>Kavach.StreamApi.dll of the configuration this suite was built in (recorded by the project file).</summary>
-    public static string StreamApiAssembly => RecordedAssembly("StreamApiAssembly");
-
-    /// <summary>Kavach.LoadGen.dll, the load generator the storm runs in its own process.</summary>
-    public static string LoadGenAssembly => RecordedAssembly("LoadGenAssembly");
-
-    private static string RecordedAssembly(string key)
-    {
-        var recorded = typeof(ApiReplica).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == key)?.Value;
-        if (string.IsNullOrEmpty(recorded) || !File.Exists(recorded))
-        {
-            throw new InvalidOperationException(
-                $"{key} not found at '{recorded}': build the solution (dotnet build) before running the fault suite.");
-        }
-
-        return recorded;
-    }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using StackExchange.Redis;
 
-namespace Kavach.FaultTests.Harness;
+namespace Kavach.Processes;
 
 /// <summary>
 /// A throw-away redis-server on 127.0.0.1 with a password and no persistence (it carries only live fan-out), that
@@ -13,15 +13,17 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _binary;
     private readonly string _configPath;
     private readonly string _logPath;
+    private readonly ProcessPlacement? _placement;
     private ChildProcess? _process;
     private ConnectionMultiplexer? _admin;
     private int _starts;
 
-    private RedisServer(string binary, string configPath, string logPath)
+    private RedisServer(string binary, string configPath, string logPath, ProcessPlacement? placement)
     {
         _binary = binary;
         _configPath = configPath;
         _logPath = logPath;
+        _placement = placement;
         Port = FreePort.Next();
         Password = Convert.ToHexString(Guid.NewGuid().ToByteArray());
     }
@@ -35,12 +37,14 @@ public sealed class RedisServer : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public static async Task<RedisServer> CreateAsync(string workDirectory, string logDirectory)
+    public int? Pid => _process?.Pid;
+
+    public static async Task<RedisServer> CreateAsync(string workDirectory, string logDirectory, ProcessPlacement? placement = null)
     {
         var binary = FindBinary();
         var directory = Path.Combine(workDirectory, "redis");
         Directory.CreateDirectory(directory);
-        var server = new RedisServer(binary, Path.Combine(directory, "redis.conf"), Path.Combine(logDirectory, "redis.log"));
+        var server = new RedisServer(binary, Path.Combine(directory, "redis.conf"), Path.Combine(logDirectory, "redis.log"), placement);
         await File.WriteAllTextAsync(server._configPath, $"""
             port {server.Port}
             bind 127.0.0.1
@@ -63,7 +67,8 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         _starts++;
-        _process = ChildProcess.Start($"redis#{_starts}", _binary, [_configPath], new Dictionary<string, string>(), _logPath);
+        _process = ChildProcess.Start($"redis#{_starts}", _binary, [_configPath], new Dictionary<string, string>(), _logPath,
+            placement: _placement);
         var started = Stopwatch.StartNew();
         while (true)
         {
@@ -142,7 +147,7 @@ public sealed class RedisServer : IAsyncDisposable
             options.ConnectTimeout = 2000;
             options.SyncTimeout = 5000;
             options.AsyncTimeout = 5000;
-            options.ClientName = "kavach-fault-admin";
+            options.ClientName = "kavach-harness-admin";
             _admin = await ConnectionMultiplexer.ConnectAsync(options);
         }
 

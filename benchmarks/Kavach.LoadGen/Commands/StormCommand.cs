@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Kavach.LoadGen.Protocol;
 using Kavach.ServiceDefaults.Auth;
 
-namespace Kavach.LoadGen;
+namespace Kavach.LoadGen.Commands;
 
 /// <summary>
 /// A reconnect storm: many clients resume at once from the same cursor, each its own subject, and each must then

@@ -1,0 +1,120 @@
+using System.Text;
+using Kavach.LoadGen.Measuring;
+using Kavach.LoadGen.Protocol;
+
+namespace Kavach.FaultTests.Unit;
+
+/// <summary>The benchmark generators' own checks: what they count as missing, duplicate or out of order, how they read SSE, and their histogram.</summary>
+[TestClass]
+public sealed class LoadGenTests
+{
+    [TestMethod]
+    public void EverySequenceOnceInOrderIsClean()
+    {
+        var check = See(after: 10, 11, 12, 13, 14);
+
+        Assert.AreEqual((4L, 0L, 0L, 0L), (check.Events, check.Missing, check.Duplicates, check.OutOfOrder));
+        Assert.AreEqual(0, check.MissingAt(14));
+    }
+
+    [TestMethod]
+    public void AGapIsMissingUntilItsEventsArriveLateThenOutOfOrder()
+    {
+        var check = See(after: 0, 1, 4, 5);
+        Assert.AreEqual(2, check.Missing);
+
+        check.See(1, 3);
+        Assert.AreEqual((1L, 1L, 0L), (check.Missing, check.OutOfOrder, check.Duplicates));
+    }
+
+    [TestMethod]
+    public void ASequenceSeenTwiceIsADuplicate()
+    {
+        var check = See(after: 0, 1, 2, 2, 1, 3);
+
+        Assert.AreEqual((0L, 2L, 0L), (check.Missing, check.Duplicates, check.OutOfOrder));
+    }
+
+    [TestMethod]
+    public void AStreamThatStopsShortOfTheLastSequenceMissesTheRest()
+    {
+        Assert.AreEqual(3, See(after: 0, 1, 2).MissingAt(5));
+    }
+
+    [TestMethod]
+    public void ANewEpochIsCountedAndRestartsTheCount()
+    {
+        var check = new OrderCheck(5);
+        check.See(1, 6);
+        check.See(2, 3);
+        check.See(2, 4);
+
+        Assert.AreEqual((1L, 0L, 4L), (check.EpochChanges, check.Missing, check.Last));
+    }
+
+    [TestMethod]
+    public void TheReaderFindsIdsStampsAndNamedEventsWhateverTheChunking()
+    {
+        const string response = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n" +
+            "retry: 3000\n\nevent: connected\ndata: {\"clientId\":\"x\"}\n\n" +
+            "event: audit\ndata: {\"id\":\"a\",\"type\":\"audit\",\"data\":{\"t\": 1500,\"pad\":\"x\"},\"sequence\":7}\nid: 7\n\n" +
+            ": heartbeat\n\n" +
+            "event: audit\r\ndata: {\"id\":\"b\",\"data\":{},\"sequence\":8}\r\nid: 2:8\r\n\r\n" +
+            "event: error\ndata: {\"code\":\"SLOW_CONSUMER\",\"message\":\"m\"}\n\n";
+        var bytes = Encoding.UTF8.GetBytes(response);
+        foreach (var chunk in new[] { 1, 3, 7, bytes.Length })
+        {
+            var reader = new RecordingReader();
+            for (var at = 0; at < bytes.Length; at += chunk)
+            {
+                reader.Feed(bytes.AsSpan(at, Math.Min(chunk, bytes.Length - at)), receivedNanos: 2000);
+            }
+
+            Assert.AreEqual(200, reader.Status, $"chunks of {chunk}");
+            CollectionAssert.AreEqual(new[] { "connected", "1:7@1500", "2:8@0", "error:SLOW_CONSUMER" }, reader.Seen, $"chunks of {chunk}");
+        }
+    }
+
+    [TestMethod]
+    public void TheHistogramIsExactBelow128MicrosecondsAndWithinTwoPercentAbove()
+    {
+        var histogram = new LatencyHistogram();
+        foreach (var value in new long[] { 5, 100, 127, 1_000, 10_000, 1_000_000 })
+        {
+            histogram.Record(value);
+        }
+
+        var summary = histogram.Summarize();
+        var bounds = summary.Buckets.Select(b => b[0]).ToArray();
+        Assert.AreEqual(6, summary.Count);
+        CollectionAssert.AreEqual(new long[] { 5, 100, 127 }, bounds[..3]);
+        foreach (var (value, bound) in new long[] { 1_000, 10_000, 1_000_000 }.Zip(bounds[3..]))
+        {
+            Assert.IsTrue(bound >= value && bound <= value * 1.02, $"{value} fell in a bucket bounded by {bound}");
+        }
+
+        Assert.AreEqual(127, summary.P50);
+        Assert.AreEqual(bounds[^1], summary.P99);
+    }
+
+    private static OrderCheck See(long after, params long[] sequences)
+    {
+        var check = new OrderCheck(after);
+        foreach (var sequence in sequences)
+        {
+            check.See(1, sequence);
+        }
+
+        return check;
+    }
+
+    private sealed class RecordingReader : SseParser
+    {
+        public List<string> Seen { get; } = [];
+
+        protected override void OnEvent(long epoch, long sequence, long stamp, long receivedNanos) => Seen.Add($"{epoch}:{sequence}@{stamp}");
+
+        protected override void OnNamed(EventKind kind, string? code) =>
+            Seen.Add(kind == EventKind.Error ? $"error:{code}" : kind.ToString().ToLowerInvariant());
+    }
+}

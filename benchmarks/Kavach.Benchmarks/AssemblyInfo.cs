@@ -1,0 +1,2 @@
+// taskset, setpriv, /proc: the suite runs on Linux.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

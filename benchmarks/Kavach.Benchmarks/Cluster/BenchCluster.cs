@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using Kavach.Processes;
+using Npgsql;
+
+namespace Kavach.Benchmarks.Cluster;
+
+/// <summary>
+/// Everything the suite measures, as processes on 127.0.0.1: PostgreSQL (PostgreSQL's default durability: fsync
+/// and synchronous_commit on), Redis, two Kavach.StreamApi replicas from this build, optionally two replicas of
+/// another build on their own database of the same servers, and the floor.
+/// </summary>
+public sealed class BenchCluster : IAsyncDisposable
+{
+    public const string BaselineDatabase = "kavachdb_baseline";
+
+    /// <summary>
+    /// Settings every replica gets: room for the largest workload's streams, no per-address or per-subject limit
+    /// (every generator connects from 127.0.0.1 with one token per process), and logs at Warning so that logging is
+    /// not what is measured. Everything else is the API's default.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> BenchStreamSettings = new Dictionary<string, string>
+    {
+        ["Kavach__Stream__MaxConnections"] = "25000",
+        ["Kavach__Stream__MaxConnectionsPerAddress"] = "0",
+        ["Kavach__Stream__MaxConnectionsPerSubject"] = "0",
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Logging__Console__FormatterName"] = "simple",
+        ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+    };
+
+    private readonly string _workDirectory;
+
+    private BenchCluster(string workDirectory, PostgresServer postgres, RedisServer redis, IReadOnlyList<ApiReplica> replicas,
+        IReadOnlyList<ApiReplica> baseline, FloorServer floor, string signingKey)
+    {
+        _workDirectory = workDirectory;
+        Postgres = postgres;
+        Redis = redis;
+        Replicas = replicas;
+        BaselineReplicas = baseline;
+        Floor = floor;
+        SigningKey = signingKey;
+        Api = ApiTarget("Kavach API", replicas, PostgresServer.Database);
+        Baseline = baseline.Count > 0 ? ApiTarget("baseline API", baseline, BaselineDatabase) : null;
+        FloorTarget = new Target("floor", [() => floor.BaseAddress], HeadOfFloorAsync,
+            () => [("floor", floor.Pid ?? 0, false)], _ => floor.RestartAsync()) { IsFloor = true };
+    }
+
+    public PostgresServer Postgres { get; }
+
+    public RedisServer Redis { get; }
+
+    public IReadOnlyList<ApiReplica> Replicas { get; }
+
+    public IReadOnlyList<ApiReplica> BaselineReplicas { get; }
+
+    public FloorServer Floor { get; }
+
+    public string SigningKey { get; }
+
+    public Target Api { get; }
+
+    public Target? Baseline { get; }
+
+    public Target FloorTarget { get; }
+
+    public TimeSpan StartupTime { get; private set; }
+
+    public static async Task<BenchCluster> StartAsync(string workDirectory, string logDirectory, string? baselineApi,
+        ProcessPlacement? servers, Action<string> log)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        PostgresServer? postgres = null;
+        RedisServer? redis = null;
+        FloorServer? floor = null;
+        var replicas = new List<ApiReplica>();
+        var baseline = new List<ApiReplica>();
+        try
+        {
+            var postgresStarting = PostgresServer.CreateAsync(workDirectory, logDirectory, servers);
+            var redisStarting = RedisServer.CreateAsync(workDirectory, logDirectory, servers);
+            try
+            {
+                await Task.WhenAll(postgresStarting, redisStarting);
+            }
+            finally
+            {
+                postgres = postgresStarting.IsCompletedSuccessfully ? postgresStarting.Result : null;
+                redis = redisStarting.IsCompletedSuccessfully ? redisStarting.Result : null;
+            }
+
+            log($"PostgreSQL (PID {postgres!.Pid}) and Redis (PID {redis!.Pid}) up after {stopwatch.Elapsed.TotalSeconds:0.0} s");
+            var signingKey = "benchmark-signing-key-" + Convert.ToHexString(Guid.NewGuid().ToByteArray());
+            var environment = new Dictionary<string, string>(BenchStreamSettings)
+            {
+                ["ConnectionStrings__kavachdb"] = postgres.ConnectionString,
+                ["ConnectionStrings__redis"] = redis.ConnectionString,
+                ["Kavach__Auth__SigningKey"] = signingKey,
+            };
+
+            var streamApi = BuiltAssemblies.Find(typeof(BenchCluster).Assembly, BuiltAssemblies.StreamApi);
+            for (var i = 0; i < 2; i++)
+            {
+                replicas.Add(new ApiReplica(i, streamApi, environment, logDirectory, "replica", servers));
+            }
+
+            // One replica creates the schema first; the other then starts.
+            await replicas[0].StartAsync();
+            await replicas[1].StartAsync();
+            log($"Replicas up ({streamApi}) after {stopwatch.Elapsed.TotalSeconds:0.0} s");
+
+            if (baselineApi is not null)
+            {
+                await postgres.CreateDatabaseAsync(BaselineDatabase);
+                var baselineEnvironment = new Dictionary<string, string>(environment)
+                {
+                    ["ConnectionStrings__kavachdb"] = postgres.ConnectionStringFor(BaselineDatabase),
+                };
+                for (var i = 0; i < 2; i++)
+                {
+                    baseline.Add(new ApiReplica(i, baselineApi, baselineEnvironment, logDirectory, "baseline-replica", servers));
+                }
+
+                await baseline[0].StartAsync();
+                await baseline[1].StartAsync();
+                log($"Baseline replicas up ({baselineApi}) after {stopwatch.Elapsed.TotalSeconds:0.0} s");
+            }
+
+            floor = new FloorServer(BuiltAssemblies.Find(typeof(BenchCluster).Assembly, BuiltAssemblies.Floor), logDirectory, servers);
+            await floor.StartAsync();
+            return new BenchCluster(workDirectory, postgres, redis, replicas, baseline, floor, signingKey) { StartupTime = stopwatch.Elapsed };
+        }
+        catch
+        {
+            if (floor is not null)
+            {
+                await floor.StopAsync();
+            }
+
+            await Task.WhenAll(replicas.Concat(baseline).Select(r => r.StopAsync()));
+            if (redis is not null)
+            {
+                await redis.DisposeAsync();
+            }
+
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The stream's head in one of the server's databases.</summary>
+    public async Task<long> HeadAsync(string database)
+    {
+        await using var connection = await OpenAsync(database);
+        await using var command = new NpgsqlCommand("SELECT last_value FROM kavach_stream_sequence", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>pg_stat_database counters of one database: rows returned by scans, rows fetched, commits.</summary>
+    public async Task<(long Returned, long Fetched, long Commits)> DatabaseReadsAsync(string database)
+    {
+        await using var connection = await OpenAsync(database);
+        await using (var flush = new NpgsqlCommand("SELECT pg_stat_force_next_flush()", connection))
+        {
+            await flush.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand(
+            "SELECT tup_returned, tup_fetched, xact_commit FROM pg_stat_database WHERE datname = $1", connection)
+        {
+            Parameters = { new NpgsqlParameter { Value = database } },
+        };
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Floor.StopAsync();
+        await Task.WhenAll(Replicas.Concat(BaselineReplicas).Select(r => r.StopAsync()));
+        await Redis.DisposeAsync();
+        await Postgres.DisposeAsync();
+        try
+        {
+            Directory.Delete(_workDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private Target ApiTarget(string name, IReadOnlyList<ApiReplica> replicas, string database) =>
+        new(name, [.. replicas.Select(r => (Func<Uri>)(() => r.BaseAddress))], () => HeadAsync(database),
+            () =>
+            [
+                .. replicas.Select(r => (r.Name, r.Pid ?? 0, false)),
+                ("postgres", Postgres.Pid ?? 0, true),
+                ("redis", Redis.Pid ?? 0, false),
+            ],
+            async index =>
+            {
+                await replicas[index].StopAsync();
+                await replicas[index].StartAsync();
+            });
+
+    private async Task<long> HeadOfFloorAsync()
+    {
+        using var http = new HttpClient { BaseAddress = Floor.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        return long.Parse(await http.GetStringAsync("/head"), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(string database)
+    {
+        var connection = new NpgsqlConnection(Postgres.ConnectionStringFor(database) + ";Timeout=5;Command Timeout=30;Pooling=false");
+        await connection.OpenAsync();
+        return connection;
+    }
+}

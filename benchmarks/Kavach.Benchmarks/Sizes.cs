@@ -1,0 +1,47 @@
+namespace Kavach.Benchmarks;
+
+/// <summary>How big and how long each workload is: the goals' sizes in a full run, small ones with --quick.</summary>
+public sealed class Sizes(bool quick)
+{
+    public bool Quick => quick;
+
+    // W5 / W5b: closed-loop emitters.
+    public int W5Clients => 64;
+    public double EmitSeconds => quick ? 4 : 20;
+    /// <summary>The JIT tiers a fresh replica's emit path up over its first ~10 s (about half the steady rate before that).</summary>
+    public double EmitWarmup => quick ? 1 : 10;
+    public int W5bClients => 8;
+    public int W5bBatch => 100;
+    public double PgRateSeconds => quick ? 3 : 12;
+
+    // W1: many subscribers at a modest rate.
+    public int W1Subscribers => quick ? 200 : 1000;
+    public double W1Rate => 50;
+    public double W1Seconds => quick ? 6 : 30;
+
+    // W2: a rising rate, 100 subscribers.
+    public int W2Subscribers => 100;
+    public IReadOnlyList<double> W2Steps => quick ? [1000, 4000, 16000] : [500, 1000, 2000, 4000, 8000, 16000, 32000];
+    public double W2StepSeconds => quick ? 3 : 6;
+    public int W2Batch => 100;
+
+    // W3: idle streams, up to what the file-descriptor limit leaves.
+    public int W3MaxConnections => quick ? 2000 : 19_500;
+
+    // W4: sequential resumes.
+    public int W4Behind => 1000;
+    public int W4Samples => quick ? 30 : 200;
+
+    // Fan-out: many subscribers on one replica.
+    public int FanOutSubscribers => quick ? 1000 : 10_000;
+    public double FanOutRate => 20;
+    public double FanOutSeconds => quick ? 6 : 30;
+
+    // X: same- vs cross-replica.
+    public int XSubscribersPerReplica => quick ? 20 : 50;
+    public double XRate => 200;
+    public double XSeconds => quick ? 5 : 20;
+
+    /// <summary>Subscribers per generator process: one epoll thread each, well under a process's descriptor limit.</summary>
+    public int SubscribersPerProcess => 5000;
+}

@@ -1,0 +1,94 @@
+namespace Kavach.Benchmarks;
+
+/// <summary>The command line: which workloads, how big, where the processes run, and what to compare.</summary>
+public sealed record SuiteOptions(
+    IReadOnlyList<string> Workloads,
+    bool Quick,
+    bool Pin,
+    string? BaselineApi,
+    string ResultsDirectory)
+{
+    /// <summary>Every workload, in the order a full run takes them (W3 and W4's history case restart processes last).</summary>
+    public static readonly IReadOnlyList<string> All = ["w5", "w5b", "w1", "w2", "w4", "fanout", "x", "w3"];
+
+    public const string Usage = """
+        usage: dotnet run -c Release --project benchmarks/Kavach.Benchmarks -- [workloads...] [options]
+
+        workloads: w5 w5b w1 w2 w3 w4 fanout x (default: all, in the order w5 w5b w1 w2 w4 fanout x w3)
+          w5      acknowledged emits/s, 1 event per request, 64 clients, both replicas — vs the floor's HTTP rate
+          w5b     emits/s in batches of 100, 8 clients — vs PostgreSQL's own rate for the same rows (INSERT, COPY)
+          w1      1,000 subscribers, 50 events/s: emit→receive p50/p99 — vs the floor
+          w2      100 subscribers, rising rate: deliveries/s while p99 < 1 s, and what happens past saturation
+          w3      idle streams up to the file-descriptor limit: resident memory per connection — vs the floor
+          w4      resume 1,000 events behind by Last-Event-ID, request → last event (live buffer and PostgreSQL)
+          fanout  10,000 subscribers on one replica × 20 events/s: p99
+          x       emits on replica A only, subscribers on A and B: same- vs cross-replica latency, CPU, PostgreSQL reads
+
+        options:
+          --quick         small sizes and short phases: a smoke run of everything in a few minutes
+          --pin           taskset: PostgreSQL, Redis, the replicas and the floor on CPU 0, the generators on CPU 1
+          --api <dll>     also run x against another build's Kavach.StreamApi.dll (own database, same servers)
+          --results <dir> where results.md, results.json and the logs go (default artifacts/benchmarks/<time>)
+        """;
+
+    public static SuiteOptions? Parse(string[] args, out string? error)
+    {
+        var workloads = new List<string>();
+        bool quick = false, pin = false;
+        string? api = null, results = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--pin":
+                    pin = true;
+                    break;
+                case "--api" when i + 1 < args.Length:
+                    api = Path.GetFullPath(args[++i]);
+                    break;
+                case "--results" when i + 1 < args.Length:
+                    results = Path.GetFullPath(args[++i]);
+                    break;
+                case "-h" or "--help":
+                    error = Usage;
+                    return null;
+                case var name when All.Contains(name.ToLowerInvariant()):
+                    workloads.Add(name.ToLowerInvariant());
+                    break;
+                case "all":
+                    workloads.AddRange(All);
+                    break;
+                default:
+                    error = $"Unknown argument '{args[i]}'.\n\n{Usage}";
+                    return null;
+            }
+        }
+
+        if (api is not null && !File.Exists(api))
+        {
+            error = $"--api {api}: no such file (build it first: dotnet build -c Release <worktree>/Kavach.StreamApi).";
+            return null;
+        }
+
+        error = null;
+        var selected = workloads.Count == 0 ? All : All.Where(workloads.Contains).ToList();
+        return new SuiteOptions(selected, quick, pin, api,
+            results ?? Path.GetFullPath(Path.Combine(RepositoryRoot(), "artifacts", "benchmarks", DateTime.Now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture))));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Kavach.Aspire.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
+}
