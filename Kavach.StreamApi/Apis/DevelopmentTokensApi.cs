@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Kavach.ServiceDefaults.Auth;
 using Kavach.StreamApi.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,22 +20,39 @@ public static class DevelopmentTokensApi
         app.MapPost("/api/kavach/dev/tokens", IssueToken)
             .WithName("IssueDevelopmentToken").WithTags("Development")
             .WithSummary("Development only: a token for 'subject' with the space-separated 'scope' and optional read grants.")
-            .Accepts<DevelopmentTokenRequest>("application/json")
+            // The body is read by hand: declaring it (a parameter, or Accepts) would let routing answer another media
+            // type from its own 415 endpoint, which has no DisableCors and so would carry the default CORS headers.
             .WithMetadata(new Microsoft.AspNetCore.Cors.DisableCorsAttribute()); // no browser on another origin may call it
         return app;
     }
 
-    public static Results<Ok<DevelopmentToken>, ProblemHttpResult> IssueToken(
-        HttpContext context, IOptions<AuthOptions> auth, DevelopmentTokenRequest? request)
+    public static async Task<Results<Ok<DevelopmentToken>, ProblemHttpResult>> IssueToken(
+        HttpContext context, IOptions<AuthOptions> auth)
     {
         if (!IsLoopback(context))
         {
             return Problems.Forbidden("Development tokens are issued to this machine only: call http://localhost (or 127.0.0.1) from it.");
         }
 
+        const string Example = "Send a JSON body with 'Content-Type: application/json', e.g. {\"subject\":\"me\",\"scope\":\"events:read\"}.";
+        if (!context.Request.HasJsonContentType())
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type", detail: Example);
+        }
+
+        DevelopmentTokenRequest? request;
+        try
+        {
+            request = await context.Request.ReadFromJsonAsync<DevelopmentTokenRequest>(context.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            return Problems.BadRequest($"The body is not a token request: {e.Message} {Example}");
+        }
+
         if (request is null)
         {
-            return Problems.BadRequest("Send a JSON body with 'Content-Type: application/json', e.g. {\"subject\":\"me\",\"scope\":\"events:read\"}.");
+            return Problems.BadRequest(Example);
         }
 
         if (string.IsNullOrEmpty(auth.Value.SigningKey))

@@ -146,7 +146,8 @@ public sealed class AccessTests
                     AssertSame(expected, page.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("sequence").GetInt64() <= last), $"{name}, paged on replica {replica}");
 
                     var replay = await reader.GetJsonAsync($"/api/kavach/events/replay?since={Uri.EscapeDataString(since.ToString("O", CultureInfo.InvariantCulture))}");
-                    AssertSame(expected, replay.GetProperty("events").EnumerateArray()
+                    // Replay answers newest first.
+                    AssertSame(Enumerable.Reverse(expected).ToList(), replay.GetProperty("events").EnumerateArray()
                         .Where(e => e.GetProperty("sequence").GetInt64() > marker.Sequence && e.GetProperty("sequence").GetInt64() <= last),
                         $"{name}, replayed on replica {replica}");
                 }
