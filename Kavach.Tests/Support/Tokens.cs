@@ -18,6 +18,10 @@ public static class Tokens
     public static string Emitter(string subject = "test-emitter") =>
         KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.EmitScope], TimeSpan.FromHours(1));
 
+    /// <summary>For tests that emit and then read back what they stored.</summary>
+    public static string EmitterAndReader(string subject = "test-emitter") =>
+        KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.EmitScope, KavachTokens.ReadScope], TimeSpan.FromHours(1));
+
     public static string Admin(string subject = "test-admin") =>
         KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.AdminScope, KavachTokens.ReadScope], TimeSpan.FromHours(1));
 
