@@ -4,9 +4,13 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var infrastructure = InfrastructurePlan.Resolve(builder);
 
-// One secret signs the development and service tokens that the stream API accepts.
+// Only the stream API holds the key that signs its tokens. The console gets a client secret instead, and asks the API
+// for its own short-lived token with it: read-only, plus emit for the local demo traffic.
 var signingKey = builder.AddParameter("kavach-signing-key",
     new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+var consoleClientSecret = builder.AddParameter("console-client-secret",
+    new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+const string ConsoleClient = "kavach-console";
 
 var database = builder.AddKavachDatabase(infrastructure, databaseName: "kavachdb");
 var redis = builder.AddKavachRedis(infrastructure);
@@ -14,6 +18,9 @@ var redis = builder.AddKavachRedis(infrastructure);
 var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
     .WithReference(database, connectionName: "kavachdb").WaitFor(database)
     .WithEnvironment("Kavach__Auth__SigningKey", signingKey)
+    .WithEnvironment("Kavach__Auth__Clients__0__Id", ConsoleClient)
+    .WithEnvironment("Kavach__Auth__Clients__0__Secret", consoleClientSecret)
+    .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode ? "events:read events:emit" : "events:read")
     .WithReplicas(redis is null ? 1 : 2)
     .WithHttpHealthCheck("/health");
 
@@ -33,7 +40,8 @@ var consoleAccessKey = builder.AddParameter("console-access-key",
     new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
 var console = builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithReference(streamApi).WaitFor(streamApi)
-    .WithEnvironment("Kavach__Auth__SigningKey", signingKey)
+    .WithEnvironment("StreamApi__ClientId", ConsoleClient)
+    .WithEnvironment("StreamApi__ClientSecret", consoleClientSecret)
     .WithEnvironment("Console__AccessKey", consoleAccessKey)
     .WithHttpHealthCheck("/health");
 if (builder.ExecutionContext.IsRunMode)

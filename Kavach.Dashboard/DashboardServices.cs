@@ -22,6 +22,7 @@ public static class DashboardServices
         var streamApi = builder.Configuration.GetSection(StreamApiOptions.Section).Get<StreamApiOptions>()?.BaseAddress
             ?? new StreamApiOptions().BaseAddress;
         builder.Services.AddTransient<ServiceTokenHandler>();
+        builder.Services.AddHttpClient(ServiceTokenProvider.HttpClientName, client => client.BaseAddress = streamApi);
         builder.Services.AddHttpClient<StreamApiClient>(client => client.BaseAddress = streamApi)
             .AddHttpMessageHandler<ServiceTokenHandler>();
         builder.Services.AddStreamingHttpClient(UpstreamStreamClient.HttpClientName, streamApi);
@@ -46,25 +47,19 @@ public static class DashboardServices
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.AddOptions<KavachAuthOptions>()
-            .BindConfiguration(KavachAuthOptions.Section)
-            .Validate(o => o.SigningKey is null || Encoding.UTF8.GetByteCount(o.SigningKey) >= KavachTokens.MinimumSigningKeyBytes,
-                $"{KavachTokens.SigningKeyKey} must be at least {KavachTokens.MinimumSigningKeyBytes} bytes for HS256.")
-            .ValidateOnStart();
-
         builder.Services.AddOptions<StreamApiOptions>()
             .Configure(o => o.EnableDemoTraffic = isDevelopment)
             .BindConfiguration(StreamApiOptions.Section)
             .ValidateDataAnnotations()
-            .Validate<IOptions<KavachAuthOptions>>(
-                (api, auth) => !string.IsNullOrWhiteSpace(api.Token) || !string.IsNullOrWhiteSpace(auth.Value.SigningKey),
-                $"The console needs a service token: set {KavachTokens.SigningKeyKey} (the AppHost passes it) or {StreamApiOptions.Section}:Token.")
+            .Validate(api => !string.IsNullOrWhiteSpace(api.Token) || (!string.IsNullOrWhiteSpace(api.ClientId) && !string.IsNullOrEmpty(api.ClientSecret)),
+                $"The console needs credentials for the stream API: {StreamApiOptions.Section}:ClientId and ClientSecret (the AppHost passes them), " +
+                $"or a ready-made {StreamApiOptions.Section}:Token.")
             .Validate(o => !o.EnableDemoTraffic || isDevelopment,
                 $"{StreamApiOptions.Section}:EnableDemoTraffic is for Development only: it gives the console's token the events:emit scope.")
             .Validate(o => o.ReconnectInitialDelay > TimeSpan.Zero && o.ReconnectMaxDelay >= o.ReconnectInitialDelay,
                 $"{StreamApiOptions.Section}:ReconnectInitialDelay must be positive and not above ReconnectMaxDelay.")
-            .Validate(o => o.TokenLifetime >= TimeSpan.FromMinutes(1) && o.StallTimeout >= TimeSpan.FromSeconds(5),
-                $"{StreamApiOptions.Section}:TokenLifetime must be at least 1 minute and StallTimeout at least 5 seconds.")
+            .Validate(o => o.StallTimeout >= TimeSpan.FromSeconds(5),
+                $"{StreamApiOptions.Section}:StallTimeout must be at least 5 seconds.")
             .ValidateOnStart();
     }
 }

@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Events;
@@ -145,13 +146,24 @@ public sealed class EventStreamModule(
             hub.Position.Epoch);
     }
 
-    /// <summary>The seed's replay: up to 1000 events at or after <paramref name="since"/>, newest first.</summary>
-    public async Task<IReadOnlyList<StreamEvent>> ReplayAsync(DateTimeOffset since, EventTypeFilter? types = null, CancellationToken cancellationToken = default) =>
-        [.. (await ReplayStoredAsync(since, types, cancellationToken)).Select(r => r.ToStreamEvent())];
+    /// <summary>
+    /// The seed's replay: up to 1000 events at or after <paramref name="since"/>, newest first, that
+    /// <paramref name="scope"/> may read (default: everything the module allows — the service itself reading).
+    /// </summary>
+    public async Task<IReadOnlyList<StreamEvent>> ReplayAsync(DateTimeOffset since, ReadScope? scope = null, CancellationToken cancellationToken = default) =>
+        [.. (await ReplayStoredAsync(since, scope, cancellationToken)).Select(r => r.ToStreamEvent())];
 
-    internal Task<List<StoredEvent>> ReplayStoredAsync(DateTimeOffset since, EventTypeFilter? types, CancellationToken cancellationToken) =>
-        store.ReadAsync(new EventQuery(0, ReplayLimit, (types ?? moduleTypes).Types, Since: since, NewestFirst: true),
+    internal Task<List<StoredEvent>> ReplayStoredAsync(DateTimeOffset since, ReadScope? scope, CancellationToken cancellationToken) =>
+        store.ReadAsync(new EventQuery(0, ReplayLimit, scope ?? ReadScope.Module(moduleTypes), Since: since, NewestFirst: true),
             cancellationToken, fromHistoryPool: true);
+
+    /// <summary>The scope of a reader that holds <paramref name="grant"/> (from its token), narrowed by the request's filters.</summary>
+    public bool TryScope(ReadGrant grant, string? types, string? agentId, string? userId, out ReadScope scope, out string? error)
+    {
+        var created = ReadScope.TryCreate(moduleTypes, grant, types, agentId, userId, out scope, out var badRequest, out var forbidden);
+        error = forbidden ?? badRequest;
+        return created;
+    }
 
     /// <summary>Open streams on this replica.</summary>
     public int ConnectionCount => admission.Open;

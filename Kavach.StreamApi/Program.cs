@@ -20,10 +20,8 @@ app.UseAuthentication(); // after the query token is moved to the header (WebApp
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapEventsApi();
-if (app.Environment.IsDevelopment())
-{
-    app.MapDevelopmentTokensApi();
-}
+app.MapRevocationsApi();
+app.MapTokenIssuers();
 
 app.WarnWhenAuthIsOff();
 app.CloseStreamsOnShutdown();

@@ -55,7 +55,11 @@ public static class StreamApiServices
         builder.AddTokenValidation();
         builder.AddBrowserOrigins();
         services.AddProblemDetails();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.MaxDepth = StreamEvent.MaxStoredDepth + 8);
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.MaxDepth = StreamEvent.MaxStoredDepth + 8;
+            json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+        });
         services.AddExceptionHandler<Apis.ClientInputExceptionHandler>();
         services.AddExceptionHandler<Apis.DatabaseUnavailableHandler>();
         // A query value that does not bind throws, so the exception handler can say which one (not a bare 400).
@@ -115,31 +119,40 @@ public static class StreamApiServices
 
     private static void AddTokenValidation(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<RevocationStore>();
+        builder.Services.AddSingleton<Revocations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Revocations>());
+
         // The JWT scheme must not become the default just because it is the only one: the authentication middleware
         // would then validate every request's token again (and keep a principal per open stream). Each endpoint checks
         // its token itself, once, through the validator and its cache.
         AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
 
         builder.Services.AddSingleton<ITokenValidator, JwtTokenValidator>();
+        builder.Services.AddSingleton<AccessCheck>();
         builder.Services.AddAuthentication().AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>>((jwt, authOptions) =>
             {
                 var auth = authOptions.Value;
                 jwt.MapInboundClaims = false;
-                if (!string.IsNullOrEmpty(auth.Authority))
+                var ownKey = string.IsNullOrEmpty(auth.Authority);
+                if (!ownKey)
                 {
                     jwt.Authority = auth.Authority;
                 }
 
                 jwt.TokenValidationParameters = new TokenValidationParameters
                 {
-                    ValidateIssuer = !string.IsNullOrEmpty(auth.Issuer) || !string.IsNullOrEmpty(auth.Authority),
-                    ValidIssuer = string.IsNullOrEmpty(auth.Issuer) ? null : auth.Issuer,
+                    // Always: the API's own issuer, the configured one, or (with an authority and none configured) the
+                    // authority's, which the handler takes from its metadata.
+                    ValidateIssuer = true,
+                    ValidIssuer = ownKey ? auth.OwnIssuer : auth.Issuer,
                     ValidateAudience = !string.IsNullOrEmpty(auth.Audience),
                     ValidAudience = auth.Audience,
                     ValidateLifetime = true,
-                    ClockSkew = TimeSpan.FromSeconds(30),
+                    RequireExpirationTime = true,
+                    ClockSkew = auth.ClockSkew,
                     NameClaimType = "sub",
                     IssuerSigningKey = string.IsNullOrEmpty(auth.SigningKey) ? null : KavachTokens.SigningKey(auth.SigningKey),
                 };

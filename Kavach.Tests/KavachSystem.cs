@@ -20,6 +20,9 @@ public static class KavachSystem
     /// <summary>The HS256 key the test system signs tokens with (the AppHost's secret parameter, fixed for tests).</summary>
     public const string SigningKey = "kavach-tests-signing-key-0123456789-abcdefghijklmnop";
 
+    /// <summary>The console's client secret (the AppHost's secret parameter, fixed for tests).</summary>
+    public const string ConsoleClientSecret = "kavach-tests-console-client-secret-0123456789";
+
     /// <summary>Test-sized limits, so the limits themselves can be exercised quickly.</summary>
     public const int MaxConnectionsPerReplica = 10;
     public const int LiveBufferBytes = 4 * 1024 * 1024;
@@ -40,6 +43,7 @@ public static class KavachSystem
                 "Kavach:Infrastructure=local",
                 $"Kavach:Postgres:DataDirectory={s_dataDirectory}",
                 $"Parameters:kavach-signing-key={SigningKey}",
+                $"Parameters:console-client-secret={ConsoleClientSecret}",
             ],
             context.CancellationToken);
 

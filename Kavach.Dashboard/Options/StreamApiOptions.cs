@@ -10,10 +10,19 @@ public sealed class StreamApiOptions
     [Required]
     public Uri BaseAddress { get; set; } = new("http://streamapi");
 
-    /// <summary>A ready-made bearer token; when empty the console mints its own with <c>Kavach:Auth:SigningKey</c>.</summary>
+    /// <summary>A ready-made bearer token (it is not renewed); when empty the console gets its own with its client credentials.</summary>
     public string? Token { get; set; }
 
-    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>
+    /// The console's service client id and secret (OAuth 2.0 client credentials), given by the AppHost: the console holds
+    /// no signing key, only what lets it ask for its own short-lived, read-only token.
+    /// </summary>
+    public string? ClientId { get; set; }
+
+    public string? ClientSecret { get; set; }
+
+    /// <summary>Where to ask for tokens: the stream API's own endpoint by default, or an identity provider's.</summary>
+    public Uri TokenEndpoint { get; set; } = new("/api/kavach/tokens", UriKind.Relative);
 
     /// <summary>On first connect the console asks for this much recent history (SSE <c>since=</c>).</summary>
     public TimeSpan InitialWindow { get; set; } = TimeSpan.FromMinutes(15);
@@ -27,20 +36,8 @@ public sealed class StreamApiOptions
 
     public TimeSpan ConnectionsPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Lets the console emit demo traffic (its token then carries <c>events:emit</c>). Development only.</summary>
+    /// <summary>Lets the console emit demo traffic (it then asks for <c>events:emit</c> too). Development only.</summary>
     public bool EnableDemoTraffic { get; set; }
-}
-
-/// <summary>The shared token settings (section <c>Kavach:Auth</c>), also read by the stream API.</summary>
-public sealed class KavachAuthOptions
-{
-    public const string Section = "Kavach:Auth";
-
-    public string? SigningKey { get; set; }
-
-    public string? Issuer { get; set; }
-
-    public string? Audience { get; set; }
 }
 
 /// <summary>Who may view the console (section <c>Console</c>).</summary>

@@ -39,7 +39,7 @@ public sealed class FaultCluster : IAsyncDisposable
         Replicas = replicas;
         SigningKey = signingKey;
         EmitToken = KavachTokens.Issue(signingKey, "fault-emitter", [KavachTokens.EmitScope], TimeSpan.FromHours(2));
-        ReadToken = KavachTokens.Issue(signingKey, "fault-follower", [], TimeSpan.FromHours(2));
+        ReadToken = KavachTokens.Issue(signingKey, "fault-follower", [KavachTokens.ReadScope], TimeSpan.FromHours(2));
     }
 
     public string Name { get; }
@@ -59,7 +59,7 @@ public sealed class FaultCluster : IAsyncDisposable
     public string ReadToken { get; }
 
     /// <summary>A read token of its own for one follower: each is a separate client, as in production.</summary>
-    public string ReadTokenFor(string subject) => KavachTokens.Issue(SigningKey, subject, [], TimeSpan.FromHours(2));
+    public string ReadTokenFor(string subject) => KavachTokens.Issue(SigningKey, subject, [KavachTokens.ReadScope], TimeSpan.FromHours(2));
 
     /// <summary>How long the cluster took to start, for the log.</summary>
     public TimeSpan StartupTime { get; private set; }

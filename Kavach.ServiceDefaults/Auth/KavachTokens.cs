@@ -6,16 +6,41 @@ using Microsoft.IdentityModel.Tokens;
 namespace Kavach.ServiceDefaults.Auth;
 
 /// <summary>
-/// Issues HS256 tokens with the shared signing key (<c>Kavach:Auth:SigningKey</c>) that the stream API accepts:
-/// for the console's own service identity, for the development token endpoint, and for tests.
+/// The token contract of the stream API, and an issuer of HS256 tokens signed with <c>Kavach:Auth:SigningKey</c>: for
+/// the API's own token endpoints (development, service clients) and for tests. Scopes say what a token may do; the
+/// <c>kavach_*</c> claims narrow what it may read (see docs/api.md, "Scopes and claims").
 /// </summary>
 public static class KavachTokens
 {
     public const string SigningKeyKey = "Kavach:Auth:SigningKey";
     public const string IssuerKey = "Kavach:Auth:Issuer";
     public const string AudienceKey = "Kavach:Auth:Audience";
+
+    /// <summary>The issuer of tokens signed with the signing key, when <c>Kavach:Auth:Issuer</c> names no other.</summary>
+    public const string DefaultIssuer = "kavach";
+
     public const string ScopeClaim = "scope";
+
+    /// <summary>Read the stream, replay, pages and connection counts.</summary>
+    public const string ReadScope = "events:read";
+
+    /// <summary>Emit events.</summary>
     public const string EmitScope = "events:emit";
+
+    /// <summary>Revoke tokens and subjects.</summary>
+    public const string AdminScope = "events:admin";
+
+    /// <summary>Event types the holder may read (a JSON array; a string is one type); absent: every type.</summary>
+    public const string TypesClaim = "kavach_types";
+
+    /// <summary>Agents whose events the holder may read (a JSON array; a string is one agent id).</summary>
+    public const string AgentsClaim = "kavach_agents";
+
+    /// <summary>Users whose events the holder may read (a JSON array; a string is one user id).</summary>
+    public const string UsersClaim = "kavach_users";
+
+    /// <summary>"agent" or "user": the token's subject is that agent or user, and reads its own events only.</summary>
+    public const string SubjectKindClaim = "kavach_subject";
 
     /// <summary>HS256 needs at least 256 bits of key.</summary>
     public const int MinimumSigningKeyBytes = 32;
@@ -23,25 +48,59 @@ public static class KavachTokens
     public static SymmetricSecurityKey SigningKey(string key) => new(Encoding.UTF8.GetBytes(key));
 
     public static string Issue(string signingKey, string subject, IEnumerable<string> scopes, TimeSpan lifetime,
-        string? issuer = null, string? audience = null)
+        string? issuer = null, string? audience = null, TokenGrants? grants = null)
     {
         var now = DateTime.UtcNow;
-        var claims = new List<Claim> { new(JwtRegisteredClaimNames.Sub, subject) };
+        var claims = new List<Claim>
+        {
+            new(JwtRegisteredClaimNames.Sub, subject),
+            new(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
+        };
         var scope = string.Join(' ', scopes);
         if (scope.Length > 0)
         {
             claims.Add(new Claim(ScopeClaim, scope));
         }
 
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        var descriptor = new SecurityTokenDescriptor
         {
             Subject = new ClaimsIdentity(claims),
-            Issuer = issuer,
+            Issuer = issuer ?? DefaultIssuer,
             Audience = audience,
             IssuedAt = now,
             NotBefore = now,
             Expires = now + lifetime,
             SigningCredentials = new SigningCredentials(SigningKey(signingKey), SecurityAlgorithms.HmacSha256),
-        });
+        };
+
+        if (grants is not null)
+        {
+            // Arrays, so that an id with a space in it stays one id.
+            descriptor.Claims = new Dictionary<string, object>();
+            AddArray(descriptor.Claims, TypesClaim, grants.Types);
+            AddArray(descriptor.Claims, AgentsClaim, grants.Agents);
+            AddArray(descriptor.Claims, UsersClaim, grants.Users);
+            if (grants.SubjectKind is { } kind)
+            {
+                descriptor.Claims[SubjectKindClaim] = kind;
+            }
+        }
+
+        return new JsonWebTokenHandler().CreateToken(descriptor);
+    }
+
+    private static void AddArray(IDictionary<string, object> claims, string name, IReadOnlyCollection<string>? values)
+    {
+        if (values is not null)
+        {
+            claims[name] = values.ToArray();
+        }
     }
 }
+
+/// <summary>The read-narrowing claims of a token (null: not narrowed by that claim).</summary>
+public sealed record TokenGrants(
+    IReadOnlyCollection<string>? Types = null,
+    IReadOnlyCollection<string>? Agents = null,
+    IReadOnlyCollection<string>? Users = null,
+    string? SubjectKind = null);

@@ -36,15 +36,15 @@ public static class EventsApi
 
         api.MapGet("/", PageAsync)
             .WithName("Page").WithSummary("Committed events in ascending sequence order, a page at a time.")
-            .AddEndpointFilter(new RequireToken());
+            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
 
         api.MapGet("/replay", ReplayAsync)
             .WithName("Replay").WithSummary("Up to 1000 events at or after 'since', newest first.")
-            .AddEndpointFilter(new RequireToken());
+            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
 
         api.MapGet("/stream/connections", ConnectionsAsync)
             .WithName("Connections").WithSummary("Open streams on this replica and on all replicas.")
-            .AddEndpointFilter(new RequireToken());
+            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
 
         return app;
     }
@@ -118,7 +118,7 @@ public static class EventsApi
 
     public static async Task<Results<StoredEventsResult, ProblemHttpResult>> PageAsync(
         HttpContext context, EventStore store, EventTypeFilter moduleTypes,
-        long? after, string? types, string? agentId, string? since, string? until, int? limit)
+        long? after, string? types, string? agentId, string? userId, string? since, string? until, int? limit)
     {
         if (after is < 0)
         {
@@ -130,26 +130,20 @@ public static class EventsApi
             return Problems.BadRequest($"'limit' must be between 1 and {MaxPageSize}.");
         }
 
-        if (!moduleTypes.TryNarrow(types, out var filter, out var typesError))
-        {
-            return Problems.BadRequest(typesError!);
-        }
-
         if (!TryParseOptionalTimestamp(since, "since", out var sinceValue, out var error)
             || !TryParseOptionalTimestamp(until, "until", out var untilValue, out error))
         {
             return Problems.BadRequest(error!);
         }
 
-        // The emit rule for agentId: a value it refuses (a NUL, say) could match nothing, and PostgreSQL rejects some.
-        if (agentId is not null && EventValidator.CheckText(agentId) is { } agentError)
+        if (ScopeOf(context, moduleTypes, types, agentId, userId, out var scope) is { } refused)
         {
-            return Problems.BadRequest($"'agentId': {agentError}");
+            return refused;
         }
 
         var size = limit ?? DefaultPageSize;
         var rows = await store.ReadAsync(
-            new EventQuery(after ?? 0, size + 1, filter.Types, Since: sinceValue, Until: untilValue, AgentId: agentId),
+            new EventQuery(after ?? 0, size + 1, scope, Since: sinceValue, Until: untilValue),
             context.RequestAborted, fromHistoryPool: true);
         var events = rows.Count > size ? rows[..size] : rows;
         return StoredEventsResult.Page(events, rows.Count > size ? events[^1].Sequence : null);
@@ -168,12 +162,38 @@ public static class EventsApi
             return Problems.BadRequest(error!);
         }
 
-        if (!moduleTypes.TryNarrow(types, out var filter, out var typesError))
+        if (ScopeOf(context, moduleTypes, types, agentId: null, userId: null, out var scope) is { } refused)
         {
-            return Problems.BadRequest(typesError!);
+            return refused;
         }
 
-        return StoredEventsResult.Replay(await module.ReplayStoredAsync(sinceValue!.Value, filter, context.RequestAborted));
+        return StoredEventsResult.Replay(await module.ReplayStoredAsync(sinceValue!.Value, scope, context.RequestAborted));
+    }
+
+    /// <summary>
+    /// The read scope of a request: the caller's token grant narrowed by the request's filters — the same rules as the
+    /// stream's (<see cref="ReadScope.TryCreate"/>). A problem (400 or 403) when the request cannot be served.
+    /// </summary>
+    internal static ProblemHttpResult? ScopeOf(HttpContext context, EventTypeFilter moduleTypes, string? types, string? agentId,
+        string? userId, out ReadScope scope)
+    {
+        scope = ReadScope.Module(moduleTypes);
+        foreach (var (name, value) in new[] { ("agentId", agentId), ("userId", userId) })
+        {
+            // The emit rule for ids: a value it refuses (a NUL, say) could match nothing, and PostgreSQL rejects some.
+            if (value is not null && EventValidator.CheckText(value) is { } textError)
+            {
+                return Problems.BadRequest($"'{name}': {textError}");
+            }
+        }
+
+        if (!ReadScope.TryCreate(moduleTypes, RequireToken.SubscriberOf(context).Reads, types, agentId, userId,
+                out scope, out var badRequest, out var forbidden))
+        {
+            return forbidden is not null ? Problems.Forbidden(forbidden) : Problems.BadRequest(badRequest!);
+        }
+
+        return null;
     }
 
     public static async Task<Ok<ConnectionsResponse>> ConnectionsAsync(HttpContext context, EventStreamModule module) =>

@@ -8,8 +8,12 @@ public static class Problems
 {
     public const string InvalidTokenChallenge = "Bearer error=\"invalid_token\"";
 
-    public static string TokenMessage(TokenProblem problem) =>
-        problem == TokenProblem.Missing ? "Bearer token required" : "Invalid token";
+    public static string TokenMessage(TokenProblem problem) => problem switch
+    {
+        TokenProblem.Missing => "Bearer token required",
+        TokenProblem.Revoked => "Token revoked",
+        _ => "Invalid token",
+    };
 
     public static ProblemHttpResult Unauthorized(HttpContext context, TokenProblem problem)
     {

@@ -1,9 +1,11 @@
+using Kavach.ServiceDefaults.Auth;
 using System.Text.Json;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Options;
+using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -16,8 +18,9 @@ namespace Kavach.StreamApi.Apis;
 /// </summary>
 public static class StreamEndpoint
 {
-    public static async Task StreamAsync(HttpContext context, ITokenValidator tokens, StreamMetrics metrics,
-        StreamAdmission admission, EventTypeFilter moduleTypes, StreamSession session, EventHub hub, IOptions<StreamOptions> options)
+    public static async Task StreamAsync(HttpContext context, AccessCheck access, StreamMetrics metrics,
+        StreamAdmission admission, EventTypeFilter moduleTypes, StreamSession session, EventHub hub, RevocationStore revocations,
+        IOptions<StreamOptions> options)
     {
         if (!AcceptsEventStream(context.Request))
         {
@@ -26,23 +29,28 @@ public static class StreamEndpoint
             return;
         }
 
-        var subscriber = Subscriber.Anonymous;
-        if (options.Value.RequireAuth)
+        var checkedAccess = await access.CheckAsync(context, KavachTokens.ReadScope);
+        if (checkedAccess.Subscriber is not { } subscriber)
         {
-            var check = await tokens.ValidateAsync(context);
-            if (check.Subscriber is null)
-            {
-                metrics.Rejected("unauthorized");
-                await WriteStreamErrorAsync(context, check.Problem);
-                return;
-            }
-
-            subscriber = check.Subscriber;
+            metrics.Rejected(checkedAccess.Forbidden is null ? "unauthorized" : "forbidden");
+            await WriteStreamErrorAsync(context, checkedAccess);
+            return;
         }
 
-        if (!moduleTypes.TryNarrow(context.Request.Query["types"], out var filter, out var typesError))
+        var query = context.Request.Query;
+        context.Items[RequireToken.SubscriberItem] = subscriber;
+        if (EventsApi.ScopeOf(context, moduleTypes, query["types"], Single(query["agentId"]), Single(query["userId"]), out var scope)
+            is { } refused)
         {
-            await Problems.BadRequest(typesError!).ExecuteAsync(context);
+            await refused.ExecuteAsync(context);
+            return;
+        }
+
+        if (subscriber.Agent is { } agent && subscriber.IssuedAt is { } issued
+            && await AgentRevokedAsync(revocations, agent, issued, context.RequestAborted))
+        {
+            metrics.Rejected("revoked");
+            await WriteStreamErrorAsync(context, new Access(null, TokenProblem.Revoked, null));
             return;
         }
 
@@ -62,7 +70,7 @@ public static class StreamEndpoint
         }
 
         var address = context.Connection.RemoteIpAddress?.ToString();
-        var subject = ReferenceEquals(subscriber, Subscriber.Anonymous) ? null : subscriber.Id;
+        var subject = subscriber.IsAnonymous ? null : subscriber.Id;
         var admitted = admission.TryAdmit(address, subject);
         if (admitted != Admission.Admitted)
         {
@@ -78,7 +86,7 @@ public static class StreamEndpoint
             context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
             context.Response.Headers["X-Accel-Buffering"] = "no";
             context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
-            await session.RunAsync(context, subscriber.Id, filter, cursor);
+            await session.RunAsync(context, subscriber, scope, cursor);
         }
         finally
         {
@@ -120,14 +128,41 @@ public static class StreamEndpoint
                     || t.MediaType.Equals("*/*", StringComparison.OrdinalIgnoreCase)));
     }
 
-    /// <summary>401 with an SSE body: EventSource stops retrying; fetch-based clients still read the reason.</summary>
-    private static async Task WriteStreamErrorAsync(HttpContext context, TokenProblem problem)
+    /// <summary>
+    /// 401 or 403 with an SSE body holding one <c>error</c> event: EventSource stops retrying, and fetch-based clients
+    /// still read the reason (<c>UNAUTHORIZED</c>, <c>TOKEN_REVOKED</c> or <c>FORBIDDEN</c>).
+    /// </summary>
+    private static async Task WriteStreamErrorAsync(HttpContext context, Access refused)
     {
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = Problems.InvalidTokenChallenge;
+        var (status, code, message) = refused.Forbidden is { } forbidden
+            ? (StatusCodes.Status403Forbidden, "FORBIDDEN", forbidden)
+            : (StatusCodes.Status401Unauthorized, refused.Unauthorized == TokenProblem.Revoked ? "TOKEN_REVOKED" : "UNAUTHORIZED",
+                Problems.TokenMessage(refused.Unauthorized));
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            context.Response.Headers.WWWAuthenticate = Problems.InvalidTokenChallenge;
+        }
+
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
-        var body = JsonSerializer.Serialize(new { code = "UNAUTHORIZED", message = Problems.TokenMessage(problem) });
+        var body = JsonSerializer.Serialize(new { code, message });
         await context.Response.Body.WriteAsync(SseFrames.Named("error", body), context.RequestAborted);
     }
+
+    /// <summary>An <c>agent.revoked</c> for the agent the token speaks for, since the token was issued, ends its authority.</summary>
+    private static async Task<bool> AgentRevokedAsync(RevocationStore revocations, string agent, DateTimeOffset issued, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await revocations.AgentRevokedSinceAsync(agent, issued, cancellationToken);
+        }
+        catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+        {
+            return false; // unknown: the stream ends when the event reaches it live
+        }
+    }
+
+    private static string? Single(Microsoft.Extensions.Primitives.StringValues values) =>
+        values.Count == 0 || string.IsNullOrEmpty(values[0]) ? null : values[0];
 }

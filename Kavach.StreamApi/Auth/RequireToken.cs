@@ -1,37 +1,30 @@
-using Kavach.StreamApi.Options;
-using Microsoft.Extensions.Options;
-
 using Kavach.StreamApi.Apis;
 
 namespace Kavach.StreamApi.Auth;
 
 /// <summary>
-/// Endpoint filter for the JSON endpoints: a valid token (401 otherwise) and, where named, a scope (403).
-/// With <c>Kavach:Stream:RequireAuth=false</c> every caller is let through as <see cref="Subscriber.Anonymous"/>.
+/// Endpoint filter for the JSON endpoints: a valid token (401 otherwise) with the scope the endpoint needs (403). The
+/// subscriber it found is in <see cref="HttpContext.Items"/> for the handler (<see cref="SubscriberOf"/>).
 /// </summary>
-public sealed class RequireToken(string? scope = null) : IEndpointFilter
+public sealed class RequireToken(string scope) : IEndpointFilter
 {
-    public const string SubscriberItem = "kavach.subscriber";
+    internal const string SubscriberItem = "kavach.subscriber";
+
+    public static Subscriber SubscriberOf(HttpContext context) =>
+        context.Items[SubscriberItem] as Subscriber ?? throw new InvalidOperationException("The endpoint has no RequireToken filter.");
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var options = http.RequestServices.GetRequiredService<IOptions<StreamOptions>>().Value;
-        if (!options.RequireAuth)
+        var access = await http.RequestServices.GetRequiredService<AccessCheck>().CheckAsync(http, scope);
+        if (access.Forbidden is { } forbidden)
         {
-            http.Items[SubscriberItem] = Subscriber.Anonymous;
-            return await next(context);
+            return Problems.Forbidden(forbidden);
         }
 
-        var check = await http.RequestServices.GetRequiredService<ITokenValidator>().ValidateAsync(http);
-        if (check.Subscriber is not { } subscriber)
+        if (access.Subscriber is not { } subscriber)
         {
-            return Problems.Unauthorized(http, check.Problem);
-        }
-
-        if (scope is not null && !subscriber.HasScope(scope))
-        {
-            return Problems.Forbidden($"This token lacks the '{scope}' scope. Ask for a token whose 'scope' claim includes it.");
+            return Problems.Unauthorized(http, access.Unauthorized);
         }
 
         http.Items[SubscriberItem] = subscriber;

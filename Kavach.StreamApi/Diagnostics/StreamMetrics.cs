@@ -97,6 +97,8 @@ public sealed class StreamMetrics
         StreamEnd.SlowConsumer => "slow_consumer",
         StreamEnd.WriteTimeout => "write_timeout",
         StreamEnd.StoreUnavailable => "store_unavailable",
+        StreamEnd.TokenExpired => "token_expired",
+        StreamEnd.TokenRevoked => "token_revoked",
         _ => reason.ToString(),
     }));
 

@@ -24,6 +24,10 @@ public sealed class EventTypeFilter
     public static EventTypeFilter ForModule(IReadOnlyCollection<string> allowList) =>
         new(allowList.Count == 0 ? EventTypeCatalog.All : allowList);
 
+    /// <summary>Only the types both allow (a token's granted types, say); null grants leave this filter as it is.</summary>
+    public EventTypeFilter Intersect(IReadOnlySet<string>? granted) =>
+        granted is null ? this : new EventTypeFilter(_types.Where(granted.Contains));
+
     /// <summary>
     /// Parses a <c>types=a,b</c> query value against the module filter. Unknown names are an error; known names
     /// outside the allow-list are simply never delivered.

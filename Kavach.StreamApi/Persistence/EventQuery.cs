@@ -1,15 +1,16 @@
+using Kavach.StreamApi.Events;
+
 namespace Kavach.StreamApi.Persistence;
 
 /// <summary>
-/// One read of committed events, by sequence. <see cref="Types"/> null means every type (the hub's own catch-up);
-/// readers always pass their <see cref="Events.EventTypeFilter"/>'s types.
+/// One read of committed events, by sequence. <see cref="Scope"/> null means every event (the hub's own reads);
+/// readers always pass theirs, so the database applies the same rules as the live path.
 /// </summary>
 public sealed record EventQuery(
     long After,
     int Limit,
-    string[]? Types = null,
+    ReadScope? Scope = null,
     long? UpTo = null,
     DateTimeOffset? Since = null,
     DateTimeOffset? Until = null,
-    string? AgentId = null,
     bool NewestFirst = false);

@@ -195,9 +195,25 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             conditions.Add(condition.Replace("@", "$" + command.Parameters.Count, StringComparison.Ordinal));
         }
 
-        if (query.Types is not null)
+        if (query.Scope is { } scope)
         {
-            Where("type = ANY(@)", query.Types);
+            Where("type = ANY(@)", scope.Types.Types);
+            if (scope.NarrowsParties)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = scope.GrantedAgents?.ToArray() ?? [] });
+                command.Parameters.Add(new NpgsqlParameter { Value = scope.GrantedUsers?.ToArray() ?? [] });
+                conditions.Add($"(agent_id = ANY(${command.Parameters.Count - 1}) OR user_id = ANY(${command.Parameters.Count}))");
+            }
+
+            if (scope.AgentId is { } agentId)
+            {
+                Where("agent_id = @", agentId);
+            }
+
+            if (scope.UserId is { } userId)
+            {
+                Where("user_id = @", userId);
+            }
         }
 
         if (query.UpTo is { } upTo)
@@ -213,11 +229,6 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         if (query.Until is { } until)
         {
             Where("timestamp < @", until.UtcDateTime);
-        }
-
-        if (query.AgentId is { } agentId)
-        {
-            Where("agent_id = @", agentId);
         }
 
         command.CommandText = $"""

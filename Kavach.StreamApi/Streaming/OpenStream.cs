@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.FanOut;
 
 namespace Kavach.StreamApi.Streaming;
@@ -8,7 +9,7 @@ namespace Kavach.StreamApi.Streaming;
 /// progress, and requests to write a heartbeat or to end. Owned by its <see cref="StreamSession"/>; watched by
 /// <see cref="OpenStreams"/>. No timer of its own: one sweep serves every stream.
 /// </summary>
-public sealed class OpenStream(HttpContext context, string subscriberId)
+public sealed class OpenStream(HttpContext context, Subscriber subscriber)
 {
     private long _deadline;
     private int _heartbeatDue;
@@ -17,7 +18,8 @@ public sealed class OpenStream(HttpContext context, string subscriberId)
 
     public HttpContext Context { get; } = context;
 
-    public string SubscriberId { get; } = subscriberId;
+    /// <summary>Who holds the stream's token: its expiry and identity decide when the stream must end.</summary>
+    public Subscriber Subscriber { get; } = subscriber;
 
     public StreamSignal Signal { get; } = new();
 

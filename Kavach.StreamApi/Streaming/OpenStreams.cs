@@ -1,18 +1,31 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Options;
+using Kavach.StreamApi.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Streaming;
 
 /// <summary>
 /// Every open stream on this replica, and the one periodic sweep over them: abort streams whose write has passed
-/// its deadline, and ask each for a heartbeat when one is due. Also ends them all at shutdown.
+/// its deadline, end those whose token has expired, and ask each for a heartbeat when one is due. Also ends the
+/// streams of a revoked token or subject as soon as this replica learns of it, and them all at shutdown.
 /// </summary>
-public sealed class OpenStreams(IOptions<StreamOptions> options, TimeProvider time, ILogger<OpenStreams> logger)
-    : BackgroundService
+public sealed class OpenStreams : BackgroundService
 {
-    private readonly StreamOptions _options = options.Value;
+    private readonly StreamOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<OpenStreams> _logger;
+
+    public OpenStreams(IOptions<StreamOptions> options, Revocations revocations, TimeProvider time, ILogger<OpenStreams> logger)
+    {
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        revocations.Added += EndRevoked;
+    }
+
     private readonly ConcurrentDictionary<OpenStream, byte> _streams = new();
     private volatile bool _closed;
 
@@ -41,21 +54,38 @@ public sealed class OpenStreams(IOptions<StreamOptions> options, TimeProvider ti
         }
     }
 
+    private void EndRevoked(Revocation revocation)
+    {
+        foreach (var (stream, _) in _streams)
+        {
+            var subscriber = stream.Subscriber;
+            var matches = revocation.Kind == RevocationKind.Token
+                ? subscriber.TokenId == revocation.Value
+                : subscriber.Id == revocation.Value && (subscriber.IssuedAt is not { } issued || issued <= revocation.RevokedAt);
+            if (matches)
+            {
+                stream.RequestEnd(StreamEnd.TokenRevoked);
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sweep = TimeSpan.FromTicks(Math.Clamp(_options.WriteTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(1).Ticks));
-        using var timer = new PeriodicTimer(sweep, time);
-        var lastHeartbeat = time.GetTimestamp();
+        using var timer = new PeriodicTimer(sweep, _time);
+        var lastHeartbeat = _time.GetTimestamp();
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var now = Stopwatch.GetTimestamp();
-                var heartbeat = time.GetElapsedTime(lastHeartbeat) >= _options.HeartbeatInterval;
+                var heartbeat = _time.GetElapsedTime(lastHeartbeat) >= _options.HeartbeatInterval;
                 if (heartbeat)
                 {
-                    lastHeartbeat = time.GetTimestamp();
+                    lastHeartbeat = _time.GetTimestamp();
                 }
+
+                var wallClock = _time.GetUtcNow();
 
                 foreach (var (stream, _) in _streams)
                 {
@@ -63,8 +93,12 @@ public sealed class OpenStreams(IOptions<StreamOptions> options, TimeProvider ti
                     {
                         if (stream.Abort())
                         {
-                            logger.LogDebug("Aborting stream {ClientId}: its socket took no bytes in time", stream.Context.TraceIdentifier);
+                            _logger.LogDebug("Aborting stream {ClientId}: its socket took no bytes in time", stream.Context.TraceIdentifier);
                         }
+                    }
+                    else if (stream.Subscriber.ExpiresAt <= wallClock)
+                    {
+                        stream.RequestEnd(StreamEnd.TokenExpired);
                     }
                     else if (heartbeat)
                     {

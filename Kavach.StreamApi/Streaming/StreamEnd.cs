@@ -17,4 +17,10 @@ public enum StreamEnd
 
     /// <summary>A history read from PostgreSQL failed after the stream started: told, then closed.</summary>
     StoreUnavailable,
+
+    /// <summary>The token reached its <c>exp</c>: told, then closed; the client resumes with a fresh token.</summary>
+    TokenExpired,
+
+    /// <summary>The token, its subject, or the agent it speaks for was revoked: told, then closed.</summary>
+    TokenRevoked,
 }

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
-using EventTypeFilter = Kavach.StreamApi.Events.EventTypeFilter;
 using System.IO.Pipelines;
 using System.Text.Json;
+using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
@@ -32,10 +32,10 @@ public sealed class StreamSession(
     private static readonly TimeSpan FarewellTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan TurnHold = TimeSpan.FromMilliseconds(200);
 
-    public async Task RunAsync(HttpContext context, string subscriberId, EventTypeFilter filter, StreamCursor cursor)
+    public async Task RunAsync(HttpContext context, Subscriber subscriber, ReadScope scope, StreamCursor cursor)
     {
-        var stream = new OpenStream(context, subscriberId);
-        var writer = new Writer(this, stream, filter);
+        var stream = new OpenStream(context, subscriber);
+        var writer = new Writer(this, stream, scope);
         var end = StreamEnd.ClientGone;
         using (context.RequestAborted.UnsafeRegister(static s => ((StreamSignal)s!).Set(), stream.Signal))
         {
@@ -61,12 +61,12 @@ public sealed class StreamSession(
         if (end is StreamEnd.SlowConsumer or StreamEnd.StoreUnavailable or StreamEnd.WriteTimeout)
         {
             _logger.LogInformation("Ended stream {ClientId} of {Subscriber} at {Position}: {Reason}",
-                context.TraceIdentifier, subscriberId, writer.Position, end);
+                context.TraceIdentifier, subscriber.Id, writer.Position, end);
         }
     }
 
     /// <summary>The state of one stream's writer; lives as long as the connection.</summary>
-    private sealed class Writer(StreamSession session, OpenStream stream, EventTypeFilter filter)
+    private sealed class Writer(StreamSession session, OpenStream stream, ReadScope scope)
     {
         private readonly StreamOptions _options = session._options;
         private readonly PipeWriter _output = stream.Context.Response.BodyWriter;
@@ -92,7 +92,7 @@ public sealed class StreamSession(
             Write(SseFrames.Named("connected", JsonSerializer.Serialize(new
             {
                 clientId = stream.Context.TraceIdentifier,
-                subscriberId = stream.SubscriberId,
+                subscriberId = stream.Subscriber.Id,
                 epoch = _epoch,
                 timestamp = DateTimeOffset.UtcNow,
             })));
@@ -309,7 +309,15 @@ public sealed class StreamSession(
                 }
 
                 _position = envelope.Sequence;
-                if (!filter.Allows(envelope.Type))
+                if (envelope.AgentId is not null && envelope.AgentId == stream.Subscriber.Agent
+                    && envelope.Type == Kavach.ServiceDefaults.Events.KavachEventTypes.AgentRevoked)
+                {
+                    // The agent this token speaks for was revoked: its stream ends, whatever it reads.
+                    stream.RequestEnd(StreamEnd.TokenRevoked);
+                    break;
+                }
+
+                if (!scope.Allows(envelope))
                 {
                     continue;
                 }
@@ -349,7 +357,7 @@ public sealed class StreamSession(
                     ? _options.ReplayPageSize
                     : Math.Clamp(_options.CatchUpChunkBytes / _estimatedRowBytes, 1, _options.ReplayPageSize);
                 var page = await session._store.ReadAsync(
-                    new EventQuery(_position, limit, filter.Types, Since: _since), _aborted, fromHistoryPool: true);
+                    new EventQuery(_position, limit, scope, Since: _since), _aborted, fromHistoryPool: true);
                 var written = 0L;
                 foreach (var row in page)
                 {
@@ -407,6 +415,8 @@ public sealed class StreamSession(
             {
                 StreamEnd.SlowConsumer => new { code = "SLOW_CONSUMER", message = "This stream fell too far behind; reconnect with Last-Event-ID to resume." },
                 StreamEnd.StoreUnavailable => new { code = "STORE_UNAVAILABLE", message = "Reading history failed; reconnect with Last-Event-ID to resume." },
+                StreamEnd.TokenExpired => new { code = "TOKEN_EXPIRED", message = "The token expired; reconnect with a fresh token and Last-Event-ID to resume." },
+                StreamEnd.TokenRevoked => new { code = "TOKEN_REVOKED", message = "The token was revoked." },
                 _ => null,
             };
 

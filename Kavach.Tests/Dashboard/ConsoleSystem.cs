@@ -54,7 +54,7 @@ internal sealed class ConsoleSystem : IAsyncDisposable
 
         var api = app.CreateHttpClient("streamapi");
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            KavachTokens.Issue(signingKey, "console-e2e-tests", [KavachTokens.EmitScope], TimeSpan.FromHours(2)));
+            KavachTokens.Issue(signingKey, "console-e2e-tests", [KavachTokens.EmitScope, KavachTokens.ReadScope], TimeSpan.FromHours(2)));
 
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

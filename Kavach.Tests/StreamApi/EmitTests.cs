@@ -17,7 +17,7 @@ public sealed class EmitTests
     public async Task EmitAnswers201WithStoredSequencesAfterCommit()
     {
         var agent = NewAgent();
-        using var emitter = new EventsClient(Api, Tokens.Emitter());
+        using var emitter = new EventsClient(Api, Tokens.EmitterAndReader());
         var emitted = await emitter.EmitAsync(
             EventsClient.Event("agent.created", agent, new { name = "bot" }),
             EventsClient.Event("agent.rotated", agent));
@@ -38,7 +38,7 @@ public sealed class EmitTests
     {
         var agent = NewAgent();
         var id = $"evt-{Guid.NewGuid():N}";
-        using var emitter = new EventsClient(Api, Tokens.Emitter());
+        using var emitter = new EventsClient(Api, Tokens.EmitterAndReader());
         var body = EventsClient.Event("audit", agent, id: id);
         body["timestamp"] = "2026-01-15T10:00:00.123456+02:00";
         body["userId"] = "user-7";
@@ -55,8 +55,8 @@ public sealed class EmitTests
     {
         var agent = NewAgent();
         var id = $"retry-{Guid.NewGuid():N}";
-        using var emitter = new EventsClient(KavachSystem.StreamApiReplicas[0], Tokens.Emitter());
-        using var otherReplica = new EventsClient(KavachSystem.StreamApiReplicas[1], Tokens.Emitter());
+        using var emitter = new EventsClient(KavachSystem.StreamApiReplicas[0], Tokens.EmitterAndReader());
+        using var otherReplica = new EventsClient(KavachSystem.StreamApiReplicas[1], Tokens.EmitterAndReader());
 
         var first = await emitter.EmitAsync(EventsClient.Event("auth.signin", agent, id: id));
         var again = await otherReplica.EmitAsync(EventsClient.Event("auth.signin", agent, id: id));
@@ -71,7 +71,7 @@ public sealed class EmitTests
         // Many callers at once (so they share group commits), half of them retrying the other half's ids, on both replicas.
         var agent = NewAgent();
         var ids = Enumerable.Range(0, 40).Select(i => $"group-{Guid.NewGuid():N}").ToList();
-        var clients = KavachSystem.StreamApiReplicas.Select(r => new EventsClient(r, Tokens.Emitter())).ToList();
+        var clients = KavachSystem.StreamApiReplicas.Select(r => new EventsClient(r, Tokens.EmitterAndReader())).ToList();
         try
         {
             var answers = await Task.WhenAll(Enumerable.Range(0, 160).Select(async i =>
@@ -116,7 +116,7 @@ public sealed class EmitTests
     public async Task InvalidBatchIs400NamingEachFieldAndStoresNothing()
     {
         var agent = NewAgent();
-        using var emitter = new EventsClient(Api, Tokens.Emitter());
+        using var emitter = new EventsClient(Api, Tokens.EmitterAndReader());
         var batch = new JsonArray(
             EventsClient.Event("agent.created", agent),
             new JsonObject { ["type"] = "agent.exploded", ["agentId"] = agent },
@@ -144,7 +144,7 @@ public sealed class EmitTests
     [DataRow("[]")]
     public async Task MalformedBodyIs400(string body)
     {
-        using var emitter = new EventsClient(Api, Tokens.Emitter());
+        using var emitter = new EventsClient(Api, Tokens.EmitterAndReader());
         using var response = await emitter.Http.PostAsync("/api/kavach/events", new StringContent(body, MediaTypeHeaderValue.Parse("application/json")));
         Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.AreEqual("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -154,7 +154,7 @@ public sealed class EmitTests
     public async Task OversizeEventOrBatchIs413AndStoresNothing()
     {
         var agent = NewAgent();
-        using var emitter = new EventsClient(Api, Tokens.Emitter());
+        using var emitter = new EventsClient(Api, Tokens.EmitterAndReader());
 
         using var bigEvent = await emitter.PostAsync(EventsClient.Event("audit", agent, new { blob = new string('x', 70 * 1024) }));
         Assert.AreEqual(HttpStatusCode.RequestEntityTooLarge, bigEvent.StatusCode);
@@ -174,7 +174,7 @@ public sealed class EmitTests
     public async Task DuplicateIdWithinOneBatchIs400()
     {
         var agent = NewAgent();
-        using var emitter = new EventsClient(Api, Tokens.Emitter());
+        using var emitter = new EventsClient(Api, Tokens.EmitterAndReader());
         using var response = await emitter.PostAsync(new JsonArray(
             EventsClient.Event("audit", agent, id: "same"), EventsClient.Event("audit", agent, id: "same")));
         Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode);
@@ -185,7 +185,7 @@ public sealed class EmitTests
     public async Task PagingWalksAscendingWithNextCursor()
     {
         var agent = NewAgent();
-        using var emitter = new EventsClient(Api, Tokens.Emitter());
+        using var emitter = new EventsClient(Api, Tokens.EmitterAndReader());
         var emitted = await emitter.EmitAsync([.. Enumerable.Range(0, 25).Select(i => EventsClient.Event("cost.recorded", agent, new { i }))]);
 
         var pages = await emitter.PageAllAsync(agent, limit: 10);
@@ -197,7 +197,7 @@ public sealed class EmitTests
     public async Task ReplayEndpointReturnsNewestFirstSinceTimestampFilteredByType()
     {
         var agent = NewAgent();
-        using var emitter = new EventsClient(Api, Tokens.Emitter());
+        using var emitter = new EventsClient(Api, Tokens.EmitterAndReader());
         var since = DateTimeOffset.UtcNow.AddSeconds(-1);
         await emitter.EmitAsync(
             EventsClient.Event("budget.exceeded", agent), EventsClient.Event("audit", agent), EventsClient.Event("budget.exceeded", agent));

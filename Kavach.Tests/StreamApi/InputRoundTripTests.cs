@@ -54,7 +54,7 @@ public sealed class InputRoundTripTests
         var batch = $"[{string.Join(",", sent.Skip(1).Select(s => s.Json))},{batchOfOne}]";
         var expected = sent.Select(s => (s.Id, s.Json)).Append(($"{run}-4", batchOfOne)).ToDictionary(e => e.Item1, e => JsonDocument.Parse(e.Item2).RootElement.Clone());
 
-        using var emitter = new EventsClient(KavachSystem.StreamApiReplicas[0], Tokens.Emitter());
+        using var emitter = new EventsClient(KavachSystem.StreamApiReplicas[0], Tokens.EmitterAndReader());
         await using var live = await SseClient.ConnectAsync(KavachSystem.StreamApiReplicas[1], Tokens.Reader());
         Assert.AreEqual("connected", (await live.NextAsync()).EventType);
 
@@ -136,7 +136,7 @@ public sealed class InputRoundTripTests
     public async Task RefusedBoundaryValuesAre400NamingTheFieldAndStoreNothing(string template, string field)
     {
         var agent = $"agent-{Guid.NewGuid():N}";
-        using var emitter = new EventsClient(KavachSystem.StreamApi, Tokens.Emitter());
+        using var emitter = new EventsClient(KavachSystem.StreamApi, Tokens.EmitterAndReader());
         using var response = await emitter.Http.PostAsync("/api/kavach/events",
             new StringContent(template.Replace("AGENT", agent, StringComparison.Ordinal), Encoding.UTF8, "application/json"));
         var body = await response.Content.ReadAsStringAsync();
@@ -150,7 +150,7 @@ public sealed class InputRoundTripTests
     [TestMethod]
     public async Task InvalidUtf8BodyIs400()
     {
-        using var emitter = new EventsClient(KavachSystem.StreamApi, Tokens.Emitter());
+        using var emitter = new EventsClient(KavachSystem.StreamApi, Tokens.EmitterAndReader());
         var content = new ByteArrayContent([.. "{\"type\":\"audit\",\"agentId\":\"a"u8, 0xED, 0xA0, 0x80, .. "\"}"u8]);
         content.Headers.ContentType = new("application/json");
         using var response = await emitter.Http.PostAsync("/api/kavach/events", content);

@@ -4,14 +4,29 @@ namespace Kavach.Tests.Support;
 
 public static class Tokens
 {
-    public static string Reader(string subject = "test-reader") =>
+    public static string Reader(string subject = "test-reader", TokenGrants? grants = null) =>
+        KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.ReadScope], TimeSpan.FromHours(1), grants: grants);
+
+    /// <summary>A valid token for reading that expires after <paramref name="lifetime"/>.</summary>
+    public static string ReaderFor(TimeSpan lifetime, string subject = "test-reader") =>
+        KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.ReadScope], lifetime);
+
+    /// <summary>A valid token without any scope: as tokens were before scopes existed.</summary>
+    public static string WithoutScopes(string subject = "test-unscoped") =>
         KavachTokens.Issue(KavachSystem.SigningKey, subject, [], TimeSpan.FromHours(1));
 
     public static string Emitter(string subject = "test-emitter") =>
         KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.EmitScope], TimeSpan.FromHours(1));
 
+    /// <summary>For tests that emit and then read back what they stored.</summary>
+    public static string EmitterAndReader(string subject = "test-emitter") =>
+        KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.EmitScope, KavachTokens.ReadScope], TimeSpan.FromHours(1));
+
+    public static string Admin(string subject = "test-admin") =>
+        KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.AdminScope, KavachTokens.ReadScope], TimeSpan.FromHours(1));
+
     public static string Expired() =>
-        KavachTokens.Issue(KavachSystem.SigningKey, "late", [], TimeSpan.FromMinutes(-5));
+        KavachTokens.Issue(KavachSystem.SigningKey, "late", [KavachTokens.ReadScope], TimeSpan.FromMinutes(-5));
 
     public static string SignedWithAnotherKey() =>
         KavachTokens.Issue("a-different-signing-key-0123456789-abcdefghijklmnop", "mallory", [KavachTokens.EmitScope], TimeSpan.FromHours(1));

@@ -80,15 +80,15 @@ public sealed partial class ConsoleAccessTests
     [TestMethod]
     public void OutsideDevelopmentAMissingAccessKeyStopsTheStart()
     {
-        var error = StartupFailure("Production", new() { ["Kavach:Auth:SigningKey"] = "a-signing-key-that-is-long-enough-for-hs256-0123" });
+        var error = StartupFailure("Production", new() { ["StreamApi:ClientId"] = "kavach-console", ["StreamApi:ClientSecret"] = "a-client-secret" });
         StringAssert.Contains(error, "Console:AccessKey");
     }
 
     [TestMethod]
-    public void WithoutASigningKeyOrTokenTheConsoleRefusesToStartAndSaysWhichKey()
+    public void WithoutClientCredentialsOrATokenTheConsoleRefusesToStartAndSaysWhichKeys()
     {
         var error = StartupFailure("Development", new() { ["Console:AccessKey"] = AccessKey });
-        StringAssert.Contains(error, "Kavach:Auth:SigningKey");
+        StringAssert.Contains(error, "StreamApi:ClientId");
         StringAssert.Contains(error, "StreamApi:Token");
     }
 
@@ -111,15 +111,12 @@ public sealed partial class ConsoleAccessTests
         ]));
     }
 
-    private static WebApplicationFactory<StreamApiClient> Console(bool? requireSignIn, string environment = "Development", string? accessKey = AccessKey,
-        string? signingKey = "a-signing-key-that-is-long-enough-for-hs256-0123") =>
+    private static WebApplicationFactory<StreamApiClient> Console(bool? requireSignIn, string environment = "Development", string? accessKey = AccessKey) =>
         new WebApplicationFactory<StreamApiClient>().WithWebHostBuilder(host =>
         {
             host.UseEnvironment(environment);
-            if (signingKey is not null)
-            {
-                host.UseSetting("Kavach:Auth:SigningKey", signingKey);
-            }
+            host.UseSetting("StreamApi:ClientId", "kavach-console");
+            host.UseSetting("StreamApi:ClientSecret", "a-client-secret-long-enough-0123");
 
             host.UseSetting("StreamApi:BaseAddress", "http://127.0.0.1:9");
             host.UseSetting("StreamApi:EnableDemoTraffic", "false");

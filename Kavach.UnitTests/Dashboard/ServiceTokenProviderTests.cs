@@ -1,54 +1,103 @@
+using System.Net;
+using System.Text;
 using Kavach.Dashboard.Options;
+using Kavach.Dashboard.Services.Feed;
 using Kavach.Dashboard.Services.Upstream;
 using Kavach.ServiceDefaults.Auth;
-using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kavach.UnitTests.Dashboard;
 
+/// <summary>
+/// The console's side of client credentials, against a stand-in token endpoint that records what it was asked (the
+/// API's real endpoint is exercised by the integration tests, which run the console against it).
+/// </summary>
 [TestClass]
 public sealed class ServiceTokenProviderTests
 {
-    private const string SigningKey = "a-signing-key-that-is-long-enough-for-hs256-0123";
-
     [TestMethod]
-    public void AMintedTokenIsReusedUntilEightyPercentOfItsLifetimeThenRenewed()
+    public async Task ATokenIsReusedUntilEightyPercentOfItsLifetimeThenRenewed()
     {
         var time = new FixedTime(DateTimeOffset.UtcNow);
-        var tokens = Provider(new StreamApiOptions { TokenLifetime = TimeSpan.FromMinutes(10) }, time);
+        var endpoint = new TokenEndpoint(expiresIn: 600);
+        var tokens = Provider(new StreamApiOptions { ClientId = "kavach-console", ClientSecret = "secret" }, endpoint, time, out _);
 
         var start = time.Now;
-        var first = tokens.GetToken();
+        var first = await tokens.GetTokenAsync(CancellationToken.None);
         Assert.AreEqual(start + TimeSpan.FromMinutes(8), tokens.RenewsAt);
-        Assert.AreEqual(ServiceTokenProvider.Subject, new JsonWebToken(first).Subject);
 
         time.Now += TimeSpan.FromMinutes(7);
-        Assert.AreEqual(first, tokens.GetToken());
-        Assert.AreEqual(start + TimeSpan.FromMinutes(8), tokens.RenewsAt);
+        Assert.AreEqual(first, await tokens.GetTokenAsync(CancellationToken.None));
+        Assert.AreEqual(1, endpoint.Requests.Count);
 
         time.Now += TimeSpan.FromMinutes(1.5);
-        tokens.GetToken();
-        Assert.AreEqual(time.Now + TimeSpan.FromMinutes(8), tokens.RenewsAt, "a new token was minted");
+        Assert.AreNotEqual(first, await tokens.GetTokenAsync(CancellationToken.None));
+        Assert.AreEqual(2, endpoint.Requests.Count, "a new token was asked for");
+        Assert.AreEqual(time.Now + TimeSpan.FromMinutes(8), tokens.RenewsAt);
     }
 
     [TestMethod]
-    public void OnlyADemoEnabledConsoleAsksForTheEmitScope()
+    public async Task TheConsoleAsksForReadingAndForEmittingOnlyWithDemoTraffic()
     {
-        var reader = new JsonWebToken(Provider(new StreamApiOptions(), TimeProvider.System).GetToken());
-        Assert.IsFalse(reader.TryGetClaim(KavachTokens.ScopeClaim, out _));
+        var endpoint = new TokenEndpoint(expiresIn: 600);
+        await Provider(new StreamApiOptions { ClientId = "c", ClientSecret = "s" }, endpoint, TimeProvider.System, out _)
+            .GetTokenAsync(CancellationToken.None);
+        await Provider(new StreamApiOptions { ClientId = "c", ClientSecret = "s", EnableDemoTraffic = true }, endpoint, TimeProvider.System, out var feed)
+            .GetTokenAsync(CancellationToken.None);
 
-        var demo = new JsonWebToken(Provider(new StreamApiOptions { EnableDemoTraffic = true }, TimeProvider.System).GetToken());
-        Assert.AreEqual(KavachTokens.EmitScope, demo.GetClaim(KavachTokens.ScopeClaim).Value);
+        StringAssert.Contains(endpoint.Requests[0], "grant_type=client_credentials");
+        StringAssert.Contains(endpoint.Requests[0], "client_id=c");
+        StringAssert.EndsWith(endpoint.Requests[0], "scope=events%3Aread");
+        StringAssert.EndsWith(endpoint.Requests[1], "scope=events%3Aread+events%3Aemit");
+        Assert.AreEqual("events:read events:emit", feed.Snapshot().Status.Scopes, "the console shows what it was granted");
     }
 
     [TestMethod]
-    public void AConfiguredTokenIsUsedAsItIs()
+    public async Task RefusedCredentialsSayWhichSettingsToCheck()
     {
-        var tokens = Provider(new StreamApiOptions { Token = "given-token" }, TimeProvider.System);
-        Assert.AreEqual("given-token", tokens.GetToken());
+        var endpoint = new TokenEndpoint(expiresIn: 600) { Status = HttpStatusCode.Unauthorized };
+        var tokens = Provider(new StreamApiOptions { ClientId = "c", ClientSecret = "wrong" }, endpoint, TimeProvider.System, out _);
+        var error = await Assert.ThrowsExactlyAsync<HttpRequestException>(() => tokens.GetTokenAsync(CancellationToken.None).AsTask());
+        StringAssert.Contains(error.Message, "ClientSecret");
     }
 
-    private static ServiceTokenProvider Provider(StreamApiOptions api, TimeProvider time) => new(
-        Microsoft.Extensions.Options.Options.Create(api),
-        Microsoft.Extensions.Options.Options.Create(new KavachAuthOptions { SigningKey = SigningKey }),
-        time);
+    [TestMethod]
+    public async Task AConfiguredTokenIsUsedAsItIs()
+    {
+        var endpoint = new TokenEndpoint(expiresIn: 600);
+        var tokens = Provider(new StreamApiOptions { Token = "given-token" }, endpoint, TimeProvider.System, out _);
+        Assert.AreEqual("given-token", await tokens.GetTokenAsync(CancellationToken.None));
+        Assert.IsEmpty(endpoint.Requests);
+    }
+
+    private static ServiceTokenProvider Provider(StreamApiOptions api, TokenEndpoint endpoint, TimeProvider time, out EventFeed feed)
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient(ServiceTokenProvider.HttpClientName, c => c.BaseAddress = new Uri("http://streamapi"))
+            .ConfigurePrimaryHttpMessageHandler(() => endpoint);
+        feed = new EventFeed(Microsoft.Extensions.Options.Options.Create(new FeedOptions()), time);
+        return new ServiceTokenProvider(services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>(),
+            Microsoft.Extensions.Options.Options.Create(api), feed, time);
+    }
+
+    private sealed class TokenEndpoint(int expiresIn) : HttpMessageHandler
+    {
+        public List<string> Requests { get; } = [];
+
+        public HttpStatusCode Status { get; init; } = HttpStatusCode.OK;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var form = await request.Content!.ReadAsStringAsync(cancellationToken);
+            Requests.Add(form);
+            Assert.AreEqual("/api/kavach/tokens", request.RequestUri!.AbsolutePath);
+            var scope = Uri.UnescapeDataString(form[(form.IndexOf("scope=", StringComparison.Ordinal) + 6)..].Replace('+', ' '));
+            return new HttpResponseMessage(Status)
+            {
+                Content = new StringContent(
+                    $$"""{"access_token":"token-{{Requests.Count}}","token_type":"Bearer","expires_in":{{expiresIn}},"scope":"{{scope}}"}""",
+                    Encoding.UTF8, "application/json"),
+            };
+        }
+    }
 }

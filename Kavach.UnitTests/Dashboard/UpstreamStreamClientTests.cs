@@ -131,7 +131,7 @@ public sealed class UpstreamStreamClientTests
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromSeconds(2),
         });
-        var tokens = new ServiceTokenProvider(api, Microsoft.Extensions.Options.Options.Create(new KavachAuthOptions()), TimeProvider.System);
+        var tokens = new ServiceTokenProvider(http, api, feed, TimeProvider.System);
         return new UpstreamStreamClient(http, tokens, feed, api, time ?? TimeProvider.System, NullLogger<UpstreamStreamClient>.Instance);
     }
 

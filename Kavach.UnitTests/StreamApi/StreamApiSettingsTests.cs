@@ -14,6 +14,9 @@ public sealed class StreamApiSettingsTests
     [DataRow("Kavach:Stream:EventTypes:0", "agent.exploded", "Kavach:Stream:EventTypes")]
     [DataRow("Kavach:Stream:HeartbeatInterval", "00:00:00.010", "Kavach:Stream:HeartbeatInterval")]
     [DataRow("Kavach:Auth:SigningKey", "short", "Kavach:Auth:SigningKey")]
+    [DataRow("Kavach:Auth:ClockSkew", "00:10:00", "Kavach:Auth:ClockSkew")]
+    [DataRow("Kavach:Auth:Clients:0:Id", "ci", "Kavach:Auth:Clients:0")]
+    [DataRow("Kavach:Database:LockTimeout", "00:00:00", "Kavach:Database:LockTimeout")]
     public void BadSettingStopsStartupNamingTheKey(string key, string value, string named)
     {
         var failure = StartupFailure(new Dictionary<string, string?> { [key] = value });
@@ -25,6 +28,32 @@ public sealed class StreamApiSettingsTests
     {
         var failure = StartupFailure(new Dictionary<string, string?> { ["Kavach:Auth:SigningKey"] = null });
         StringAssert.Contains(failure, "Kavach:Auth:SigningKey");
+    }
+
+    [TestMethod]
+    public void AnAuthorityWithoutAnAudienceStopsStartup()
+    {
+        // Without an audience, every token the identity provider issues for any other application would pass.
+        var failure = StartupFailure(new Dictionary<string, string?>
+        {
+            ["Kavach:Auth:SigningKey"] = null,
+            ["Kavach:Auth:Authority"] = "https://login.example.com/tenant/v2.0",
+        });
+        StringAssert.Contains(failure, "Kavach:Auth:Audience");
+    }
+
+    [TestMethod]
+    public void ServiceClientsNeedTheSigningKey()
+    {
+        var failure = StartupFailure(new Dictionary<string, string?>
+        {
+            ["Kavach:Auth:SigningKey"] = null,
+            ["Kavach:Auth:Authority"] = "https://login.example.com/tenant/v2.0",
+            ["Kavach:Auth:Audience"] = "api://kavach",
+            ["Kavach:Auth:Clients:0:Id"] = "ci",
+            ["Kavach:Auth:Clients:0:Secret"] = "a-secret-that-is-long-enough-0123",
+        });
+        StringAssert.Contains(failure, "Kavach:Auth:Clients needs Kavach:Auth:SigningKey");
     }
 
     private static string StartupFailure(Dictionary<string, string?> overrides)

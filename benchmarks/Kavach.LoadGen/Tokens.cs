@@ -19,6 +19,6 @@ public static class Tokens
         }
 
         var subject = arguments.OptionalText("subject") ?? defaultSubject;
-        return KavachTokens.Issue(key, subject, emit ? [KavachTokens.EmitScope] : [], TimeSpan.FromHours(4));
+        return KavachTokens.Issue(key, subject, emit ? [KavachTokens.EmitScope] : [KavachTokens.ReadScope], TimeSpan.FromHours(4));
     }
 }

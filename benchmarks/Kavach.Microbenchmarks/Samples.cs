@@ -7,12 +7,12 @@ namespace Kavach.Microbenchmarks;
 internal static class Samples
 {
     /// <summary>A committed event as the store holds it: its body written once at emit.</summary>
-    public static StoredEvent Event(long sequence, int padding = 48)
+    public static StoredEvent Event(long sequence, int padding = 48, string type = "audit", string? agentId = "agent-7", string? userId = null)
     {
         var id = Guid.CreateVersion7().ToString();
         var now = DateTimeOffset.UtcNow;
         var data = JsonDocument.Parse($$"""{"t":123456789012,"pad":"{{new string('x', padding)}}"}""").RootElement;
-        return new StoredEvent(sequence, id, "audit", "agent-7", null, now, now, StoredEvent.BodyOf(id, "audit", now, data, "agent-7", null));
+        return new StoredEvent(sequence, id, type, agentId, userId, now, now, StoredEvent.BodyOf(id, type, now, data, agentId, userId));
     }
 
     public static string Json(StoredEvent stored) => stored.Json();

@@ -1,57 +1,104 @@
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
 using Kavach.Dashboard.Options;
+using Kavach.Dashboard.Services.Feed;
 using Kavach.ServiceDefaults.Auth;
 using Microsoft.Extensions.Options;
 
 namespace Kavach.Dashboard.Services.Upstream;
 
 /// <summary>
-/// The console's own bearer token for the stream API: the configured <c>StreamApi:Token</c>, or one minted with the
-/// shared signing key and renewed once 80 % of its lifetime has passed.
+/// The console's own bearer token for the stream API: the configured <c>StreamApi:Token</c>, or one it asks for with
+/// its client credentials (OAuth 2.0, <c>grant_type=client_credentials</c>) and renews once 80 % of its lifetime has
+/// passed — no restart, and no signing key in the console. It asks for <c>events:read</c>, plus <c>events:emit</c> only
+/// when demo traffic is on, and shows what it was granted.
 /// </summary>
-public sealed class ServiceTokenProvider(IOptions<StreamApiOptions> api, IOptions<KavachAuthOptions> auth, TimeProvider time)
+public sealed class ServiceTokenProvider(
+    IHttpClientFactory httpClientFactory,
+    IOptions<StreamApiOptions> api,
+    EventFeed feed,
+    TimeProvider time)
 {
-    public const string Subject = "kavach-console";
+    public const string HttpClientName = "kavach-tokens";
 
-    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private string? _token;
     private DateTimeOffset _renewAt;
 
-    /// <summary>Reading needs no scope; emitting (demo traffic, Development only) needs <c>events:emit</c>.</summary>
-    public IReadOnlyList<string> Scopes => api.Value.EnableDemoTraffic ? [KavachTokens.EmitScope] : [];
+    /// <summary>What the console asks for: reading, and emitting only for demo traffic.</summary>
+    public IReadOnlyList<string> Scopes => api.Value.EnableDemoTraffic
+        ? [KavachTokens.ReadScope, KavachTokens.EmitScope]
+        : [KavachTokens.ReadScope];
 
-    /// <summary>When the current minted token will be replaced.</summary>
+    /// <summary>When the current token will be replaced.</summary>
     internal DateTimeOffset RenewsAt => _renewAt;
 
-    public string GetToken()
+    public async ValueTask<string> GetTokenAsync(CancellationToken cancellationToken)
     {
         if (!string.IsNullOrWhiteSpace(api.Value.Token))
         {
             return api.Value.Token;
         }
 
-        lock (_gate)
+        if (_token is { } current && time.GetUtcNow() < _renewAt)
         {
-            var now = time.GetUtcNow();
-            if (_token is null || now >= _renewAt)
+            return current;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_token is null || time.GetUtcNow() >= _renewAt)
             {
-                var lifetime = api.Value.TokenLifetime;
-                var key = auth.Value.SigningKey
-                    ?? throw new InvalidOperationException($"Set {KavachTokens.SigningKeyKey} or {StreamApiOptions.Section}:Token.");
-                _token = KavachTokens.Issue(key, Subject, Scopes, lifetime, auth.Value.Issuer, auth.Value.Audience);
-                _renewAt = now + lifetime * 0.8;
+                await RenewAsync(cancellationToken);
             }
 
-            return _token;
+            return _token!;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
+
+    private async Task RenewAsync(CancellationToken cancellationToken)
+    {
+        var settings = api.Value;
+        using var http = httpClientFactory.CreateClient(HttpClientName);
+        using var response = await http.PostAsync(settings.TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = settings.ClientId ?? "",
+            ["client_secret"] = settings.ClientSecret ?? "",
+            ["scope"] = string.Join(' ', Scopes),
+        }), cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException(
+                $"The token endpoint {settings.TokenEndpoint} refused the console's client credentials ({(int)response.StatusCode}): " +
+                $"check {StreamApiOptions.Section}:ClientId and ClientSecret.", null, response.StatusCode);
+        }
+
+        var token = await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken)
+            ?? throw new HttpRequestException("The token endpoint answered no token.");
+        var requestedAt = time.GetUtcNow();
+        _token = token.AccessToken;
+        _renewAt = requestedAt + TimeSpan.FromSeconds(token.ExpiresIn * 0.8);
+        feed.UpdateStatus(s => s with { Scopes = token.Scope ?? string.Join(' ', Scopes) });
+    }
+
+    private sealed record TokenResponse(
+        [property: JsonPropertyName("access_token")] string AccessToken,
+        [property: JsonPropertyName("expires_in")] int ExpiresIn,
+        [property: JsonPropertyName("scope")] string? Scope);
 }
 
 /// <summary>Adds the console's bearer token to every request to the stream API.</summary>
 public sealed class ServiceTokenHandler(ServiceTokenProvider tokens) : DelegatingHandler
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        request.Headers.Authorization ??= new("Bearer", tokens.GetToken());
-        return base.SendAsync(request, cancellationToken);
+        request.Headers.Authorization ??= new("Bearer", await tokens.GetTokenAsync(cancellationToken));
+        return await base.SendAsync(request, cancellationToken);
     }
 }

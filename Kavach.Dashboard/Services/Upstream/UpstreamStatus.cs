@@ -21,6 +21,9 @@ public sealed record UpstreamStatus
 
     public string? SubscriberId { get; init; }
 
+    /// <summary>What the console's own token allows (its scopes), so people see it cannot do more.</summary>
+    public string? Scopes { get; init; }
+
     public string? LastError { get; init; }
 
     public int Reconnects { get; init; }

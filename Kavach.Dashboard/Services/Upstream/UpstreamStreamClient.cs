@@ -90,7 +90,7 @@ public sealed partial class UpstreamStreamClient(
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, BuildPath(firstConnect));
             request.Headers.Accept.ParseAdd("text/event-stream");
-            request.Headers.Authorization = new("Bearer", tokens.GetToken());
+            request.Headers.Authorization = new("Bearer", await tokens.GetTokenAsync(connection.Token));
             var lastSequence = feed.LastSequence;
             if (lastSequence > 0)
             {
@@ -212,8 +212,8 @@ public sealed partial class UpstreamStreamClient(
 
     private static string Describe(HttpStatusCode status) => status switch
     {
-        HttpStatusCode.Unauthorized => "401: the API rejected the console's service token (check Kavach:Auth:SigningKey)",
-        HttpStatusCode.Forbidden => "403: the console's service token lacks a scope the stream needs",
+        HttpStatusCode.Unauthorized => "401: the API rejected the console's service token (check StreamApi:ClientId and ClientSecret)",
+        HttpStatusCode.Forbidden => "403: the console's service token lacks the events:read scope",
         HttpStatusCode.ServiceUnavailable => "503: the API is over its connection limit or not ready",
         _ => $"{(int)status} {status}",
     };

@@ -1,0 +1,42 @@
+using Kavach.ServiceDefaults.Auth;
+using Kavach.StreamApi.Options;
+using Microsoft.Extensions.Options;
+
+namespace Kavach.StreamApi.Auth;
+
+/// <summary>The answer to "may this request do that": a subscriber, or why not (401: no valid token; 403: a missing scope).</summary>
+public readonly record struct Access(Subscriber? Subscriber, TokenProblem Unauthorized, string? Forbidden)
+{
+    public bool Granted => Subscriber is not null;
+}
+
+/// <summary>
+/// The one place a request's token is checked against what it wants to do — the stream and every JSON endpoint go
+/// through it. Reading needs <c>events:read</c> (unless <c>Kavach:Auth:AllowReadWithoutScope</c>), emitting
+/// <c>events:emit</c>, revoking <c>events:admin</c>. With <c>Kavach:Stream:RequireAuth=false</c> everyone is
+/// <see cref="Subscriber.Anonymous"/>.
+/// </summary>
+public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> stream, IOptions<AuthOptions> auth)
+{
+    public async Task<Access> CheckAsync(HttpContext context, string scope)
+    {
+        if (!stream.Value.RequireAuth)
+        {
+            return new Access(Subscriber.Anonymous, default, null);
+        }
+
+        var check = await tokens.ValidateAsync(context);
+        if (check.Subscriber is not { } subscriber)
+        {
+            return new Access(null, check.Problem, null);
+        }
+
+        if (!subscriber.HasScope(scope) && !(scope == KavachTokens.ReadScope && auth.Value.AllowReadWithoutScope))
+        {
+            return new Access(null, default,
+                $"This token lacks the '{scope}' scope. Ask for a token whose 'scope' claim includes it.");
+        }
+
+        return new Access(subscriber, default, null);
+    }
+}
