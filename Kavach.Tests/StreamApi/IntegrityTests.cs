@@ -102,16 +102,7 @@ public sealed class IntegrityTests
 
         // Wait until a checkpoint covers the batch, so that rewriting the chain has something to contradict.
         using var reader = new EventsClient(Replicas[1], Tokens.Reader());
-        var checkpointAt = 0L;
-        var deadline = DateTime.UtcNow + Generous;
-        while (checkpointAt == 0 && DateTime.UtcNow < deadline)
-        {
-            var listed = await reader.GetJsonAsync($"/api/kavach/events/checkpoints?after={last - 1}&limit=1");
-            checkpointAt = listed.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetProperty("sequence").GetInt64()).FirstOrDefault();
-            await Task.Delay(checkpointAt == 0 ? 250 : 0);
-        }
-
-        Assert.AreNotEqual(0L, checkpointAt, "no checkpoint was signed");
+        var checkpointAt = await WaitForCheckpointAsync(reader, last);
         var report = await VerifyAsync(reader, first, checkpointAt);
         Assert.IsTrue(report.GetProperty("valid").GetBoolean(), report.ToString());
         Assert.AreEqual(checkpointAt - first + 1, report.GetProperty("checked").GetInt64());
@@ -156,6 +147,90 @@ public sealed class IntegrityTests
         });
 
         Assert.IsTrue((await VerifyAsync(reader, first, checkpointAt)).GetProperty("valid").GetBoolean(), "the restored rows verify again");
+    }
+
+    [TestMethod]
+    public async Task TheCommandLineVerifierNeedsOnlyTheApiAndThePublicKey()
+    {
+        using var emitter = new EventsClient(Replicas[0], Tokens.EmitterAndReader());
+        var batch = await emitter.EmitAsync([.. Enumerable.Range(0, 4).Select(i => EventsClient.Event("audit", "integrity-cli", new { i }))]);
+        var (first, last) = (batch[0].Sequence, batch[^1].Sequence);
+        using var reader = new EventsClient(Replicas[1], Tokens.Reader());
+        await WaitForCheckpointAsync(reader, last);
+
+        var keyFile = Path.Combine(Path.GetTempPath(), $"kavach-checkpoint-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(keyFile, KavachSystem.CheckpointKey.ExportSubjectPublicKeyInfoPem());
+        try
+        {
+            var (code, output) = await RunVerifierAsync(Replicas[1], keyFile, first);
+            Assert.AreEqual(0, code, output);
+            StringAssert.Contains(output, "Chain verified");
+            StringAssert.Contains(output, "Signed: a trusted checkpoint");
+
+            await using var database = new NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync());
+            await database.OpenAsync();
+            await TamperedAsync(database, $"UPDATE kavach_stream_events SET body = replace(body, '\"i\":2', '\"i\":5') WHERE sequence = {first + 2}",
+                async () =>
+                {
+                    var (brokenCode, brokenOutput) = await RunVerifierAsync(Replicas[1], keyFile, first);
+                    Assert.AreEqual(1, brokenCode, brokenOutput);
+                    StringAssert.Contains(brokenOutput, $"Chain broken at #{first + 2}: altered");
+                });
+        }
+        finally
+        {
+            File.Delete(keyFile);
+        }
+    }
+
+    private static async Task<(int Code, string Output)> RunVerifierAsync(Uri api, string keyFile, long from)
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Kavach.Aspire.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("The repository root was not found.");
+        }
+
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { "run", Path.Combine(root, "scripts", "verify-chain.cs"), "--", "--api", api.ToString(), "--token", Tokens.Reader(),
+                "--key", keyFile, "--from", from.ToString(CultureInfo.InvariantCulture) },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = root,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await output + await errors);
+    }
+
+    private static async Task<long> WaitForCheckpointAsync(EventsClient reader, long atLeast)
+    {
+        var deadline = DateTime.UtcNow + Generous;
+        while (DateTime.UtcNow < deadline)
+        {
+            var listed = await reader.GetJsonAsync($"/api/kavach/events/checkpoints?after={atLeast - 1}&limit=1");
+            if (listed.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetProperty("sequence").GetInt64()).FirstOrDefault() is > 0 and var at)
+            {
+                return at;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"No checkpoint at or after {atLeast} was signed.");
     }
 
     [TestMethod]
