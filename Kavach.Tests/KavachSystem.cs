@@ -29,6 +29,7 @@ public static class KavachSystem
     public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan ChainCheckInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>The checkpoint signing key both replicas get; the tests verify with its public key only, as an auditor would.</summary>
     public static readonly System.Security.Cryptography.ECDsa CheckpointKey =
@@ -51,6 +52,11 @@ public static class KavachSystem
                 $"Parameters:console-client-secret={ConsoleClientSecret}",
             ],
             context.CancellationToken);
+
+        // The console checks the whole chain every two seconds, so its alert test need not wait.
+        builder.CreateResourceBuilder<ProjectResource>("console")
+            .WithEnvironment("StreamApi__ChainCheckInterval", ChainCheckInterval.ToString())
+            .WithEnvironment("StreamApi__FullChainCheckEvery", "1");
 
         builder.CreateResourceBuilder<ProjectResource>("streamapi")
             .WithEnvironment("Kavach__Stream__MaxConnections", MaxConnectionsPerReplica.ToString(CultureInfo.InvariantCulture))

@@ -18,8 +18,10 @@ public sealed class ChainVerifier(ChainStore store, EventStore events, Checkpoin
     {
         var head = await store.ReadHeadAsync(cancellationToken);
         var epochs = await events.ReadEpochsAsync(cancellationToken);
-        var first = from ?? await store.ReadFirstAboveAsync(0, cancellationToken) ?? head.Sequence + 1;
         var last = Math.Min(to ?? head.Sequence, head.Sequence);
+        // Left out, the range starts at the oldest stored event, or as far back as one request may go.
+        var first = from ?? Math.Max(await store.ReadFirstAboveAsync(0, cancellationToken) ?? head.Sequence + 1,
+            last - options.Value.MaxVerifyRange + 1);
         if (first < 1 || last - first + 1 > options.Value.MaxVerifyRange)
         {
             throw new ArgumentOutOfRangeException(nameof(from),
@@ -149,13 +151,18 @@ public sealed class ChainVerifier(ChainStore store, EventStore events, Checkpoin
             return anchor.Hash;
         }
 
-        if (await store.ReadFirstAboveAsync(0, cancellationToken) is { } oldest && oldest < first)
+        // Nothing before the range and no anchor: that is only right where the chain began (its first hash follows
+        // from the zero hash); anywhere else events were removed, and not by retention.
+        var start = await store.ReadRowsAsync(first - 1, first, 1, cancellationToken);
+        var epochs = await events.ReadEpochsAsync(cancellationToken);
+        if (start is [{ Hash: { } hash, Body: { } body }]
+            && ChainHash.Link(ChainHash.Genesis, EpochOf(epochs, first), ChainHash.ServedJson(body, first)).AsSpan().SequenceEqual(hash))
         {
-            report.Broken(first - 1, "missing", $"Event {first - 1} is not stored, so the chain cannot be followed into the range.");
-            return null;
+            return ChainHash.Genesis.ToArray();
         }
 
-        return ChainHash.Genesis.ToArray();
+        report.Broken(first - 1, "missing", $"Event {first - 1} is not stored, and retention did not remove it (its anchor is not there): events before {first} were deleted.");
+        return null;
     }
 
     private async Task<ChainRow?> NextRowAsync(List<ChainRow> rows, int index, long last, CancellationToken cancellationToken) =>
