@@ -9,7 +9,7 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// <summary>The last committed sequence and the chain's hash there (null before the first chained commit).</summary>
     public async Task<ChainHead> ReadHeadAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT stream_id, epoch, last_value, last_hash FROM kavach_stream_sequence");
+        await using var command = dataSource.CreateCommand("SELECT stream_id, epoch, last_value, chain_hashes[cardinality(chain_hashes)] FROM kavach_stream_sequence");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return new ChainHead(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3));

@@ -79,12 +79,11 @@ public sealed class EventSchema(
         CREATE INDEX IF NOT EXISTS ix_kavach_revocations_expires_at ON kavach_revocations (expires_at);
 
         -- The hash chain (docs/integrity.md): each event's hash covers its JSON as served (sequence included, hash
-        -- left out), its epoch and the previous event's hash. The sequence row carries the chain's last hash, and the
-        -- previous group's last one while a group commits, so a commit extends the chain in the statement that claims
-        -- its sequences. Null for events stored before the chain began.
+        -- left out), its epoch and the previous event's hash. The sequence row keeps the last commit's hashes (the
+        -- chain's head is the last of them), so a commit extends the chain in the statement that claims its sequences.
+        -- Null for events stored before the chain began.
         ALTER TABLE kavach_stream_events ADD COLUMN IF NOT EXISTS hash bytea NULL;
-        ALTER TABLE kavach_stream_sequence ADD COLUMN IF NOT EXISTS last_hash bytea NULL;
-        ALTER TABLE kavach_stream_sequence ADD COLUMN IF NOT EXISTS chain_prev bytea NULL;
+        ALTER TABLE kavach_stream_sequence ADD COLUMN IF NOT EXISTS chain_hashes bytea[] NULL;
         CREATE OR REPLACE FUNCTION kavach_chain(prev bytea, base bigint, epoch bigint, bodies text[]) RETURNS bytea[]
             LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
         DECLARE

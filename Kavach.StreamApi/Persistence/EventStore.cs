@@ -43,19 +43,17 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         bodies AS (
             SELECT count(*) AS count, array_agg(body ORDER BY n) AS bodies FROM fresh),
         claimed AS (
-            -- The row lock orders commits; the chain continues from the hash the previous commit left here.
-            UPDATE kavach_stream_sequence SET last_value = last_value + b.count, chain_prev = last_hash,
-                last_hash = (kavach_chain(last_hash, last_value, epoch, b.bodies))[b.count::int]
+            -- The row lock orders commits; the chain continues from the last hash the previous commit left here.
+            UPDATE kavach_stream_sequence SET last_value = last_value + b.count,
+                chain_hashes = kavach_chain(chain_hashes[cardinality(chain_hashes)], last_value, epoch, b.bodies)
             FROM bodies b
             WHERE b.count > 0 AND (epoch > $8 OR (epoch = $8 AND last_value >= $9))
-            RETURNING last_value - b.count AS base, epoch, chain_prev, clock_timestamp() - statement_timestamp() AS lock_wait),
-        chained AS (
-            SELECT c.*, kavach_chain(c.chain_prev, c.base, c.epoch, b.bodies) AS hashes FROM claimed c CROSS JOIN bodies b),
+            RETURNING last_value - b.count AS base, epoch, chain_hashes, clock_timestamp() - statement_timestamp() AS lock_wait),
         inserted AS (
             INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id, user_id, body, hash)
             SELECT c.base + fresh.n, fresh.id, fresh.type, fresh.timestamp, fresh.data, fresh.agent_id, fresh.user_id, fresh.body,
-                c.hashes[fresh.n::int]
-            FROM fresh CROSS JOIN chained c
+                c.chain_hashes[fresh.n::int]
+            FROM fresh CROSS JOIN claimed c
             RETURNING sequence, id, committed_at, hash)
         SELECT 1 AS kind, i.id, i.sequence, NULL::timestamptz AS timestamp, i.committed_at, c.epoch, c.lock_wait, i.hash
             FROM inserted i CROSS JOIN claimed c
