@@ -33,6 +33,8 @@ public static class DashboardServices
         builder.Services.AddSingleton<UpstreamStreamClient>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UpstreamStreamClient>());
         builder.Services.AddHostedService<ApiConnectionsWatcher>();
+        builder.Services.AddSingleton<Kavach.Dashboard.Services.Integrity.ChainWatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Kavach.Dashboard.Services.Integrity.ChainWatcher>());
         builder.Services.AddSingleton<DemoTrafficGenerator>();
 
         return builder;

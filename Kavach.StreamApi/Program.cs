@@ -21,6 +21,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapEventsApi();
 app.MapRevocationsApi();
+app.MapIntegrityApi();
 app.MapTokenIssuers();
 
 app.WarnWhenAuthIsOff();

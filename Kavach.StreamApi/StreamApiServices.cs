@@ -4,6 +4,7 @@ using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
+using Kavach.StreamApi.Integrity;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
@@ -49,6 +50,13 @@ public static class StreamApiServices
         builder.AddFanOut();
         services.AddSingleton<ICommitObserver, CommitFanOut>();
         services.AddSingleton<EventStreamModule>();
+
+        // the hash chain's checkpoints and verification
+        services.AddOptions<IntegrityOptions>().BindConfiguration(IntegrityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ChainStore>();
+        services.AddSingleton<CheckpointService>();
+        services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
+        services.AddSingleton<ChainVerifier>();
 
         builder.AddReadinessChecks();
 

@@ -28,6 +28,12 @@ public static class KavachSystem
     public const int LiveBufferBytes = 4 * 1024 * 1024;
     public static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan ChainCheckInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>The checkpoint signing key both replicas get; the tests verify with its public key only, as an auditor would.</summary>
+    public static readonly System.Security.Cryptography.ECDsa CheckpointKey =
+        System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
 
     private static DistributedApplication? s_app;
     private static string? s_dataDirectory;
@@ -47,11 +53,18 @@ public static class KavachSystem
             ],
             context.CancellationToken);
 
+        // The console checks the whole chain every two seconds, so its alert test need not wait.
+        builder.CreateResourceBuilder<ProjectResource>("console")
+            .WithEnvironment("StreamApi__ChainCheckInterval", ChainCheckInterval.ToString())
+            .WithEnvironment("StreamApi__FullChainCheckEvery", "1");
+
         builder.CreateResourceBuilder<ProjectResource>("streamapi")
             .WithEnvironment("Kavach__Stream__MaxConnections", MaxConnectionsPerReplica.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Kavach__Stream__LiveBufferBytes", LiveBufferBytes.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Kavach__Stream__WriteTimeout", WriteTimeout.ToString())
             .WithEnvironment("Kavach__Stream__HeartbeatInterval", HeartbeatInterval.ToString())
+            .WithEnvironment("Kavach__Integrity__CheckpointInterval", CheckpointInterval.ToString())
+            .WithEnvironment("Kavach__Integrity__CheckpointKey", CheckpointKey.ExportPkcs8PrivateKeyPem())
             // Request-level logs on, so the test that looks for leaked tokens in logs has something to read.
             .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug");
 

@@ -36,6 +36,13 @@ public sealed class StreamApiOptions
 
     public TimeSpan ConnectionsPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the console checks the hash chain of the events committed since its last check.</summary>
+    public TimeSpan ChainCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Every this many checks, the whole stored range is verified again (stored events can be altered later).</summary>
+    [Range(1, 10_000)]
+    public int FullChainCheckEvery { get; set; } = 10;
+
     /// <summary>Lets the console emit demo traffic (it then asks for <c>events:emit</c> too). Development only.</summary>
     public bool EnableDemoTraffic { get; set; }
 }

@@ -33,6 +33,11 @@ public sealed class StreamApiClient(HttpClient http)
         await http.GetFromJsonAsync<ConnectionCounts>($"{EventsPath}/stream/connections", KavachEvent.JsonOptions, cancellationToken)
             ?? new ConnectionCounts(0, 0);
 
+    /// <summary>The API's verification of the hash chain from <paramref name="from"/> (or the oldest stored event) to the head.</summary>
+    public async Task<ChainReport> VerifyChainAsync(long? from, CancellationToken cancellationToken) =>
+        await http.GetFromJsonAsync<ChainReport>(from is { } f ? $"{EventsPath}/verify?from={f}" : $"{EventsPath}/verify",
+            KavachEvent.JsonOptions, cancellationToken) ?? throw new HttpRequestException("The verification answer was empty.");
+
     public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EmitRequest> events, CancellationToken cancellationToken)
     {
         using var response = await http.PostAsJsonAsync(EventsPath, events, KavachEvent.JsonOptions, cancellationToken);
@@ -54,6 +59,14 @@ public sealed record ApiHealth(bool IsHealthy, string Status);
 public sealed record EventPage(IReadOnlyList<KavachEvent> Events, long? Next);
 
 public sealed record ConnectionCounts(int Connections, int Total);
+
+/// <summary>What <c>GET /api/kavach/events/verify</c> answers (the fields the console shows).</summary>
+public sealed record ChainReport(long From, long To, long Head, bool Valid, long Checked, long? VerifiedThrough,
+    ChainCheckpoint? Checkpoint, ChainBreak? Break);
+
+public sealed record ChainCheckpoint(long Epoch, long Sequence, string SignedAt, string KeyId);
+
+public sealed record ChainBreak(long Sequence, string Kind, string Detail);
 
 public sealed record EmitRequest(
     string Type,

@@ -46,6 +46,13 @@ public static class StreamEndpoint
             return;
         }
 
+        var withCheckpoints = false;
+        if (Single(query["checkpoints"]) is { } checkpointsValue && !bool.TryParse(checkpointsValue, out withCheckpoints))
+        {
+            await Problems.BadRequest("'checkpoints' is true or false.").ExecuteAsync(context);
+            return;
+        }
+
         if (subscriber.Agent is { } agent && subscriber.IssuedAt is { } issued
             && await AgentRevokedAsync(revocations, agent, issued, context.RequestAborted))
         {
@@ -86,7 +93,7 @@ public static class StreamEndpoint
             context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
             context.Response.Headers["X-Accel-Buffering"] = "no";
             context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
-            await session.RunAsync(context, subscriber, scope, cursor);
+            await session.RunAsync(context, subscriber, scope, cursor, withCheckpoints);
         }
         finally
         {

@@ -8,8 +8,8 @@ namespace Kavach.StreamApi.Events;
 
 /// <summary>
 /// A committed event as stored and served: the fields readers filter on, and its JSON body — every field but the
-/// sequence, written once at emit — which every read path serves as it is, with the sequence appended. No read path
-/// parses an event to write it again.
+/// sequence, written once at emit — which every read path serves as it is, with the sequence and the chain hash
+/// appended. No read path parses an event to write it again.
 /// </summary>
 public sealed record StoredEvent(
     long Sequence,
@@ -19,21 +19,35 @@ public sealed record StoredEvent(
     string? UserId,
     DateTimeOffset Timestamp,
     DateTimeOffset CommittedAt,
-    string Body)
+    string Body,
+    byte[]? Hash = null)
 {
-    /// <summary>The event's JSON as readers see it: <c>{...body...,"sequence":N}</c>.</summary>
+    /// <summary>
+    /// The event's JSON as readers see it: <c>{...body...,"sequence":N,"hash":"…"}</c> (no hash for events stored
+    /// before the chain began). Without its hash field it is exactly what the hash covers.
+    /// </summary>
     public void WriteJson(IBufferWriter<byte> output)
     {
         var body = Body.AsSpan(0, Body.Length - 1); // without the closing brace
         var length = Encoding.UTF8.GetByteCount(body);
-        var span = output.GetSpan(length + 32);
+        var span = output.GetSpan(length + 32 + HashField);
         var written = Encoding.UTF8.GetBytes(body, span);
         written += Encoding.UTF8.GetBytes(",\"sequence\":", span[written..]);
         Sequence.TryFormat(span[written..], out var digits, provider: CultureInfo.InvariantCulture);
         written += digits;
+        if (Hash is { } hash)
+        {
+            written += Encoding.UTF8.GetBytes(",\"hash\":\"", span[written..]);
+            Convert.TryToHexStringLower(hash, span[written..], out var hex);
+            written += hex;
+            span[written++] = (byte)'"';
+        }
+
         span[written++] = (byte)'}';
         output.Advance(written);
     }
+
+    private const int HashField = 10 + 64 + 1;
 
     public string Json()
     {

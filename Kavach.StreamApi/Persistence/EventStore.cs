@@ -17,7 +17,7 @@ public readonly record struct CommitTiming(int Events, TimeSpan LockWait, TimeSp
 /// </summary>
 public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource history)
 {
-    private const string Columns = "sequence, id, type, timestamp, agent_id, user_id, committed_at, body, CASE WHEN body IS NULL THEN data::text END";
+    private const string Columns = "sequence, id, type, timestamp, agent_id, user_id, committed_at, body, CASE WHEN body IS NULL THEN data::text END, hash";
 
     /// <summary>Emit caps data nesting well below this; rows stored before that rule must still be readable.</summary>
     private static readonly JsonDocumentOptions StoredData = new() { MaxDepth = StreamEvent.MaxStoredDepth };
@@ -40,21 +40,27 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 SELECT e.sequence, e.timestamp FROM kavach_stream_events e WHERE e.id = input.id LIMIT 1) stored ON true),
         fresh AS (
             SELECT checked.*, row_number() OVER (ORDER BY ord) AS n FROM checked WHERE stored_sequence IS NULL),
+        bodies AS (
+            SELECT count(*) AS count, array_agg(body ORDER BY n) AS bodies FROM fresh),
         claimed AS (
-            UPDATE kavach_stream_sequence SET last_value = last_value + (SELECT count(*) FROM fresh)
-            WHERE EXISTS (SELECT 1 FROM fresh) AND (epoch > $8 OR (epoch = $8 AND last_value >= $9))
-            RETURNING last_value - (SELECT count(*) FROM fresh) AS base, epoch, clock_timestamp() - statement_timestamp() AS lock_wait),
+            -- The row lock orders commits; the chain continues from the last hash the previous commit left here.
+            UPDATE kavach_stream_sequence SET last_value = last_value + b.count,
+                chain_hashes = kavach_chain(chain_hashes[cardinality(chain_hashes)], last_value, epoch, b.bodies)
+            FROM bodies b
+            WHERE b.count > 0 AND (epoch > $8 OR (epoch = $8 AND last_value >= $9))
+            RETURNING last_value - b.count AS base, epoch, chain_hashes, clock_timestamp() - statement_timestamp() AS lock_wait),
         inserted AS (
-            INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id, user_id, body)
-            SELECT claimed.base + fresh.n, fresh.id, fresh.type, fresh.timestamp, fresh.data, fresh.agent_id, fresh.user_id, fresh.body
-            FROM fresh CROSS JOIN claimed
-            RETURNING sequence, id, committed_at)
-        SELECT 1 AS kind, i.id, i.sequence, NULL::timestamptz AS timestamp, i.committed_at, c.epoch, c.lock_wait
+            INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id, user_id, body, hash)
+            SELECT c.base + fresh.n, fresh.id, fresh.type, fresh.timestamp, fresh.data, fresh.agent_id, fresh.user_id, fresh.body,
+                c.chain_hashes[fresh.n::int]
+            FROM fresh CROSS JOIN claimed c
+            RETURNING sequence, id, committed_at, hash)
+        SELECT 1 AS kind, i.id, i.sequence, NULL::timestamptz AS timestamp, i.committed_at, c.epoch, c.lock_wait, i.hash
             FROM inserted i CROSS JOIN claimed c
         UNION ALL
-        SELECT 2, id, stored_sequence, stored_timestamp, NULL, NULL, NULL FROM checked WHERE stored_sequence IS NOT NULL
+        SELECT 2, id, stored_sequence, stored_timestamp, NULL, NULL, NULL, NULL FROM checked WHERE stored_sequence IS NOT NULL
         UNION ALL
-        SELECT 3, NULL, s.last_value, NULL, NULL, s.epoch, NULL
+        SELECT 3, NULL, s.last_value, NULL, NULL, s.epoch, NULL, NULL
             FROM kavach_stream_sequence s WHERE EXISTS (SELECT 1 FROM fresh) AND NOT EXISTS (SELECT 1 FROM claimed)
         """;
 
@@ -97,7 +103,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         };
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var inserted = new Dictionary<string, (long Sequence, DateTimeOffset CommittedAt)>(StringComparer.Ordinal);
+        var inserted = new Dictionary<string, (long Sequence, DateTimeOffset CommittedAt, byte[] Hash)>(StringComparer.Ordinal);
         var existing = new Dictionary<string, EmittedEvent>(StringComparer.Ordinal);
         long epoch = delivered.Epoch;
         var lockWait = TimeSpan.Zero;
@@ -109,7 +115,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 switch (reader.GetInt32(0))
                 {
                     case 1:
-                        inserted[reader.GetString(1)] = (reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(4));
+                        inserted[reader.GetString(1)] = (reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<byte[]>(7));
                         epoch = reader.GetInt64(5);
                         lockWait = reader.GetTimeSpan(6);
                         break;
@@ -142,7 +148,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                     emitted.Add(new EmittedEvent(e.Id, row.Sequence, e.Timestamp));
                     if (claimed.Add(e.Id))
                     {
-                        committed.Add(new StoredEvent(row.Sequence, e.Id, e.Type, e.AgentId, e.UserId, e.Timestamp, row.CommittedAt, e.Body));
+                        committed.Add(new StoredEvent(row.Sequence, e.Id, e.Type, e.AgentId, e.UserId, e.Timestamp, row.CommittedAt, e.Body, row.Hash));
                     }
                 }
                 else
@@ -336,9 +342,19 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// </summary>
     public async Task<int> PruneAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("DELETE FROM kavach_stream_events WHERE committed_at < $1");
+        // The hash of the newest removed event stays as the chain's anchor, so what remains can still be verified.
+        await using var command = dataSource.CreateCommand("""
+            WITH gone AS (DELETE FROM kavach_stream_events WHERE committed_at < $1 RETURNING sequence, hash),
+            newest AS (SELECT sequence, hash FROM gone ORDER BY sequence DESC LIMIT 1),
+            anchored AS (
+                INSERT INTO kavach_chain_anchor (singleton, sequence, hash) SELECT true, sequence, hash FROM newest
+                ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash, pruned_at = clock_timestamp()
+                WHERE kavach_chain_anchor.sequence < excluded.sequence
+                RETURNING 1)
+            SELECT count(*)::int FROM gone
+            """);
         command.Parameters.Add(new NpgsqlParameter { Value = cutoff.UtcDateTime });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static StoredEvent ReadEvent(NpgsqlDataReader reader)
@@ -360,6 +376,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             body = StoredEvent.BodyOf(id, type, timestamp, data.RootElement, agentId, userId);
         }
 
-        return new StoredEvent(reader.GetInt64(0), id, type, agentId, userId, timestamp, reader.GetFieldValue<DateTimeOffset>(6), body);
+        return new StoredEvent(reader.GetInt64(0), id, type, agentId, userId, timestamp, reader.GetFieldValue<DateTimeOffset>(6), body,
+            reader.IsDBNull(9) ? null : reader.GetFieldValue<byte[]>(9));
     }
 }

@@ -23,6 +23,9 @@ public sealed class OpenStream(HttpContext context, Subscriber subscriber)
 
     public StreamSignal Signal { get; } = new();
 
+    /// <summary>The stream asked for <c>checkpoint</c> events (<c>?checkpoints=true</c>).</summary>
+    public bool WantsCheckpoints { get; init; }
+
     public StreamEnd? EndRequested => Volatile.Read(ref _endRequested) is var end and >= 0 ? (StreamEnd)end : null;
 
     public bool Aborted => Volatile.Read(ref _aborted) == 1;

@@ -45,6 +45,18 @@ public sealed class OpenStreams : BackgroundService
 
     public void Remove(OpenStream stream) => _streams.TryRemove(stream, out _);
 
+    /// <summary>Wakes the streams that asked for checkpoints: there is a new one to announce.</summary>
+    public void AnnounceCheckpoint()
+    {
+        foreach (var stream in _streams.Keys)
+        {
+            if (stream.WantsCheckpoints)
+            {
+                stream.Signal.Set();
+            }
+        }
+    }
+
     public void CloseAll()
     {
         _closed = true;

@@ -26,15 +26,16 @@ public sealed class StreamSession(
     OpenStreams openStreams,
     CatchUpGate gate,
     StreamMetrics metrics,
+    Integrity.CheckpointService checkpoints,
     IOptions<StreamOptions> options,
     ILogger<StreamSession> logger)
 {
     private static readonly TimeSpan FarewellTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan TurnHold = TimeSpan.FromMilliseconds(200);
 
-    public async Task RunAsync(HttpContext context, Subscriber subscriber, ReadScope scope, StreamCursor cursor)
+    public async Task RunAsync(HttpContext context, Subscriber subscriber, ReadScope scope, StreamCursor cursor, bool withCheckpoints = false)
     {
-        var stream = new OpenStream(context, subscriber);
+        var stream = new OpenStream(context, subscriber) { WantsCheckpoints = withCheckpoints };
         var writer = new Writer(this, stream, scope);
         var end = StreamEnd.ClientGone;
         using (context.RequestAborted.UnsafeRegister(static s => ((StreamSignal)s!).Set(), stream.Signal))
@@ -73,6 +74,7 @@ public sealed class StreamSession(
         private readonly CancellationToken _aborted = stream.Context.RequestAborted;
         private long _epoch;
         private long _position;
+        private long _checkpointSent;
         private DateTimeOffset? _since;
         private bool _live;
         private bool _oldestChecked;
@@ -135,6 +137,14 @@ public sealed class StreamSession(
                 {
                     Write(SseFrames.Heartbeat.Span);
                     session._metrics.Heartbeat();
+                }
+
+                if (stream.WantsCheckpoints && session._checkpoints.Latest is { } checkpoint && checkpoint.Epoch == _epoch
+                    && checkpoint.Sequence <= _position && checkpoint.Sequence > _checkpointSent)
+                {
+                    // Announced once the stream has sent everything it covers, so a reader can check its chain there.
+                    Write(SseFrames.Named("checkpoint", JsonSerializer.Serialize(checkpoint.ToView(), JsonSerializerOptions.Web)));
+                    _checkpointSent = checkpoint.Sequence;
                 }
 
                 if (_position >= buffer.Head)
@@ -286,6 +296,7 @@ public sealed class StreamSession(
             _oldestChecked = false;
             _windowLag = buffer.Head - _position;
             _windowFlushTime = TimeSpan.Zero;
+            _checkpointSent = 0;
             Resync("epoch-changed", new { reason = "epoch-changed", epoch = _epoch, resumeAfter = _position });
         }
 
@@ -466,6 +477,7 @@ public sealed class StreamSession(
     private readonly EventStore _store = store;
     private readonly CatchUpGate _gate = gate;
     private readonly StreamMetrics _metrics = metrics;
+    private readonly Integrity.CheckpointService _checkpoints = checkpoints;
     private readonly ILogger<StreamSession> _logger = logger;
     private readonly StreamOptions _options = options.Value;
 }

@@ -85,6 +85,57 @@ public sealed class ConsoleInBrowserTests
     }
 
     [TestMethod]
+    public async Task ATamperedEventRaisesAChainAlertThatStaysUntilAcknowledged()
+    {
+        var page = await s_system.OpenAsync();
+        var chain = page.Locator("[data-testid=chain-state]");
+        var alert = page.Locator("[data-testid=chain-alert]");
+        await Expect(chain).ToContainTextAsync("chain verified to #", new() { Timeout = Visible.Timeout });
+        if (await alert.CountAsync() > 0)
+        {
+            await alert.GetByRole(AriaRole.Button, new() { Name = "Acknowledge the broken chain" }).ClickAsync(); // an earlier test's
+        }
+
+        var emitted = await s_system.EmitAsync(new EmitRequest(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: ConsoleSystem.UniqueId("agent-chain")));
+        var sequence = emitted[0].Sequence;
+        await Expect(chain).ToHaveAttributeAsync("data-valid", "true", new() { Timeout = Visible.Timeout });
+
+        await using var database = new Npgsql.NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync());
+        await database.OpenAsync();
+        string original;
+        await using (var read = new Npgsql.NpgsqlCommand($"SELECT body FROM kavach_stream_events WHERE sequence = {sequence}", database))
+        {
+            original = (string)(await read.ExecuteScalarAsync())!;
+        }
+
+        async Task SetBodyAsync(string body)
+        {
+            await using var update = new Npgsql.NpgsqlCommand($"UPDATE kavach_stream_events SET body = $1 WHERE sequence = {sequence}", database)
+            {
+                Parameters = { new Npgsql.NpgsqlParameter { Value = body } },
+            };
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await SetBodyAsync(original.Replace("\"sso\"", "\"password\"", StringComparison.Ordinal));
+        try
+        {
+            await Expect(page.Locator($"[data-testid=chain-alert] [data-seq='{sequence}'][data-break-kind=altered]")).ToBeVisibleAsync(Visible);
+            await Expect(chain).ToHaveAttributeAsync("data-valid", "false");
+        }
+        finally
+        {
+            await SetBodyAsync(original);
+        }
+
+        // Put right, the chain verifies again, but the alert stays: someone must have seen it.
+        await Expect(chain).ToHaveAttributeAsync("data-valid", "true", new() { Timeout = Visible.Timeout });
+        await Expect(alert).ToBeVisibleAsync();
+        await alert.GetByRole(AriaRole.Button, new() { Name = "Acknowledge the broken chain" }).ClickAsync();
+        await Expect(alert).ToHaveCountAsync(0);
+    }
+
+    [TestMethod]
     public async Task TypeChipsAndTheAgentFilterShowOnlyMatchingEvents()
     {
         var page = await s_system.OpenAsync();

@@ -198,11 +198,16 @@ public sealed class DeliveryTests
         var emitted = await emitter.EmitAsync(
             EventsClient.Event("audit", agent), EventsClient.Event("audit", agent), EventsClient.Event("audit", agent));
 
-        // What the retention sweep does to old events: everything up to the second one is gone.
+        // What the retention sweep does to old events: everything up to the second one is gone, its hash kept as the chain's anchor.
         await using (var connection = new NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync()))
         {
             await connection.OpenAsync();
-            await using var prune = new NpgsqlCommand("DELETE FROM kavach_stream_events WHERE sequence <= $1", connection)
+            await using var prune = new NpgsqlCommand("""
+                WITH gone AS (DELETE FROM kavach_stream_events WHERE sequence <= $1 RETURNING sequence, hash)
+                INSERT INTO kavach_chain_anchor (singleton, sequence, hash)
+                SELECT true, sequence, hash FROM gone ORDER BY sequence DESC LIMIT 1
+                ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash
+                """, connection)
             {
                 Parameters = { new NpgsqlParameter { Value = emitted[1].Sequence } },
             };

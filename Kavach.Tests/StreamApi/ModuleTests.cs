@@ -117,12 +117,13 @@ public sealed class ModuleTests
         var agent = NewAgent();
         var emitted = await host.Module.EmitAsync([Draft("audit", agent), Draft("audit", agent)]);
 
-        // Age the first event past the window, as if it had been committed 11 minutes ago.
+        // Age the first event past the window, as if it had been committed 11 minutes ago (and so everything before it:
+        // commit times follow the sequence, so retention only ever removes the oldest events).
         await using (var connection = new Npgsql.NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync()))
         {
             await connection.OpenAsync();
             await using var age = new Npgsql.NpgsqlCommand(
-                "UPDATE kavach_stream_events SET committed_at = now() - interval '11 minutes' WHERE sequence = $1", connection)
+                "UPDATE kavach_stream_events SET committed_at = now() - interval '11 minutes' WHERE sequence <= $1", connection)
             {
                 Parameters = { new Npgsql.NpgsqlParameter { Value = emitted[0].Sequence } },
             };
@@ -139,6 +140,12 @@ public sealed class ModuleTests
         while (kept.Count > 1 && DateTime.UtcNow < deadline);
 
         CollectionAssert.AreEqual(new[] { emitted[1].Sequence }, kept);
+
+        // What remains still verifies: the pruned event's hash stays as the chain's anchor.
+        using var reader = new Kavach.Tests.Support.EventsClient(KavachSystem.StreamApiReplicas[0], Kavach.Tests.Support.Tokens.Reader());
+        var report = await reader.GetJsonAsync($"/api/kavach/events/verify?from={emitted[1].Sequence}&to={emitted[1].Sequence}");
+        Assert.IsTrue(report.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.IsTrue(report.GetProperty("startsAtRetention").GetBoolean(), report.ToString());
     }
 
     [TestMethod]

@@ -102,8 +102,11 @@ public sealed class SseClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Collects stream events until <paramref name="done"/> says so; fails after the timeout.</summary>
-    public async Task<List<ReceivedEvent>> CollectAsync(Func<List<ReceivedEvent>, bool> done, TimeSpan timeout)
+    /// <summary>
+    /// Collects stream events (and, with <paramref name="withSignals"/>, every other event but heartbeats) until
+    /// <paramref name="done"/> says so; fails after the timeout.
+    /// </summary>
+    public async Task<List<ReceivedEvent>> CollectAsync(Func<List<ReceivedEvent>, bool> done, TimeSpan timeout, bool withSignals = false)
     {
         var collected = new List<ReceivedEvent>();
         var deadline = DateTime.UtcNow + timeout;
@@ -116,7 +119,7 @@ public sealed class SseClient : IAsyncDisposable
             }
 
             var next = await NextAsync(remaining);
-            if (next.IsStreamEvent)
+            if (next.IsStreamEvent || withSignals)
             {
                 collected.Add(next);
             }

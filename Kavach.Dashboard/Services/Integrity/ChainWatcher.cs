@@ -1,0 +1,88 @@
+using Kavach.Dashboard.Options;
+using Microsoft.Extensions.Options;
+
+namespace Kavach.Dashboard.Services.Integrity;
+
+/// <summary>
+/// Asks the API to verify the hash chain: what was committed since the last check, and every few checks the whole
+/// stored range again. A break raises an alert that stays until someone acknowledges it (a later check that passes
+/// does not take it down: the evidence was there).
+/// </summary>
+public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApiOptions> options, TimeProvider time,
+    ILogger<ChainWatcher> logger) : BackgroundService
+{
+    private readonly Lock _lock = new();
+    private ChainState _state = ChainState.Unknown;
+
+    public ChainState State
+    {
+        get { lock (_lock) { return _state; } }
+    }
+
+    public event Action? Changed;
+
+    public void AcknowledgeBreak()
+    {
+        Update(s => s with { Alert = s.Alert is null ? null : s.Alert with { Acknowledged = true } });
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ChainCheckInterval, time);
+        var round = 0;
+        do
+        {
+            try
+            {
+                using var scope = scopes.CreateScope();
+                var api = scope.ServiceProvider.GetRequiredService<StreamApiClient>();
+                var full = round++ % options.Value.FullChainCheckEvery == 0 || State.VerifiedThrough is null;
+                var report = await api.VerifyChainAsync(full ? null : State.VerifiedThrough + 1, stoppingToken);
+                Update(s => Apply(s, report, time.GetUtcNow()));
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogDebug(e, "Checking the hash chain failed; trying again next time");
+                Update(s => s with { Reachable = false });
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private static ChainState Apply(ChainState state, ChainReport report, DateTimeOffset now)
+    {
+        var next = state with
+        {
+            Reachable = true,
+            CheckedAt = now,
+            Valid = report.Valid,
+            VerifiedThrough = report.VerifiedThrough ?? state.VerifiedThrough,
+            Checkpoint = report.Checkpoint ?? state.Checkpoint,
+        };
+        if (report.Break is { } broken && state.Alert?.Break != broken)
+        {
+            // Raised once per break; an acknowledged one stays down while the same break is found again.
+            next = next with { Alert = new ChainAlert(broken, now, Acknowledged: false) };
+        }
+
+        return next;
+    }
+
+    private void Update(Func<ChainState, ChainState> change)
+    {
+        lock (_lock)
+        {
+            _state = change(_state);
+        }
+
+        Changed?.Invoke();
+    }
+}
+
+public sealed record ChainState(bool Reachable, DateTimeOffset? CheckedAt, bool Valid, long? VerifiedThrough,
+    ChainCheckpoint? Checkpoint, ChainAlert? Alert)
+{
+    public static readonly ChainState Unknown = new(false, null, true, null, null, null);
+}
+
+public sealed record ChainAlert(ChainBreak Break, DateTimeOffset RaisedAt, bool Acknowledged);

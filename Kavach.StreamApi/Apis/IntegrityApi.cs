@@ -1,0 +1,76 @@
+using Kavach.ServiceDefaults.Auth;
+using Kavach.StreamApi.Auth;
+using Kavach.StreamApi.Integrity;
+using Kavach.StreamApi.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Kavach.StreamApi.Apis;
+
+/// <summary>
+/// The tamper-evident log (docs/integrity.md): <c>/api/kavach/events/verify</c> recomputes the hash chain over a range
+/// against the signed checkpoints; <c>/api/kavach/events/checkpoints</c> lists checkpoints, the keys that verify them
+/// and the epochs, which is all an independent verifier needs besides the events.
+/// </summary>
+public static class IntegrityApi
+{
+    public static IEndpointRouteBuilder MapIntegrityApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/kavach/events").WithTags("Integrity").AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
+        api.MapGet("/verify", VerifyAsync)
+            .WithName("Verify").WithSummary("Recompute the hash chain over sequences from..to and check the checkpoints in it.");
+        api.MapGet("/checkpoints", CheckpointsAsync)
+            .WithName("Checkpoints").WithSummary("Signed checkpoints after a sequence, the public keys that verify them, and the epochs.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<ChainReport>, ProblemHttpResult>> VerifyAsync(
+        HttpContext context, ChainVerifier verifier, long? from, long? to)
+    {
+        if (EveryEventRefused(context) is { } refused)
+        {
+            return refused;
+        }
+
+        if (from is < 1 || to is < 1 || (from is { } f && to is { } t && t < f))
+        {
+            return Problems.BadRequest("'from' and 'to' are sequences (1 or more), 'from' ≤ 'to'; leave either out for the oldest stored event or the head.");
+        }
+
+        try
+        {
+            return TypedResults.Ok(await verifier.VerifyAsync(from, to, context.RequestAborted));
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            return Problems.BadRequest(e.Message.Split(" (Parameter")[0]);
+        }
+    }
+
+    public static async Task<Results<Ok<CheckpointList>, ProblemHttpResult>> CheckpointsAsync(
+        HttpContext context, ChainStore chain, EventStore events, long? after, int? limit)
+    {
+        if (after is < 0 || limit is < 1 or > 1000)
+        {
+            return Problems.BadRequest("'after' is a sequence (0 or more) and 'limit' between 1 and 1000.");
+        }
+
+        var head = await chain.ReadHeadAsync(context.RequestAborted);
+        var checkpoints = await chain.ReadCheckpointsAsync(head.StreamId, after ?? 0, long.MaxValue, limit ?? 100, newestFirst: false,
+            context.RequestAborted);
+        var keys = await chain.ReadKeysAsync(context.RequestAborted);
+        var epochs = await events.ReadEpochsAsync(context.RequestAborted);
+        return TypedResults.Ok(new CheckpointList(head.StreamId, [.. checkpoints.Select(c => c.ToView())], keys, epochs));
+    }
+
+    /// <summary>Verification reads every event, so it is for tokens that may read every event.</summary>
+    private static ProblemHttpResult? EveryEventRefused(HttpContext context)
+    {
+        var reads = RequireToken.SubscriberOf(context).Reads;
+        return reads.Types is null && !reads.NarrowsParties && !reads.SubjectIsAgent && !reads.SubjectIsUser
+            ? null
+            : Problems.Forbidden("Verification reads every event: it needs a token whose reads are not narrowed by kavach_types, kavach_agents, kavach_users or kavach_subject.");
+    }
+}
+
+public sealed record CheckpointList(Guid StreamId, IReadOnlyList<CheckpointView> Checkpoints, IReadOnlyList<CheckpointKeyView> Keys,
+    IReadOnlyList<EpochStart> Epochs);

@@ -1,0 +1,125 @@
+using Kavach.StreamApi.Persistence;
+using Npgsql;
+
+namespace Kavach.StreamApi.Integrity;
+
+/// <summary>What the chain needs from PostgreSQL: its head, the checkpoints and their keys, and rows to verify.</summary>
+public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource history)
+{
+    /// <summary>The last committed sequence and the chain's hash there (null before the first chained commit).</summary>
+    public async Task<ChainHead> ReadHeadAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT stream_id, epoch, last_value, chain_hashes[cardinality(chain_hashes)] FROM kavach_stream_sequence");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ChainHead(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3));
+    }
+
+    public async Task AddKeyAsync(CheckpointKey key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO kavach_checkpoint_keys (key_id, algorithm, public_key) VALUES ($1, $2, $3) ON CONFLICT (key_id) DO NOTHING");
+        command.Parameters.Add(new NpgsqlParameter { Value = key.KeyId });
+        command.Parameters.Add(new NpgsqlParameter { Value = Checkpoint.Algorithm });
+        command.Parameters.Add(new NpgsqlParameter { Value = key.PublicKeyPem });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<List<CheckpointKeyView>> ReadKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT key_id, algorithm, public_key, added_at FROM kavach_checkpoint_keys ORDER BY added_at");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<CheckpointKeyView>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(new CheckpointKeyView(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return keys;
+    }
+
+    /// <summary>False when another replica signed the same place first.</summary>
+    public async Task<bool> AddCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO kavach_checkpoints (epoch, sequence, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (epoch, sequence) DO NOTHING
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Epoch });
+        command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Sequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Hash });
+        command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.SignedAt.UtcDateTime });
+        command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.KeyId });
+        command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Signature });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>The newest checkpoints first, or those with a sequence in (<paramref name="after"/>, <paramref name="upTo"/>] in order.</summary>
+    public async Task<List<Checkpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, int limit, bool newestFirst,
+        CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT epoch, sequence, hash, signed_at, key_id, signature FROM kavach_checkpoints
+            WHERE sequence > $1 AND sequence <= $2
+            ORDER BY epoch {(newestFirst ? "DESC" : "ASC")}, sequence {(newestFirst ? "DESC" : "ASC")} LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        command.Parameters.Add(new NpgsqlParameter { Value = upTo });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var checkpoints = new List<Checkpoint>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            checkpoints.Add(new Checkpoint(streamId, reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2),
+                reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5)));
+        }
+
+        return checkpoints;
+    }
+
+    /// <summary>What retention removed last: the sequence and hash of the newest pruned event.</summary>
+    public async Task<(long Sequence, byte[]? Hash)?> ReadAnchorAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT sequence, hash FROM kavach_chain_anchor");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1))
+            : null;
+    }
+
+    /// <summary>Rows with a sequence in (<paramref name="after"/>, <paramref name="upTo"/>], in order, every column verification needs.</summary>
+    public async Task<List<ChainRow>> ReadRowsAsync(long after, long upTo, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = history.DataSource.CreateCommand("""
+            SELECT sequence, id, type, timestamp, agent_id, user_id, body, hash FROM kavach_stream_events
+            WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        command.Parameters.Add(new NpgsqlParameter { Value = upTo });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<ChainRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new ChainRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The lowest sequence stored above <paramref name="after"/>, if any.</summary>
+    public async Task<long?> ReadFirstAboveAsync(long after, CancellationToken cancellationToken)
+    {
+        await using var command = history.DataSource.CreateCommand("SELECT min(sequence) FROM kavach_stream_events WHERE sequence > $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        return await command.ExecuteScalarAsync(cancellationToken) is long sequence ? sequence : null;
+    }
+}
+
+public sealed record ChainHead(Guid StreamId, long Epoch, long Sequence, byte[]? Hash);
+
+/// <summary>A stored row as verification reads it: the columns readers filter on, the body as served, its hash.</summary>
+public sealed record ChainRow(long Sequence, string Id, string Type, DateTimeOffset Timestamp, string? AgentId, string? UserId,
+    string? Body, byte[]? Hash);

@@ -1,0 +1,241 @@
+using System.Text.Json;
+using Kavach.StreamApi.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace Kavach.StreamApi.Integrity;
+
+/// <summary>
+/// Recomputes the chain over a range of stored events, checks each stored hash and each checkpoint in the range
+/// (hash and signature), and names the first place where it breaks and how: <c>missing</c> (a sequence not stored),
+/// <c>inserted</c> (a row the chain never had), <c>reordered</c> (two events swapped), <c>altered</c> (a changed
+/// event, or a chain rewritten to match that a checkpoint contradicts).
+/// </summary>
+public sealed class ChainVerifier(ChainStore store, EventStore events, CheckpointService checkpoints, IOptions<Options.IntegrityOptions> options)
+{
+    private const int PageSize = 2000;
+
+    public async Task<ChainReport> VerifyAsync(long? from, long? to, CancellationToken cancellationToken)
+    {
+        var head = await store.ReadHeadAsync(cancellationToken);
+        var epochs = await events.ReadEpochsAsync(cancellationToken);
+        var last = Math.Min(to ?? head.Sequence, head.Sequence);
+        // Left out, the range starts at the oldest stored event, or as far back as one request may go.
+        var first = from ?? Math.Max(await store.ReadFirstAboveAsync(0, cancellationToken) ?? head.Sequence + 1,
+            last - options.Value.MaxVerifyRange + 1);
+        if (first < 1 || last - first + 1 > options.Value.MaxVerifyRange)
+        {
+            throw new ArgumentOutOfRangeException(nameof(from),
+                $"A range starts at 1 or later and holds at most {options.Value.MaxVerifyRange} events (Kavach:Integrity:MaxVerifyRange).");
+        }
+
+        var report = new ChainReport { From = first, To = last, Head = head.Sequence, Epoch = head.Epoch };
+        var inRange = await store.ReadCheckpointsAsync(head.StreamId, first - 1, last, int.MaxValue, newestFirst: false, cancellationToken);
+        var checkpointAt = inRange.ToDictionary(c => (c.Epoch, c.Sequence));
+
+        var previous = await StartingHashAsync(first, report, cancellationToken);
+        if (report.Break is not null)
+        {
+            return report;
+        }
+
+        var expected = first;
+        var rows = await store.ReadRowsAsync(first - 1, last, PageSize + 1, cancellationToken);
+        var skipFirst = rows.Count > 0 && rows[0].Sequence == first - 1;
+        var index = skipFirst ? 1 : 0;
+        while (expected <= last)
+        {
+            if (index >= rows.Count)
+            {
+                if (rows.Count <= (skipFirst ? 1 : 0) || rows[^1].Sequence >= last)
+                {
+                    return report.Broken(expected, "missing", $"Events {expected}–{last} are not stored, but the stream's head is {head.Sequence}.");
+                }
+
+                rows = await store.ReadRowsAsync(rows[^1].Sequence, last, PageSize + 1, cancellationToken);
+                skipFirst = false;
+                index = 0;
+                continue;
+            }
+
+            var row = rows[index];
+            if (row.Sequence != expected)
+            {
+                return report.Broken(expected, "missing",
+                    row.Sequence == expected + 1 ? $"Event {expected} is not stored." : $"Events {expected}–{row.Sequence - 1} are not stored.");
+            }
+
+            var epoch = EpochOf(epochs, row.Sequence);
+            if (row.Hash is null || row.Body is null)
+            {
+                if (previous is null)
+                {
+                    report.Unchained++;
+                    expected++;
+                    index++;
+                    continue; // stored before the chain began
+                }
+
+                return report.Broken(row.Sequence, "inserted", "This row has no hash, but the chain began before it: the chain never had it.");
+            }
+
+            previous ??= ChainHash.Genesis.ToArray();
+            if (ColumnsDiffer(row) is { } column)
+            {
+                return report.Broken(row.Sequence, "altered", $"Its {column} column differs from the event as it was committed.");
+            }
+
+            var hash = ChainHash.Link(previous, epoch, ChainHash.ServedJson(row.Body, row.Sequence));
+            if (!hash.AsSpan().SequenceEqual(row.Hash))
+            {
+                var next = await NextRowAsync(rows, index, last, cancellationToken);
+                if (next?.Body is { } nextBody
+                    && ChainHash.Link(previous, epoch, ChainHash.ServedJson(nextBody, row.Sequence)).AsSpan().SequenceEqual(row.Hash))
+                {
+                    return report.Broken(row.Sequence, "reordered", $"Event {row.Sequence} holds what was committed as event {next.Sequence}'s content, or the two were swapped.");
+                }
+
+                return report.Broken(row.Sequence, "altered",
+                    "The event differs from what was committed: its hash does not follow from the previous hash and its content.");
+            }
+
+            if (checkpointAt.TryGetValue((epoch, row.Sequence), out var checkpoint))
+            {
+                if (!await checkpoints.VerifiesAsync(checkpoint, cancellationToken))
+                {
+                    return report.Broken(row.Sequence, "altered",
+                        $"The checkpoint at {row.Sequence} does not verify with a listed key ({checkpoint.KeyId}): it was forged or changed.");
+                }
+
+                if (!checkpoint.Hash.AsSpan().SequenceEqual(hash))
+                {
+                    return report.Broken(row.Sequence, "altered",
+                        $"The chain up to {row.Sequence} differs from the checkpoint signed at {checkpoint.ToView().SignedAt}: events at or before it were changed and their hashes rewritten.");
+                }
+
+                report.CheckpointsVerified++;
+                report.Checkpoint = checkpoint.ToView();
+            }
+
+            previous = hash;
+            report.Checked++;
+            report.VerifiedThrough = row.Sequence;
+            expected++;
+            index++;
+        }
+
+        if (to is null && await store.ReadFirstAboveAsync(head.Sequence, cancellationToken) is { } beyond)
+        {
+            return report.Broken(beyond, "inserted", $"Event {beyond} is stored beyond the stream's head ({head.Sequence}): no commit made it.");
+        }
+
+        return report;
+    }
+
+    /// <summary>The hash the range starts from: the stored event before it, retention's anchor, or the chain's start.</summary>
+    private async Task<byte[]?> StartingHashAsync(long first, ChainReport report, CancellationToken cancellationToken)
+    {
+        if (first == 1)
+        {
+            return ChainHash.Genesis.ToArray();
+        }
+
+        var before = await store.ReadRowsAsync(first - 2, first - 1, 1, cancellationToken);
+        if (before.Count == 1)
+        {
+            return before[0].Hash; // null: stored before the chain began
+        }
+
+        if (await store.ReadAnchorAsync(cancellationToken) is { } anchor && anchor.Sequence == first - 1)
+        {
+            report.StartsAtRetention = true;
+            return anchor.Hash;
+        }
+
+        // Nothing before the range and no anchor: that is only right where the chain began (its first hash follows
+        // from the zero hash); anywhere else events were removed, and not by retention.
+        var start = await store.ReadRowsAsync(first - 1, first, 1, cancellationToken);
+        var epochs = await events.ReadEpochsAsync(cancellationToken);
+        if (start is [{ Hash: { } hash, Body: { } body }]
+            && ChainHash.Link(ChainHash.Genesis, EpochOf(epochs, first), ChainHash.ServedJson(body, first)).AsSpan().SequenceEqual(hash))
+        {
+            return ChainHash.Genesis.ToArray();
+        }
+
+        report.Broken(first - 1, "missing", $"Event {first - 1} is not stored, and retention did not remove it (its anchor is not there): events before {first} were deleted.");
+        return null;
+    }
+
+    private async Task<ChainRow?> NextRowAsync(List<ChainRow> rows, int index, long last, CancellationToken cancellationToken) =>
+        index + 1 < rows.Count ? rows[index + 1]
+        : (await store.ReadRowsAsync(rows[index].Sequence, last + 1, 1, cancellationToken)).FirstOrDefault();
+
+    internal static long EpochOf(List<EpochStart> epochs, long sequence)
+    {
+        var epoch = 1L;
+        foreach (var start in epochs)
+        {
+            if (start.StartsAfter < sequence)
+            {
+                epoch = Math.Max(epoch, start.Epoch);
+            }
+        }
+
+        return epoch;
+    }
+
+    /// <summary>The first filtering column that no longer matches the committed event (its body), if any.</summary>
+    private static string? ColumnsDiffer(ChainRow row)
+    {
+        using var body = JsonDocument.Parse(row.Body!);
+        var root = body.RootElement;
+        string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        return Text("id") != row.Id ? "id"
+            : Text("type") != row.Type ? "type"
+            : Text("agentId") != row.AgentId ? "agent_id"
+            : Text("userId") != row.UserId ? "user_id"
+            : !root.TryGetProperty("timestamp", out var ts) || !ts.TryGetDateTimeOffset(out var timestamp) || Math.Abs((timestamp - row.Timestamp).Ticks) >= 10 ? "timestamp"
+            : null;
+    }
+}
+
+/// <summary>The answer of <c>GET /api/kavach/events/verify</c>.</summary>
+public sealed class ChainReport
+{
+    public long From { get; set; }
+
+    public long To { get; set; }
+
+    /// <summary>The stream's head when verification began, and its epoch.</summary>
+    public long Head { get; set; }
+
+    public long Epoch { get; set; }
+
+    /// <summary>True when every event in the range and every checkpoint in it verified.</summary>
+    public bool Valid => Break is null;
+
+    public long Checked { get; set; }
+
+    /// <summary>Events in the range stored before the chain began (no hash), which cannot be verified.</summary>
+    public long Unchained { get; set; }
+
+    /// <summary>The last sequence whose hash verified.</summary>
+    public long? VerifiedThrough { get; set; }
+
+    public int CheckpointsVerified { get; set; }
+
+    /// <summary>The newest checkpoint in the range that verified: the chain up to it is signed.</summary>
+    public CheckpointView? Checkpoint { get; set; }
+
+    /// <summary>The range starts right after what retention removed, from the hash it kept.</summary>
+    public bool StartsAtRetention { get; set; }
+
+    public ChainBreak? Break { get; set; }
+
+    public ChainReport Broken(long sequence, string kind, string detail)
+    {
+        Break = new ChainBreak(sequence, kind, detail);
+        return this;
+    }
+}
+
+public sealed record ChainBreak(long Sequence, string Kind, string Detail);

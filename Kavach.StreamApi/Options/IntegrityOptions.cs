@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Kavach.StreamApi.Options;
+
+/// <summary>Settings under <c>Kavach:Integrity</c>: the signed checkpoints of the hash chain (docs/integrity.md).</summary>
+public sealed class IntegrityOptions : IValidatableObject
+{
+    public const string Section = "Kavach:Integrity";
+
+    /// <summary>
+    /// The ECDSA P-256 private key that signs checkpoints, as PEM (PKCS#8 <c>BEGIN PRIVATE KEY</c> or SEC1
+    /// <c>BEGIN EC PRIVATE KEY</c>). Empty: each replica makes a key of its own at start, which dies with the process
+    /// (its public key stays listed, so what it signed stays verifiable); fine for development only.
+    /// </summary>
+    public string? CheckpointKey { get; set; }
+
+    /// <summary>A checkpoint is signed once this many events were committed since the last one…</summary>
+    [Range(1, 10_000_000)]
+    public int CheckpointEvery { get; set; } = 1000;
+
+    /// <summary>…or this long after the last one, if anything was committed since.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often each replica looks for new commits and new checkpoints.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most events one <c>GET /api/kavach/events/verify</c> recomputes.</summary>
+    [Range(1, 100_000_000)]
+    public int MaxVerifyRange { get; set; } = 1_000_000;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (CheckpointInterval <= TimeSpan.Zero || PollInterval <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("CheckpointInterval and PollInterval must be positive.",
+                [nameof(CheckpointInterval), nameof(PollInterval)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(CheckpointKey) && Integrity.CheckpointKey.TryLoad(CheckpointKey, out _) is { } error)
+        {
+            yield return new ValidationResult($"CheckpointKey: {error}", [nameof(CheckpointKey)]);
+        }
+    }
+}
