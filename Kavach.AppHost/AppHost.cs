@@ -22,7 +22,7 @@ var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
     .WithEnvironment("Kavach__Auth__Clients__0__Secret", consoleClientSecret)
     .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode ? "events:read events:emit" : "events:read")
     .WithReplicas(redis is null ? 1 : 2)
-    .WithHttpHealthCheck("/health");
+    .WithHealthProbes();
 
 if (redis is null)
 {
@@ -43,7 +43,13 @@ var console = builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithEnvironment("StreamApi__ClientId", ConsoleClient)
     .WithEnvironment("StreamApi__ClientSecret", consoleClientSecret)
     .WithEnvironment("Console__AccessKey", consoleAccessKey)
-    .WithHttpHealthCheck("/health");
+    .WithReplicas(1) // Blazor Server keeps each session's circuit and the live feed in this process
+    .WithHealthProbes();
+if (redis is not null)
+{
+    console.WithReference(redis); // its Data Protection key ring, so sign-ins survive restarts and new revisions
+}
+
 if (builder.ExecutionContext.IsRunMode)
 {
     console.WithHttpCommand("/api/demo/traffic", "Generate demo traffic", commandName: "demo-traffic",
