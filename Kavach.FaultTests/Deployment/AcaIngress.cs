@@ -16,7 +16,8 @@ public sealed record IngressApp(string Name, IReadOnlyList<Uri> Replicas, bool S
 
 /// <summary>
 /// A local stand-in for the Azure Container Apps ingress, in this test process (YARP on Kestrel, 127.0.0.1 only):
-/// HTTPS on its own port per app with TLS ended here, <c>X-Forwarded-For/Proto/Host</c> to the app, round-robin over
+/// HTTPS on its own port per app with TLS ended here, the public Host header kept and <c>X-Forwarded-For/Proto</c>
+/// added (YARP adds X-Forwarded-Host and -Prefix too), round-robin over
 /// the replicas, cookie affinity where the app asks for sticky sessions, readiness probes on <c>/health</c> taking a
 /// replica out of rotation (as ACA does with one that is shutting down), and an idle timeout: a request whose upstream
 /// sends nothing for that long is closed (240 s on ACA).
@@ -64,6 +65,8 @@ public sealed class AcaIngress : IAsyncDisposable
             RouteId = app.Name,
             ClusterId = app.Name,
             Match = new RouteMatch { Path = "{**path}", Hosts = [$"127.0.0.1:{ports[app.Name]}", $"localhost:{ports[app.Name]}"] },
+            // The app sees its public host name, as behind ACA's ingress (YARP would otherwise send the replica's own).
+            Transforms = [new Dictionary<string, string> { ["RequestHeaderOriginalHost"] = "true" }],
         }).ToList();
         var clusters = apps.Select(app => new ClusterConfig
         {

@@ -97,6 +97,9 @@ public sealed class AcaRehearsal : IAsyncDisposable
         // the ingress's certificate as a machine trusts its CAs.
         var consoleSettings = WithLogging(AcaSettings.Console(redis.ConnectionString, streamApi, consoleClientSecret, accessKey));
         consoleSettings["SSL_CERT_FILE"] = certificateFile;
+        // Its home directory stands for the container's file system (where Data Protection would keep keys by default);
+        // ReplaceConsoleFileSystem wipes it, as a new revision or a restarted container starts from a clean image.
+        consoleSettings["HOME"] = Path.Combine(workDirectory, "console-home");
         var console = new ApiReplica(0, SuiteSettings.ConsoleAssembly, consoleSettings, logDirectory, "console");
 
         var silent = await StartSilentUpstreamAsync();
@@ -127,6 +130,16 @@ public sealed class AcaRehearsal : IAsyncDisposable
             await redis.DisposeAsync();
             await postgres.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Between two console starts: what a new container does not have of the old one's file system.</summary>
+    public void ReplaceConsoleFileSystem()
+    {
+        var home = Path.Combine(_workDirectory, "console-home");
+        if (Directory.Exists(home))
+        {
+            Directory.Delete(home, recursive: true);
         }
     }
 

@@ -191,8 +191,13 @@ public sealed partial class AcaRehearsalTests
         using var anonymous = s_rehearsal.Client(s_rehearsal.ConsoleAddress);
         using (var refused = await anonymous.GetAsync("/api/console/feed", TestContext.CancellationToken))
         {
-            Assert.AreEqual(HttpStatusCode.Redirect, refused.StatusCode, "the feed answered without a session");
-            StringAssert.StartsWith(refused.Headers.Location!.ToString(), s_rehearsal.ConsoleAddress + "login",
+            Assert.AreEqual(HttpStatusCode.Unauthorized, refused.StatusCode, "the feed answered without a session");
+        }
+
+        using (var page = await anonymous.GetAsync("/", TestContext.CancellationToken))
+        {
+            Assert.AreEqual(HttpStatusCode.Redirect, page.StatusCode, "a page answered without a session");
+            StringAssert.StartsWith(page.Headers.Location!.ToString(), s_rehearsal.ConsoleAddress + "login",
                 "the redirect must be to the public https:// address the ingress serves");
         }
 
@@ -219,6 +224,7 @@ public sealed partial class AcaRehearsalTests
         }
 
         await s_rehearsal.Console.TerminateAsync(TimeSpan.FromSeconds(25));
+        s_rehearsal.ReplaceConsoleFileSystem();
         await s_rehearsal.Console.StartAsync();
 
         using var second = s_rehearsal.Client(s_rehearsal.ConsoleAddress, cookies);
