@@ -28,8 +28,12 @@ param consoleAccessKey string
 param consoleClientSecret string
 
 param postgresAdministratorLogin string = 'kavachadmin'
+@description('Administrator password of the new Flexible Server (Azure asks for 3 of: upper case, lower case, digits, symbols; no \';\', it ends up in a connection string). Unused with an existing PostgreSQL.')
 @secure()
-param postgresAdministratorPassword string
+param postgresAdministratorPassword string = ''
+@description('An existing PostgreSQL instead of a new Flexible Server: its Npgsql connection string, database included (SSL Mode=VerifyFull).')
+@secure()
+param existingPostgresConnectionString string = ''
 
 @allowed([ 'Disabled', 'ZoneRedundant', 'SameZone' ])
 param postgresHighAvailability string = 'Disabled'
@@ -79,6 +83,7 @@ module resources 'resources.bicep' = {
     consoleClientSecret: consoleClientSecret
     postgresAdministratorLogin: postgresAdministratorLogin
     postgresAdministratorPassword: postgresAdministratorPassword
+    existingPostgresConnectionString: existingPostgresConnectionString
     postgresHighAvailability: postgresHighAvailability
     postgresSkuName: postgresSkuName
     postgresSkuTier: postgresSkuTier

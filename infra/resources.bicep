@@ -13,6 +13,8 @@ param consoleClientSecret string
 param postgresAdministratorLogin string
 @secure()
 param postgresAdministratorPassword string
+@secure()
+param existingPostgresConnectionString string
 param postgresHighAvailability string
 param postgresSkuName string
 param postgresSkuTier string
@@ -57,7 +59,10 @@ module registry 'modules/registry.bicep' = {
   }
 }
 
-module postgres 'modules/postgres.bicep' = {
+// An existing PostgreSQL (its Npgsql connection string given) replaces the Flexible Server this would create.
+var useExistingPostgres = !empty(existingPostgresConnectionString)
+
+module postgres 'modules/postgres.bicep' = if (!useExistingPostgres) {
   name: 'postgres'
   params: {
     name: 'psql-${token}'
@@ -93,7 +98,9 @@ module keyVault 'modules/key-vault.bicep' = {
     consoleAccessKey: consoleAccessKey
     consoleClientSecret: consoleClientSecret
     // VerifyFull: the server's certificate chains to a public CA the base image trusts.
-    postgresConnectionString: 'Host=${postgres.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
+    postgresConnectionString: useExistingPostgres
+      ? existingPostgresConnectionString
+      : 'Host=${postgres!.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres!.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
     redisName: redis.outputs.name
   }
 }
