@@ -52,6 +52,25 @@ public sealed partial class BicepTests
         }
     }
 
+    /// <summary>azd fills main.bicep's parameters from main.parameters.json: every name there must be a parameter, and every
+    /// parameter without a default must be there.</summary>
+    [TestMethod]
+    public async Task TheParametersFileMatchesMainsParameters()
+    {
+        var build = await RunBicepAsync("build", Path.Combine(Infra, "main.bicep"), "--stdout");
+        var declared = System.Text.Json.Nodes.JsonNode.Parse(build.Output)!["parameters"]!.AsObject();
+        var given = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Infra, "main.parameters.json"), TestContext.CancellationToken))!["parameters"]!.AsObject();
+        foreach (var (name, _) in given)
+        {
+            Assert.IsTrue(declared.ContainsKey(name), $"main.parameters.json gives '{name}', which main.bicep does not declare");
+        }
+
+        foreach (var (name, parameter) in declared)
+        {
+            Assert.IsTrue(given.ContainsKey(name) || parameter!.AsObject().ContainsKey("defaultValue"), $"main.bicep's '{name}' has no default and no value in main.parameters.json");
+        }
+    }
+
     /// <summary>The rehearsal (AcaRehearsalTests) runs the apps with the settings the Bicep gives them: the same keys.</summary>
     [TestMethod]
     [DataRow("streamApi")]
