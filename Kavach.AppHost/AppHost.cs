@@ -45,9 +45,11 @@ var console = builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithEnvironment("Console__AccessKey", consoleAccessKey)
     .WithReplicas(1) // Blazor Server keeps each session's circuit and the live feed in this process
     .WithHealthProbes();
-if (redis is not null)
+if (builder.ExecutionContext.IsPublishMode && redis is not null)
 {
-    console.WithReference(redis); // its Data Protection key ring, so sign-ins survive restarts and new revisions
+    // Its Data Protection key ring, so sign-ins survive restarts and new revisions. Not in run mode: the local Redis
+    // keeps nothing between runs, while the default key ring on disk does.
+    console.WithReference(redis);
 }
 
 if (builder.ExecutionContext.IsRunMode)
