@@ -23,6 +23,9 @@ public static class IngressForwardedHeaders
 {
     public const string Section = "Kavach:Ingress";
 
+    /// <summary>ASP.NET Core's own switch (<c>ASPNETCORE_FORWARDEDHEADERS_ENABLED</c>), which Aspire's manifest sets.</summary>
+    private const string BuiltInSwitch = "FORWARDEDHEADERS_ENABLED";
+
     public static TBuilder AddIngressForwardedHeaders<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -47,10 +50,14 @@ public static class IngressForwardedHeaders
         return builder;
     }
 
-    /// <summary>First in the pipeline, so everything after it (cookies, redirects, limits, logs) sees the client's view.</summary>
+    /// <summary>
+    /// First in the pipeline, so everything after it (cookies, redirects, limits, logs) sees the client's view. Where
+    /// ASP.NET Core's own switch is on, it already runs the middleware first (with the options above): running it a
+    /// second time would read the next hop too — one the client wrote.
+    /// </summary>
     public static WebApplication UseForwardedHeadersFromIngress(this WebApplication app)
     {
-        if (app.Configuration.GetValue<bool>($"{Section}:TrustForwardedHeaders"))
+        if (app.Configuration.GetValue<bool>($"{Section}:TrustForwardedHeaders") && !app.Configuration.GetValue<bool>(BuiltInSwitch))
         {
             app.UseForwardedHeaders();
         }

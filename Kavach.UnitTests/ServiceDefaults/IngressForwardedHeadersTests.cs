@@ -34,6 +34,18 @@ public sealed class IngressForwardedHeadersTests
     }
 
     [TestMethod]
+    public async Task WithAspNetCoresOwnSwitchOnTooTheHeadersAreStillReadOnce()
+    {
+        // Aspire's manifest sets ASPNETCORE_FORWARDEDHEADERS_ENABLED for apps with external endpoints.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Kavach:Ingress:TrustForwardedHeaders"] = "true",
+            ["FORWARDEDHEADERS_ENABLED"] = "true",
+        };
+        Assert.AreEqual("https 203.0.113.9", await RequestAsync(settings, sender: "10.0.0.4", forwardedFor: "198.51.100.66, 203.0.113.9"));
+    }
+
+    [TestMethod]
     public async Task WithKnownNetworksASenderOutsideThemIsNotBelieved()
     {
         var settings = new Dictionary<string, string?>
