@@ -20,9 +20,20 @@ namespace Kavach.FaultTests.Deployment;
 /// </summary>
 public sealed class AcaRehearsal : IAsyncDisposable
 {
-    /// <summary>Shortened from ACA's 240 s; the heartbeat is shortened with it, keeping ACA's ratio of well under half.</summary>
-    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(6);
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Shortened from ACA's 240 s; the heartbeat is shortened with it, keeping well under half. KAVACH_REHEARSAL_IDLE_TIMEOUT
+    /// and KAVACH_REHEARSAL_HEARTBEAT (seconds) set them, e.g. to ACA's own 240 and infra/'s 30 for a long run by hand.
+    /// </summary>
+    public static readonly TimeSpan IdleTimeout = Seconds("KAVACH_REHEARSAL_IDLE_TIMEOUT", 6);
+    public static readonly TimeSpan HeartbeatInterval = Seconds("KAVACH_REHEARSAL_HEARTBEAT", 2);
+
+    /// <summary>How long the quiet stream gets no event: 2.5 idle timeouts unless KAVACH_REHEARSAL_QUIET (seconds) says.</summary>
+    public static readonly TimeSpan QuietPeriod = Seconds("KAVACH_REHEARSAL_QUIET", IdleTimeout.TotalSeconds * 2.5);
+
+    private static TimeSpan Seconds(string variable, double fallback) =>
+        TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable(variable), System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : fallback);
 
     private readonly string _workDirectory;
 
