@@ -22,7 +22,13 @@ var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
     .WithEnvironment("Kavach__Auth__Clients__0__Secret", consoleClientSecret)
     .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode ? "events:read events:emit" : "events:read")
     .WithReplicas(redis is null ? 1 : 2)
-    .WithHttpHealthCheck("/health");
+    .WithHealthProbes();
+if (builder.ExecutionContext.IsPublishMode)
+{
+    // The key that signs the event log's checkpoints (docs/integrity.md): an ECDSA P-256 PEM the operator makes and
+    // keeps. Local runs leave it out: each replica then signs with a key of its own that dies with it.
+    streamApi.WithEnvironment("Kavach__Integrity__CheckpointKey", builder.AddParameter("kavach-checkpoint-key", secret: true));
+}
 
 if (redis is null)
 {
@@ -43,7 +49,15 @@ var console = builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithEnvironment("StreamApi__ClientId", ConsoleClient)
     .WithEnvironment("StreamApi__ClientSecret", consoleClientSecret)
     .WithEnvironment("Console__AccessKey", consoleAccessKey)
-    .WithHttpHealthCheck("/health");
+    .WithReplicas(1) // Blazor Server keeps each session's circuit and the live feed in this process
+    .WithHealthProbes();
+if (builder.ExecutionContext.IsPublishMode && redis is not null)
+{
+    // Its Data Protection key ring, so sign-ins survive restarts and new revisions. Not in run mode: the local Redis
+    // keeps nothing between runs, while the default key ring on disk does.
+    console.WithReference(redis);
+}
+
 if (builder.ExecutionContext.IsRunMode)
 {
     console.WithHttpCommand("/api/demo/traffic", "Generate demo traffic", commandName: "demo-traffic",

@@ -17,6 +17,7 @@ public static class DashboardServices
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.AddConsoleAccess();
+        builder.AddPersistentDataProtection();
         builder.AddDashboardOptions();
 
         var streamApi = builder.Configuration.GetSection(StreamApiOptions.Section).Get<StreamApiOptions>()?.BaseAddress

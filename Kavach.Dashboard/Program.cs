@@ -11,6 +11,8 @@ builder.AddDashboardServices();
 
 var app = builder.Build();
 
+app.UseForwardedHeadersFromIngress(); // TLS ends at the ingress: Secure cookies and https:// URLs need its headers
+
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/error", createScopeForErrors: true);
@@ -22,5 +24,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapConsoleApi();
 app.MapDefaultEndpoints();
+
+app.WarnWhenKeysDieWithTheProcess();
 
 app.Run();

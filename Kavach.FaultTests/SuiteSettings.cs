@@ -45,6 +45,28 @@ public static class SuiteSettings
     /// <summary>Kavach.Benchmarks.dll, the benchmark suite's orchestrator (smoke-run by BenchmarkSmokeTests).</summary>
     public static string BenchmarksAssembly => BuiltAssemblies.Find(typeof(SuiteSettings).Assembly, BuiltAssemblies.Benchmarks);
 
+    /// <summary>Kavach.AppHost.dll, run in publish mode by the manifest test.</summary>
+    public static string AppHostAssembly => BuiltAssemblies.Find(typeof(SuiteSettings).Assembly, BuiltAssemblies.AppHost);
+
+    /// <summary>Kavach.Dashboard.dll, the console the ACA rehearsal runs behind its ingress.</summary>
+    public static string ConsoleAssembly => BuiltAssemblies.Find(typeof(SuiteSettings).Assembly, BuiltAssemblies.Console);
+
+    /// <summary>The repository's root (where azure.yaml and infra/ are), found upwards from the test assembly.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Kavach.Aspire.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Kavach.Aspire.sln above {AppContext.BaseDirectory}.");
+    }
+
     private static int Read(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0
             ? value

@@ -28,6 +28,8 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry(meters);
         builder.AddDefaultHealthChecks();
+        builder.AddIngressForwardedHeaders();
+        builder.AddGracefulShutdown();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>

@@ -11,7 +11,8 @@ builder.AddStreamApiServices();
 
 var app = builder.Build();
 
-app.UseExceptionHandler(); // first: whatever fails below, the answer is a problem body with the right status
+app.UseForwardedHeadersFromIngress(); // first: the client's scheme and address, as the ingress saw them
+app.UseExceptionHandler(); // then: whatever fails below, the answer is a problem body with the right status
 app.UseStatusCodePages();
 app.UseAccessTokenFromQuery();
 app.UseCors();

@@ -7,6 +7,7 @@ using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Integrity;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
+using Kavach.StreamApi.Persistence.Migrations;
 using Kavach.StreamApi.Streaming;
 using Kavach.StreamApi.Streaming.Presence;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -33,7 +34,8 @@ public static class StreamApiServices
 
         // emit → persist → fan-out → stream
         services.AddSingleton<EventValidator>();
-        services.AddSingleton<EventSchema>();
+        services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<ConnectionBudget>();
         services.AddSingleton<SchemaInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
         services.AddSingleton<EventStore>();

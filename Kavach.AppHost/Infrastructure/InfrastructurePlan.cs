@@ -7,17 +7,29 @@ namespace Kavach.AppHost.Infrastructure;
 /// </summary>
 public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinDirectory, string? RedisServerPath)
 {
+    /// <summary>
+    /// Publish mode: PostgreSQL and Redis are managed services provisioned outside the AppHost (infra/), reached through
+    /// secret connection-string parameters. Never containers: on Azure Container Apps a data volume is an Azure Files
+    /// share where PostgreSQL's initdb fails, and an audit log does not belong in a container.
+    /// </summary>
+    public bool UseConnectionStrings { get; private init; }
+
     public const string ModeKey = "Kavach:Infrastructure";
     public const string PostgresBinKey = "Kavach:Postgres:BinDirectory";
 
-    public bool HasRedis => UseContainers || RedisServerPath is not null;
+    public bool HasRedis => UseConnectionStrings || UseContainers || RedisServerPath is not null;
 
     public static InfrastructurePlan Resolve(IDistributedApplicationBuilder builder)
     {
         var mode = ParseMode(builder.Configuration[ModeKey]);
 
-        // A deployment manifest must name images, never paths on this machine.
-        if (builder.ExecutionContext.IsPublishMode || mode == InfrastructureMode.Containers)
+        // A deployment manifest must name managed services or images, never paths on this machine.
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            return new InfrastructurePlan(UseContainers: false, null, null) { UseConnectionStrings = true };
+        }
+
+        if (mode == InfrastructureMode.Containers)
         {
             return new InfrastructurePlan(UseContainers: true, null, null);
         }

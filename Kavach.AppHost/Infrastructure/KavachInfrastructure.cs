@@ -4,12 +4,17 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Kavach.AppHost.Infrastructure;
 
-/// <summary>PostgreSQL and Redis for Kavach, as containers or as local processes, following the plan.</summary>
+/// <summary>PostgreSQL and Redis for Kavach, as managed services (publish), containers or local processes, following the plan.</summary>
 internal static class KavachInfrastructure
 {
     public static IResourceBuilder<IResourceWithConnectionString> AddKavachDatabase(
         this IDistributedApplicationBuilder builder, InfrastructurePlan plan, string databaseName)
     {
+        if (plan.UseConnectionStrings)
+        {
+            return builder.AddConnectionString(databaseName);
+        }
+
         if (plan.UseContainers)
         {
             return builder.AddPostgres("postgres").WithDataVolume().AddDatabase(databaseName);
@@ -34,6 +39,11 @@ internal static class KavachInfrastructure
     public static IResourceBuilder<IResourceWithConnectionString>? AddKavachRedis(
         this IDistributedApplicationBuilder builder, InfrastructurePlan plan)
     {
+        if (plan.UseConnectionStrings)
+        {
+            return builder.AddConnectionString("redis");
+        }
+
         if (plan.UseContainers)
         {
             return builder.AddRedis("redis").WithDataVolume();

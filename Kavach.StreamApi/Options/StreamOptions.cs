@@ -17,6 +17,13 @@ public sealed class StreamOptions : IValidatableObject
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the ingress in front of the API lets a request go without bytes before it closes it (Azure Container
+    /// Apps: 240 s). A heartbeat interval above half of it is refused at start-up: one late or lost heartbeat would
+    /// let the ingress cut every quiet stream.
+    /// </summary>
+    public TimeSpan IngressIdleTimeout { get; set; } = TimeSpan.FromSeconds(240);
+
     /// <summary>The reconnection delay the stream asks EventSource clients to use (the SSE <c>retry:</c> field).</summary>
     public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(3);
 
@@ -104,9 +111,19 @@ public sealed class StreamOptions : IValidatableObject
                 [nameof(EventTypes)]);
         }
 
+        if (HeartbeatInterval > IngressIdleTimeout / 2)
+        {
+            yield return new ValidationResult(
+                $"{Section}:HeartbeatInterval ({HeartbeatInterval}) must be at most half of {Section}:IngressIdleTimeout " +
+                $"({IngressIdleTimeout}, the time an idle request survives the ingress; 240 s on Azure Container Apps), i.e. " +
+                $"at most {IngressIdleTimeout / 2}: otherwise the ingress closes quiet streams between heartbeats.",
+                [nameof(HeartbeatInterval), nameof(IngressIdleTimeout)]);
+        }
+
         foreach (var (name, value, min) in new[]
                  {
                      (nameof(HeartbeatInterval), HeartbeatInterval, TimeSpan.FromSeconds(1)),
+                     (nameof(IngressIdleTimeout), IngressIdleTimeout, TimeSpan.FromSeconds(2)),
                      (nameof(ReconnectDelay), ReconnectDelay, TimeSpan.FromMilliseconds(100)),
                      (nameof(Retention), Retention, TimeSpan.FromMinutes(1)),
                      (nameof(RetentionSweepInterval), RetentionSweepInterval, TimeSpan.FromSeconds(1)),

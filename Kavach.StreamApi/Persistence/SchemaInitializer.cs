@@ -1,12 +1,14 @@
+using Kavach.StreamApi.Persistence.Migrations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Kavach.StreamApi.Persistence;
 
 /// <summary>
-/// Creates the schema before the replica reports ready; until then the "schema" health check fails, so
-/// Aspire (and a container platform's readiness probe) routes no traffic here.
+/// Brings the schema to this build's version before the replica reports ready; until then the "schema" health check
+/// fails, so Aspire (and a container platform's readiness probe) routes no traffic here. A migration that cannot get
+/// its locks within <c>lock_timeout</c> (serving replicas hold them) is tried again with backoff.
 /// </summary>
-public sealed class SchemaInitializer(EventSchema schema, ILogger<SchemaInitializer> logger) : BackgroundService, IHealthCheck
+public sealed class SchemaInitializer(SchemaMigrator migrator, ConnectionBudget connectionBudget, ILogger<SchemaInitializer> logger) : BackgroundService, IHealthCheck
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -19,13 +21,14 @@ public sealed class SchemaInitializer(EventSchema schema, ILogger<SchemaInitiali
         {
             try
             {
-                await schema.EnsureCreatedAsync(stoppingToken);
+                await migrator.MigrateAsync(stoppingToken);
                 _ready.TrySetResult();
+                await connectionBudget.ReportAsync(stoppingToken);
                 return;
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
             {
-                logger.LogWarning(e, "Creating the event schema failed; retrying in {Delay}", delay);
+                logger.LogWarning(e, "Migrating the event schema failed; retrying in {Delay}", delay);
                 await Task.Delay(delay, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }

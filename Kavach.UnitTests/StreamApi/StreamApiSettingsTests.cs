@@ -13,6 +13,7 @@ public sealed class StreamApiSettingsTests
     [DataRow("Kavach:Stream:MaxConnections", "0", "MaxConnections")]
     [DataRow("Kavach:Stream:EventTypes:0", "agent.exploded", "Kavach:Stream:EventTypes")]
     [DataRow("Kavach:Stream:HeartbeatInterval", "00:00:00.010", "Kavach:Stream:HeartbeatInterval")]
+    [DataRow("Kavach:Stream:HeartbeatInterval", "00:02:01", "at most half of Kavach:Stream:IngressIdleTimeout")]
     [DataRow("Kavach:Auth:SigningKey", "short", "Kavach:Auth:SigningKey")]
     [DataRow("Kavach:Auth:ClockSkew", "00:10:00", "Kavach:Auth:ClockSkew")]
     [DataRow("Kavach:Auth:Clients:0:Id", "ci", "Kavach:Auth:Clients:0")]
@@ -21,6 +22,17 @@ public sealed class StreamApiSettingsTests
     {
         var failure = StartupFailure(new Dictionary<string, string?> { [key] = value });
         StringAssert.Contains(failure, named);
+    }
+
+    [TestMethod]
+    public void AShorterIngressIdleTimeoutTightensTheHeartbeatLimit()
+    {
+        var failure = StartupFailure(new Dictionary<string, string?>
+        {
+            ["Kavach:Stream:IngressIdleTimeout"] = "00:00:40",
+            ["Kavach:Stream:HeartbeatInterval"] = "00:00:30",
+        });
+        StringAssert.Contains(failure, "at most 00:00:20");
     }
 
     [TestMethod]

@@ -13,6 +13,8 @@ public static class BuiltAssemblies
     public const string LoadGen = "LoadGenAssembly";
     public const string Floor = "FloorAssembly";
     public const string Benchmarks = "BenchmarksAssembly";
+    public const string AppHost = "AppHostAssembly";
+    public const string Console = "ConsoleAssembly";
 
     public static string Find(Assembly recordedIn, string key)
     {

@@ -1,0 +1,50 @@
+namespace Kavach.FaultTests.Deployment;
+
+/// <summary>
+/// The settings infra/resources.bicep gives each container app, as the rehearsal gives them to its processes: the same
+/// keys (BicepTests checks that), with this machine's values for the secrets and addresses, and the heartbeat and idle
+/// timeout scaled down together so a quiet period longer than the idle timeout fits in a test.
+/// </summary>
+public static class AcaSettings
+{
+    public const string ConsoleClientId = "kavach-console";
+
+    public static Dictionary<string, string> StreamApi(string postgres, string redis, string signingKey, string consoleClientSecret,
+        TimeSpan heartbeatInterval, TimeSpan ingressIdleTimeout) => new(Shared)
+    {
+        ["ConnectionStrings__kavachdb"] = postgres,
+        ["ConnectionStrings__redis"] = redis,
+        ["Kavach__Auth__SigningKey"] = signingKey,
+        ["Kavach__Integrity__CheckpointKey"] = CheckpointKey,
+        ["Kavach__Auth__Clients__0__Id"] = ConsoleClientId,
+        ["Kavach__Auth__Clients__0__Secret"] = consoleClientSecret,
+        ["Kavach__Auth__Clients__0__Scopes"] = "events:read",
+        ["Kavach__Stream__HeartbeatInterval"] = heartbeatInterval.ToString("c"),
+        ["Kavach__Stream__IngressIdleTimeout"] = ingressIdleTimeout.ToString("c"),
+    };
+
+    public static Dictionary<string, string> Console(string redis, Uri streamApi, string consoleClientSecret, string accessKey) => new(Shared)
+    {
+        ["ConnectionStrings__redis"] = redis,
+        ["StreamApi__BaseAddress"] = streamApi.ToString(),
+        ["StreamApi__ClientId"] = ConsoleClientId,
+        ["StreamApi__ClientSecret"] = consoleClientSecret,
+        ["Console__AccessKey"] = accessKey,
+    };
+
+    public static IReadOnlyCollection<string> StreamApiKeys =>
+        StreamApi("", "", "", "", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)).Keys;
+
+    public static IReadOnlyCollection<string> ConsoleKeys => Console("", new Uri("https://streamapi"), "", "").Keys;
+
+    /// <summary>A checkpoint signing key made for the run, as the deployment's Key Vault secret would hold one.</summary>
+    private static readonly string CheckpointKey =
+        System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportPkcs8PrivateKeyPem();
+
+    private static readonly Dictionary<string, string> Shared = new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Kavach__Ingress__TrustForwardedHeaders"] = "true",
+        ["Kavach__ShutdownTimeout"] = "00:00:20",
+    };
+}

@@ -1,0 +1,114 @@
+// Kavach on Azure Container Apps: `azd up` provisions this, then builds and deploys the two services of azure.yaml.
+// One resource group holds Log Analytics, the Container Apps environment (with the Aspire dashboard), the registry and
+// the apps' identity, PostgreSQL Flexible Server, Azure Cache for Redis, Key Vault, and the two container apps.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names the resource group and, hashed, every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource.')
+param location string
+
+@description('Token signing key of the stream API (HS256, at least 32 bytes). Rotating it ends every token it signed.')
+@secure()
+@minLength(32)
+param kavachSigningKey string
+
+@description('ECDSA P-256 private key (PEM) that signs the event log\'s checkpoints (docs/integrity.md). Auditors verify with its public key.')
+@secure()
+@minLength(100)
+param kavachCheckpointKey string
+
+@description('The key people enter to open the console.')
+@secure()
+@minLength(16)
+param consoleAccessKey string
+
+@description('The console\'s service client secret: it asks the API for its own short-lived read token with it.')
+@secure()
+@minLength(32)
+param consoleClientSecret string
+
+param postgresAdministratorLogin string = 'kavachadmin'
+@description('Administrator password of the new Flexible Server (Azure asks for 3 of: upper case, lower case, digits, symbols; no \';\', it ends up in a connection string). Unused with an existing PostgreSQL.')
+@secure()
+param postgresAdministratorPassword string = ''
+@description('An existing PostgreSQL instead of a new Flexible Server: its Npgsql connection string, database included (SSL Mode=VerifyFull).')
+@secure()
+param existingPostgresConnectionString string = ''
+
+@allowed([ 'Disabled', 'ZoneRedundant', 'SameZone' ])
+param postgresHighAvailability string = 'Disabled'
+param postgresSkuName string = 'Standard_B2s'
+@allowed([ 'Burstable', 'GeneralPurpose', 'MemoryOptimized' ])
+param postgresSkuTier string = 'Burstable'
+@minValue(7)
+@maxValue(35)
+param postgresBackupRetentionDays int = 7
+
+@allowed([ 'Basic', 'Standard', 'Premium' ])
+param redisSkuName string = 'Standard'
+
+@description('API replicas never fewer (2: a replica\'s restart hands its streams to the other).')
+@minValue(2)
+param streamApiMinReplicas int = 2
+@description('Each replica holds up to 22 PostgreSQL connections: keep max × 22 under the server\'s max_connections.')
+param streamApiMaxReplicas int = 10
+@description('Open connections (streams) per API replica before another replica is added.')
+param streamApiConnectionsPerReplica int = 500
+
+@description('Images azd built and pushed (empty on the first provision).')
+param streamApiImage string = ''
+param consoleImage string = ''
+
+@description('Every quiet stream gets a heartbeat this often; at most half the ingress idle timeout (240 s).')
+param heartbeatInterval string = '00:00:30'
+
+var tags = { 'azd-env-name': environmentName }
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+
+resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module resources 'resources.bicep' = {
+  scope: resourceGroup
+  name: 'kavach-resources'
+  params: {
+    location: location
+    tags: tags
+    token: token
+    kavachSigningKey: kavachSigningKey
+    kavachCheckpointKey: kavachCheckpointKey
+    consoleAccessKey: consoleAccessKey
+    consoleClientSecret: consoleClientSecret
+    postgresAdministratorLogin: postgresAdministratorLogin
+    postgresAdministratorPassword: postgresAdministratorPassword
+    existingPostgresConnectionString: existingPostgresConnectionString
+    postgresHighAvailability: postgresHighAvailability
+    postgresSkuName: postgresSkuName
+    postgresSkuTier: postgresSkuTier
+    postgresBackupRetentionDays: postgresBackupRetentionDays
+    redisSkuName: redisSkuName
+    streamApiMinReplicas: streamApiMinReplicas
+    streamApiMaxReplicas: streamApiMaxReplicas
+    streamApiConnectionsPerReplica: streamApiConnectionsPerReplica
+    streamApiImage: streamApiImage
+    consoleImage: consoleImage
+    heartbeatInterval: heartbeatInterval
+  }
+}
+
+// azd reads these (names as azd expects them).
+output AZURE_LOCATION string = location
+output AZURE_RESOURCE_GROUP string = resourceGroup.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = resources.outputs.registryLoginServer
+output AZURE_CONTAINER_APPS_ENVIRONMENT_ID string = resources.outputs.environmentId
+output AZURE_KEY_VAULT_NAME string = resources.outputs.keyVaultName
+output STREAMAPI_URL string = 'https://${resources.outputs.streamApiFqdn}'
+output CONSOLE_URL string = 'https://${resources.outputs.consoleFqdn}'

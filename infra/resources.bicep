@@ -1,0 +1,197 @@
+// Everything in the resource group, and the wiring between it: which setting of which app comes from where.
+// The apps' settings are the keys of docs/configuration.md as environment variables.
+param location string
+param tags object
+param token string
+
+@secure()
+param kavachSigningKey string
+@secure()
+param kavachCheckpointKey string
+@secure()
+param consoleAccessKey string
+@secure()
+param consoleClientSecret string
+param postgresAdministratorLogin string
+@secure()
+param postgresAdministratorPassword string
+@secure()
+param existingPostgresConnectionString string
+param postgresHighAvailability string
+param postgresSkuName string
+param postgresSkuTier string
+param postgresBackupRetentionDays int
+param redisSkuName string
+param streamApiMinReplicas int
+param streamApiMaxReplicas int
+param streamApiConnectionsPerReplica int
+param streamApiImage string
+param consoleImage string
+param heartbeatInterval string
+
+// The console's service client at the API: read-only (demo traffic, which needs emit, is for local runs).
+var consoleClientId = 'kavach-console'
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    name: 'log-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module environment 'modules/container-apps-environment.bicep' = {
+  name: 'container-apps-environment'
+  params: {
+    name: 'cae-${token}'
+    location: location
+    tags: tags
+    logAnalyticsWorkspaceName: monitoring.outputs.workspaceName
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  name: 'registry'
+  params: {
+    registryName: 'acr${token}'
+    identityName: 'id-kavach-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+// An existing PostgreSQL (its Npgsql connection string given) replaces the Flexible Server this would create.
+var useExistingPostgres = !empty(existingPostgresConnectionString)
+
+module postgres 'modules/postgres.bicep' = if (!useExistingPostgres) {
+  name: 'postgres'
+  params: {
+    name: 'psql-${token}'
+    location: location
+    tags: tags
+    administratorLogin: postgresAdministratorLogin
+    administratorPassword: postgresAdministratorPassword
+    skuName: postgresSkuName
+    skuTier: postgresSkuTier
+    highAvailability: postgresHighAvailability
+    backupRetentionDays: postgresBackupRetentionDays
+  }
+}
+
+module redis 'modules/redis.bicep' = {
+  name: 'redis'
+  params: {
+    name: 'redis-${token}'
+    location: location
+    tags: tags
+    skuName: redisSkuName
+  }
+}
+
+module keyVault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  params: {
+    name: 'kv-${token}'
+    location: location
+    tags: tags
+    readerPrincipalId: registry.outputs.identityPrincipalId
+    signingKey: kavachSigningKey
+    checkpointKey: kavachCheckpointKey
+    consoleAccessKey: consoleAccessKey
+    consoleClientSecret: consoleClientSecret
+    // VerifyFull: the server's certificate chains to a public CA the base image trusts.
+    postgresConnectionString: useExistingPostgres
+      ? existingPostgresConnectionString
+      : 'Host=${postgres!.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres!.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
+    redisName: redis.outputs.name
+  }
+}
+
+var secretsUri = '${keyVault.outputs.uri}secrets'
+
+// Settings both apps get: the ingress ends TLS, and the host stops within the grace period.
+var ingressSettings = [
+  { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
+  { name: 'Kavach__Ingress__TrustForwardedHeaders', value: 'true' }
+  { name: 'Kavach__ShutdownTimeout', value: '00:00:20' }
+]
+
+module streamApi 'modules/container-app.bicep' = {
+  name: 'streamapi'
+  params: {
+    name: 'streamapi'
+    serviceName: 'streamapi'
+    location: location
+    tags: tags
+    environmentId: environment.outputs.environmentId
+    identityId: registry.outputs.identityId
+    registryLoginServer: registry.outputs.loginServer
+    image: streamApiImage
+    minReplicas: streamApiMinReplicas
+    maxReplicas: streamApiMaxReplicas
+    // Streams are long-lived: an HTTP rule counts requests started per second and barely sees them, so the API
+    // scales on open connections per replica instead.
+    scaleRules: [
+      {
+        name: 'open-streams'
+        tcp: { metadata: { concurrentConnections: string(streamApiConnectionsPerReplica) } }
+      }
+    ]
+    secrets: [
+      { name: 'kavachdb', keyVaultUrl: '${secretsUri}/kavachdb-connection-string' }
+      { name: 'redis', keyVaultUrl: '${secretsUri}/redis-connection-string' }
+      { name: 'signing-key', keyVaultUrl: '${secretsUri}/kavach-signing-key' }
+      { name: 'checkpoint-key', keyVaultUrl: '${secretsUri}/kavach-checkpoint-key' }
+      { name: 'console-client-secret', keyVaultUrl: '${secretsUri}/console-client-secret' }
+    ]
+    env: concat(ingressSettings, [
+      { name: 'ConnectionStrings__kavachdb', secretRef: 'kavachdb' }
+      { name: 'ConnectionStrings__redis', secretRef: 'redis' }
+      { name: 'Kavach__Auth__SigningKey', secretRef: 'signing-key' }
+      { name: 'Kavach__Integrity__CheckpointKey', secretRef: 'checkpoint-key' }
+      { name: 'Kavach__Auth__Clients__0__Id', value: consoleClientId }
+      { name: 'Kavach__Auth__Clients__0__Secret', secretRef: 'console-client-secret' }
+      { name: 'Kavach__Auth__Clients__0__Scopes', value: 'events:read' }
+      { name: 'Kavach__Stream__HeartbeatInterval', value: heartbeatInterval }
+      { name: 'Kavach__Stream__IngressIdleTimeout', value: '00:04:00' }
+    ])
+  }
+}
+
+module console 'modules/container-app.bicep' = {
+  name: 'console'
+  params: {
+    name: 'console'
+    serviceName: 'console'
+    location: location
+    tags: tags
+    environmentId: environment.outputs.environmentId
+    identityId: registry.outputs.identityId
+    registryLoginServer: registry.outputs.loginServer
+    image: consoleImage
+    // One replica: the live feed and alert state are in its memory. Sticky sessions all the same, so a revision
+    // swap or a later scale-out keeps each Blazor circuit on its replica.
+    minReplicas: 1
+    maxReplicas: 1
+    stickySessions: true
+    secrets: [
+      { name: 'redis', keyVaultUrl: '${secretsUri}/redis-connection-string' }
+      { name: 'console-access-key', keyVaultUrl: '${secretsUri}/console-access-key' }
+      { name: 'console-client-secret', keyVaultUrl: '${secretsUri}/console-client-secret' }
+    ]
+    env: concat(ingressSettings, [
+      { name: 'ConnectionStrings__redis', secretRef: 'redis' }
+      { name: 'StreamApi__BaseAddress', value: 'https://streamapi.${environment.outputs.defaultDomain}' }
+      { name: 'StreamApi__ClientId', value: consoleClientId }
+      { name: 'StreamApi__ClientSecret', secretRef: 'console-client-secret' }
+      { name: 'Console__AccessKey', secretRef: 'console-access-key' }
+    ])
+  }
+}
+
+output registryLoginServer string = registry.outputs.loginServer
+output environmentId string = environment.outputs.environmentId
+output keyVaultName string = keyVault.outputs.name
+output streamApiFqdn string = streamApi.outputs.fqdn
+output consoleFqdn string = console.outputs.fqdn
