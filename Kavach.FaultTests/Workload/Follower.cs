@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
-using Kavach.ServiceDefaults.Events;
+using Kavach.Contracts;
 
 namespace Kavach.FaultTests.Workload;
 
