@@ -37,15 +37,24 @@ public sealed class ClientLibraryTests
         }
     }
 
+    /// <summary>Ends the test's readers, so that none reads on into the next test.</summary>
+    private readonly CancellationTokenSource _stop = new();
+
     [TestInitialize]
     public Task EnsureWholeCluster() => _cluster.EnsureHealthyAsync();
+
+    [TestCleanup]
+    public void StopReaders()
+    {
+        _stop.Cancel();
+        _stop.Dispose();
+    }
 
     [TestMethod]
     [Timeout(180_000, CooperativeCancellation = true)]
     public async Task FollowsTheStreamAcrossReplicaKillsAndDeliversEachCommittedEventOnceInOrder()
     {
-        using var stop = new CancellationTokenSource();
-        var (collector, start) = await FollowFromHeadAsync(_ => ValueTask.FromResult<string?>(_cluster.ReadToken), stop.Token);
+        var (collector, start) = await FollowFromHeadAsync(_ => ValueTask.FromResult<string?>(_cluster.ReadToken), _stop.Token);
         using var emitting = new CancellationTokenSource();
         var emitter = new LibraryEmitter(EmitClient(), "client-kill", TimeSpan.FromMilliseconds(20), emitting.Token);
 
@@ -69,8 +78,7 @@ public sealed class ClientLibraryTests
     [Timeout(120_000, CooperativeCancellation = true)]
     public async Task ResumesAfterForcedDisconnectsWithoutLosingOrRepeatingAnEvent()
     {
-        using var stop = new CancellationTokenSource();
-        var (collector, start) = await FollowFromHeadAsync(_ => ValueTask.FromResult<string?>(_cluster.ReadToken), stop.Token);
+        var (collector, start) = await FollowFromHeadAsync(_ => ValueTask.FromResult<string?>(_cluster.ReadToken), _stop.Token);
         using var emitting = new CancellationTokenSource();
         var emitter = new LibraryEmitter(EmitClient(), "client-drop", TimeSpan.FromMilliseconds(10), emitting.Token);
 
@@ -97,8 +105,7 @@ public sealed class ClientLibraryTests
             return ValueTask.FromResult<string?>(KavachTokens.Issue(_cluster.SigningKey, "short-lived", [KavachTokens.ReadScope], TimeSpan.FromSeconds(4)));
         }
 
-        using var stop = new CancellationTokenSource();
-        var (collector, start) = await FollowFromHeadAsync(ShortLived, stop.Token);
+        var (collector, start) = await FollowFromHeadAsync(ShortLived, _stop.Token);
         using var emitting = new CancellationTokenSource();
         var emitter = new LibraryEmitter(EmitClient(), "client-expiry", TimeSpan.FromMilliseconds(20), emitting.Token);
 
@@ -114,8 +121,7 @@ public sealed class ClientLibraryTests
     [Timeout(180_000, CooperativeCancellation = true)]
     public async Task FollowsTheServerIntoANewEpochWhenTheDatabaseGoesBackInTime()
     {
-        using var stop = new CancellationTokenSource();
-        var (collector, start) = await FollowFromHeadAsync(_ => ValueTask.FromResult<string?>(_cluster.ReadToken), stop.Token);
+        var (collector, start) = await FollowFromHeadAsync(_ => ValueTask.FromResult<string?>(_cluster.ReadToken), _stop.Token);
         var emit = EmitClient();
         var postgres = _cluster.Postgres;
 
@@ -158,7 +164,7 @@ public sealed class ClientLibraryTests
     public async Task ARefusedTokenEndsTheEnumerationWithATypedException()
     {
         var forged = KavachTokens.Issue("not-the-cluster-signing-key-" + new string('x', 32), "forger", [KavachTokens.ReadScope], TimeSpan.FromHours(1));
-        var refused = new StreamCollector(ReaderClient(_ => ValueTask.FromResult<string?>(forged)).Stream(), TestContext.CancellationToken);
+        var refused = new StreamCollector(ReaderClient(_ => ValueTask.FromResult<string?>(forged)).Stream(), _stop.Token);
         var error = await Assert.ThrowsExactlyAsync<KavachAuthorizationException>(() => refused.Ended.WaitAsync(Patience));
         Assert.AreEqual(401, error.Status);
         Assert.AreEqual(StreamErrorCodes.Unauthorized, error.Code);
@@ -168,7 +174,7 @@ public sealed class ClientLibraryTests
         ValueTask<string?> ThenForged(CancellationToken _) => ValueTask.FromResult<string?>(Interlocked.Increment(ref calls) == 1
             ? KavachTokens.Issue(_cluster.SigningKey, "soon-refused", [KavachTokens.ReadScope], TimeSpan.FromSeconds(3))
             : forged);
-        var (collector, start) = await FollowFromHeadAsync(ThenForged, TestContext.CancellationToken);
+        var (collector, start) = await FollowFromHeadAsync(ThenForged, _stop.Token);
         var emitted = await EmitAsync(EmitClient(), "before-refusal", 10);
         error = await Assert.ThrowsExactlyAsync<KavachAuthorizationException>(() => collector.Ended.WaitAsync(Patience));
         Assert.AreEqual(401, error.Status);
@@ -216,9 +222,12 @@ public sealed class ClientLibraryTests
         var expected = committed.Select(r => (r.Key, r.Value)).ToList();
         var actual = delivered.Select(e => (e.Sequence, e.Id)).ToList();
         var firstDifference = Enumerable.Range(0, Math.Min(expected.Count, actual.Count)).FirstOrDefault(i => expected[i] != actual[i], -1);
-        Assert.IsTrue(expected.SequenceEqual(actual),
-            $"committed {expected.Count} events ({expected.FirstOrDefault()}…{expected.LastOrDefault()}), delivered {actual.Count} " +
-            $"({actual.FirstOrDefault()}…{actual.LastOrDefault()}); first difference at index {firstDifference}");
+        if (!expected.SequenceEqual(actual))
+        {
+            Assert.Fail($"committed {expected.Count} events ({expected.FirstOrDefault()}…{expected.LastOrDefault()}), delivered {actual.Count} " +
+            $"({actual.FirstOrDefault()}…{actual.LastOrDefault()}); first difference at index {firstDifference}: " +
+                $"committed {(firstDifference >= 0 ? expected[firstDifference] : default)}, delivered {(firstDifference >= 0 ? actual[firstDifference] : default)}");
+        }
     }
 
     private static int ExpiredErrors(StreamCollector collector) =>
