@@ -17,11 +17,13 @@ public sealed class ReconnectBackoff(TimeSpan initial, TimeSpan max, Func<double
         var baseDelay = serverHint is { } hint && hint > initial ? hint : initial;
         var exponent = Math.Min(_attempt, 16);
         _attempt++;
-        var delay = Math.Min(max.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, exponent));
+
+        // The cap bounds our own doubling, never what the server asked for.
+        var ceiling = Math.Max(max.TotalMilliseconds, baseDelay.TotalMilliseconds);
+        var delay = Math.Min(ceiling, baseDelay.TotalMilliseconds * Math.Pow(2, exponent));
 
         // ±20 % so that many clients do not reconnect to a restarted replica in lockstep.
         var jitter = 0.8 + (0.4 * _random());
-        var ceiling = Math.Max(max.TotalMilliseconds, baseDelay.TotalMilliseconds);
         return TimeSpan.FromMilliseconds(Math.Min(ceiling, delay * jitter));
     }
 

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Kavach.UnitTests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Kavach.UnitTests.Dashboard;
@@ -170,27 +171,6 @@ public sealed class UpstreamStreamClientTests
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, new Uri(address));
-    }
-
-    /// <summary>A fake clock that reports each timer set on it, with its due time.</summary>
-    private sealed class TimerWatch(FakeTimeProvider clock) : TimeProvider
-    {
-        public Channel<TimeSpan> Created { get; } = Channel.CreateUnbounded<TimeSpan>();
-
-        public override DateTimeOffset GetUtcNow() => clock.GetUtcNow();
-
-        public override long GetTimestamp() => clock.GetTimestamp();
-
-        public override long TimestampFrequency => clock.TimestampFrequency;
-
-        public override TimeZoneInfo LocalTimeZone => clock.LocalTimeZone;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = clock.CreateTimer(callback, state, dueTime, period);
-            Created.Writer.TryWrite(dueTime);
-            return timer;
-        }
     }
 
     private sealed record TestServer(WebApplication App, Uri Address) : IAsyncDisposable
