@@ -51,6 +51,12 @@ public sealed class KavachStream : IAsyncEnumerable<StreamItem>
     /// <summary>Why the last connection ended (null while the first is open).</summary>
     public string? LastDisconnectReason { get; private set; }
 
+    /// <summary>
+    /// Raised when bytes arrive — events or the server's <c>: heartbeat</c> comments, which the enumeration never
+    /// shows — at most once a second, for a "last heard from" indicator.
+    /// </summary>
+    public event Action<DateTimeOffset>? Activity;
+
     /// <summary>Raised (on the reading thread) before each reconnect wait: why the connection ended and how long the wait is.</summary>
     public event Action<string, TimeSpan>? Disconnected;
 
@@ -252,7 +258,13 @@ public sealed class KavachStream : IAsyncEnumerable<StreamItem>
 
     private void OnActivity(CancellationTokenSource connection, TimeSpan stall)
     {
-        Interlocked.Exchange(ref _lastActivityTicks, _options.TimeProvider.GetUtcNow().UtcTicks);
+        var now = _options.TimeProvider.GetUtcNow();
+        var previous = Interlocked.Exchange(ref _lastActivityTicks, now.UtcTicks);
+        if (now.UtcTicks - previous >= TimeSpan.TicksPerSecond)
+        {
+            Activity?.Invoke(now);
+        }
+
         try
         {
             connection.CancelAfter(stall);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
-using Kavach.Dashboard.Services.Events;
+using Kavach.Contracts;
 
 namespace Kavach.Dashboard.Services;
 
@@ -26,32 +26,29 @@ public sealed class StreamApiClient(HttpClient http)
 
     /// <summary>One ascending page of persisted events.</summary>
     public async Task<EventPage> GetPageAsync(HistoryQuery query, CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<EventPage>(query.ToPath(), KavachEvent.JsonOptions, cancellationToken)
+        await http.GetFromJsonAsync<EventPage>(query.ToPath(), KavachJson.Options, cancellationToken)
             ?? new EventPage([], null);
 
     public async Task<ConnectionCounts> GetConnectionsAsync(CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<ConnectionCounts>($"{EventsPath}/stream/connections", KavachEvent.JsonOptions, cancellationToken)
+        await http.GetFromJsonAsync<ConnectionCounts>($"{EventsPath}/stream/connections", KavachJson.Options, cancellationToken)
             ?? new ConnectionCounts(0, 0);
 
     public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EmitRequest> events, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(EventsPath, events, KavachEvent.JsonOptions, cancellationToken);
+        using var response = await http.PostAsJsonAsync(EventsPath, events, KavachJson.Options, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             var problem = await response.Content.ReadAsStringAsync(cancellationToken);
             throw new HttpRequestException($"Emit failed with {(int)response.StatusCode}: {problem}", null, response.StatusCode);
         }
 
-        var result = await response.Content.ReadFromJsonAsync<EmitResponse>(KavachEvent.JsonOptions, cancellationToken);
+        var result = await response.Content.ReadFromJsonAsync<EmitAnswer>(KavachJson.Options, cancellationToken);
         return result?.Events ?? [];
     }
 
-    private sealed record EmitResponse(IReadOnlyList<EmittedEvent> Events);
 }
 
 public sealed record ApiHealth(bool IsHealthy, string Status);
-
-public sealed record EventPage(IReadOnlyList<KavachEvent> Events, long? Next);
 
 public sealed record ConnectionCounts(int Connections, int Total);
 
@@ -62,8 +59,6 @@ public sealed record EmitRequest(
     DateTimeOffset? Timestamp = null,
     string? AgentId = null,
     string? UserId = null);
-
-public sealed record EmittedEvent(string Id, long Sequence, DateTimeOffset Timestamp);
 
 /// <summary>A query of <c>GET /api/kavach/events</c> (ascending, paged by <c>after</c>).</summary>
 public sealed record HistoryQuery(

@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using System.Globalization;
 using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Demo;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
-using System.Threading.Channels;
+using Kavach.Client;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Feed;
 using Kavach.Dashboard.Services.Upstream;
@@ -61,7 +61,7 @@ public sealed class UpstreamStreamClientTests
 
         var snapshot = feed.Snapshot();
         CollectionAssert.AreEqual(new long[] { 1, 2, 3, 4, 5 }, snapshot.Events.Select(e => e.Sequence).ToArray());
-        Assert.AreEqual(2, snapshot.DuplicatesDropped);
+        Assert.AreEqual(0, snapshot.DuplicatesDropped, "the client dropped the two resent events before the feed saw them");
         Assert.AreEqual(1, snapshot.Status.Reconnects);
         Assert.IsNotNull(snapshot.Status.LastHeartbeat);
 
@@ -122,18 +122,23 @@ public sealed class UpstreamStreamClientTests
 
     private static UpstreamStreamClient CreateClient(Uri address, EventFeed feed, TimeProvider? time = null)
     {
-        var services = new ServiceCollection();
-        services.AddHttpClient(UpstreamStreamClient.HttpClientName, c => c.BaseAddress = address);
-        var http = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
-        var api = Microsoft.Extensions.Options.Options.Create(new StreamApiOptions
+        var api = new StreamApiOptions
         {
             BaseAddress = address,
             Token = "test-token",
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromSeconds(2),
+        };
+        var client = new KavachClient(new HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan }, new KavachClientOptions
+        {
+            BaseAddress = address,
+            AccessTokenProvider = _ => ValueTask.FromResult<string?>(api.Token),
+            ReconnectInitialDelay = api.ReconnectInitialDelay,
+            ReconnectMaxDelay = api.ReconnectMaxDelay,
+            TimeProvider = time ?? TimeProvider.System,
         });
-        var tokens = new ServiceTokenProvider(http, api, feed, TimeProvider.System);
-        return new UpstreamStreamClient(http, tokens, feed, api, time ?? TimeProvider.System, NullLogger<UpstreamStreamClient>.Instance);
+        return new UpstreamStreamClient(client, feed, Microsoft.Extensions.Options.Options.Create(api), time ?? TimeProvider.System,
+            NullLogger<UpstreamStreamClient>.Instance);
     }
 
     private static string Frames(params long[] sequences)
@@ -167,7 +172,7 @@ public sealed class UpstreamStreamClientTests
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        app.MapGet(UpstreamStreamClient.StreamPath, stream);
+        app.MapGet("/api/kavach/events/stream", stream);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, new Uri(address));
