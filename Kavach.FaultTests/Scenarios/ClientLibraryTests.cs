@@ -182,6 +182,52 @@ public sealed class ClientLibraryTests
         Assert.AreEqual(StreamErrorCodes.TokenExpired, collector.Items.OfType<StreamError>().Single().Code);
     }
 
+    /// <summary>samples/tail.cs, built and run as its own process against one replica, which is killed and restarted under it.</summary>
+    [TestMethod]
+    [Timeout(240_000, CooperativeCancellation = true)]
+    public async Task TheTailSamplePrintsEachEventOnceAcrossAReplicaRestart()
+    {
+        var sample = await TailSample.BuildAsync(Path.Combine(SuiteSettings.WorkRoot, "tail-sample"), _cluster.LogDirectory);
+        var replica = _cluster.Replicas[0];
+        var tail = sample.Start(replica.BaseAddress, _cluster.ReadToken);
+        try
+        {
+            await WaitForAsync(() => tail.Output.Contains("-- connected", StringComparison.Ordinal), "the sample to connect", tail);
+            var start = await _cluster.HeadAsync();
+            var emit = EmitClient();
+            await EmitAsync(emit, "tail-before", 20);
+            await WaitForAsync(() => tail.Events.Count >= 20, "the first 20 events printed", tail);
+
+            await replica.KillAsync();
+            await EmitAsync(emit, "tail-during", 20);
+            await replica.StartAsync();
+            await EmitAsync(emit, "tail-after", 20);
+            var head = await _cluster.HeadAsync();
+            await WaitForAsync(() => tail.Events.Count >= 60, "all 60 events printed", tail);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+
+            var committed = await _cluster.RowsAsync(start, head);
+            CollectionAssert.AreEqual(committed.Select(r => (r.Key, r.Value)).ToList(), tail.Events.ToList(), tail.Output);
+            StringAssert.Contains(tail.Output, "-- disconnected", "the restart cut the sample's stream");
+        }
+        finally
+        {
+            await tail.StopAsync();
+        }
+
+        StringAssert.Contains(tail.Output, "-- stopped; resume with KAVACH_CURSOR=", "Ctrl+C ends it cleanly with its cursor");
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what, TailSample.Running tail)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.IsTrue(DateTime.UtcNow < deadline, $"Not {what} within {Patience}:\n{tail.Output}");
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task<(StreamCollector Collector, long Start)> FollowFromHeadAsync(
         Func<CancellationToken, ValueTask<string?>> tokens, CancellationToken stop)
     {
