@@ -12,8 +12,15 @@ public sealed class DeliveryGate(StreamPosition? start = null)
 {
     private long _connectedEpoch = StreamPosition.FirstEpoch;
 
+    // Boxed, so that another thread reading the cursor (to save it) never sees half of an update.
+    private volatile Box? _position = start is { } first ? new Box(first) : null;
+
     /// <summary>The last event delivered, or where a resync said the stream continues; null before either.</summary>
-    public StreamPosition? Position { get; private set; } = start;
+    public StreamPosition? Position
+    {
+        get => _position?.Value;
+        private set => _position = value is { } position ? new Box(position) : null;
+    }
 
     /// <summary>The epoch the server announced in <c>connected</c>: the epoch of an event whose id names none.</summary>
     public void Connected(long? epoch) => _connectedEpoch = epoch ?? StreamPosition.FirstEpoch;
@@ -51,4 +58,6 @@ public sealed class DeliveryGate(StreamPosition? start = null)
             Position = new StreamPosition(Position?.Epoch ?? _connectedEpoch, Math.Max(0, oldest - 1));
         }
     }
+
+    private sealed record Box(StreamPosition Value);
 }
