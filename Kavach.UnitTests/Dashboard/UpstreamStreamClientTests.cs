@@ -5,11 +5,7 @@ using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Feed;
 using Kavach.Dashboard.Services.Upstream;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Kavach.UnitTests.Support;
@@ -24,35 +20,37 @@ namespace Kavach.UnitTests.Dashboard;
 [TestClass]
 public sealed class UpstreamStreamClientTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private const string StreamPath = "/api/kavach/events/stream";
+
+    private static readonly TimeSpan Timeout = FakeApi.Timeout;
 
     [TestMethod]
     public async Task ReconnectsWithLastEventIdAndShowsEachEventOnceInOrder()
     {
         var requests = new ConcurrentQueue<(string? LastEventId, string Query, string? Authorization)>();
-        await using var server = await StartServerAsync(async context =>
+        await using var server = await FakeApi.StartAsync(app => app.MapGet(StreamPath, async context =>
         {
             requests.Enqueue((context.Request.Headers["Last-Event-ID"], context.Request.QueryString.Value ?? "", context.Request.Headers.Authorization));
             context.Response.ContentType = "text/event-stream";
-            await Write(context, "retry: 50\n\n");
-            await Write(context, "event: connected\ndata: {\"clientId\":\"c\",\"subscriberId\":\"kavach-console\",\"timestamp\":\"2026-11-28T09:00:00Z\"}\n\n");
+            await FakeApi.WriteAsync(context, "retry: 50\n\n");
+            await FakeApi.WriteAsync(context, "event: connected\ndata: {\"clientId\":\"c\",\"subscriberId\":\"kavach-console\",\"timestamp\":\"2026-11-28T09:00:00Z\"}\n\n");
             if (requests.Count == 1)
             {
-                await Write(context, Frames(1, 2, 3));
+                await FakeApi.WriteAsync(context, Frames(1, 2, 3));
                 return;
             }
 
-            await Write(context, ": heartbeat\n\n");
-            await Write(context, Frames(2, 3, 4, 5));
+            await FakeApi.WriteAsync(context, ": heartbeat\n\n");
+            await FakeApi.WriteAsync(context, Frames(2, 3, 4, 5));
             await Task.Delay(System.Threading.Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
-        });
+        }));
 
         var feed = TestEvents.Feed(time: TimeProvider.System);
         using var client = CreateClient(server.Address, feed);
         await client.StartAsync(CancellationToken.None);
         try
         {
-            await WaitUntil(() => feed.LastSequence == 5 && feed.Snapshot().Status.State == UpstreamState.Connected);
+            await FakeApi.WaitUntilAsync(() => feed.LastSequence == 5 && feed.Snapshot().Status.State == UpstreamState.Connected);
         }
         finally
         {
@@ -80,12 +78,12 @@ public sealed class UpstreamStreamClientTests
     public async Task BacksOffAfterRejectionsAndSaysWhy()
     {
         var attempts = 0;
-        await using var server = await StartServerAsync(context =>
+        await using var server = await FakeApi.StartAsync(app => app.MapGet(StreamPath, context =>
         {
             Interlocked.Increment(ref attempts);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Task.CompletedTask;
-        });
+        }));
 
         var clock = new FakeTimeProvider(TestEvents.Start);
         var timers = new TimerWatch(clock);
@@ -102,7 +100,7 @@ public sealed class UpstreamStreamClientTests
                 clock.Advance(waits[^1]);
             }
 
-            await WaitUntil(() => Volatile.Read(ref attempts) >= 4);
+            await FakeApi.WaitUntilAsync(() => Volatile.Read(ref attempts) >= 4);
         }
         finally
         {
@@ -150,40 +148,5 @@ public sealed class UpstreamStreamClientTests
         }
 
         return frames.ToString();
-    }
-
-    private static async Task Write(HttpContext context, string text)
-    {
-        await context.Response.WriteAsync(text, context.RequestAborted);
-        await context.Response.Body.FlushAsync(context.RequestAborted);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
-
-    private static async Task<TestServer> StartServerAsync(RequestDelegate stream)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        app.MapGet("/api/kavach/events/stream", stream);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestServer(app, new Uri(address));
-    }
-
-    private sealed record TestServer(WebApplication App, Uri Address) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await App.StopAsync().WaitAsync(Timeout);
-            await App.DisposeAsync();
-        }
     }
 }

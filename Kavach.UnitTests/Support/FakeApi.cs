@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Kavach.UnitTests.Client;
+namespace Kavach.UnitTests.Support;
 
 /// <summary>A small in-process HTTP server standing in for the stream API, to misbehave on purpose.</summary>
 internal sealed class FakeApi : IAsyncDisposable
