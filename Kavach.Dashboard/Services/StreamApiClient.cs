@@ -5,7 +5,10 @@ using Kavach.Contracts;
 
 namespace Kavach.Dashboard.Services;
 
-/// <summary>The stream API's JSON endpoints, reached through service discovery with the console's service token.</summary>
+/// <summary>
+/// The stream API's JSON endpoints the console reads (health, pages, connection counts), reached through service
+/// discovery with the console's service token. Emitting (demo traffic) goes through Kavach.Client, which retries safely.
+/// </summary>
 public sealed class StreamApiClient(HttpClient http)
 {
     public const string EventsPath = "/api/kavach/events";
@@ -32,33 +35,11 @@ public sealed class StreamApiClient(HttpClient http)
     public async Task<ConnectionCounts> GetConnectionsAsync(CancellationToken cancellationToken) =>
         await http.GetFromJsonAsync<ConnectionCounts>($"{EventsPath}/stream/connections", KavachJson.Options, cancellationToken)
             ?? new ConnectionCounts(0, 0);
-
-    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EmitRequest> events, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(EventsPath, events, KavachJson.Options, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            var problem = await response.Content.ReadAsStringAsync(cancellationToken);
-            throw new HttpRequestException($"Emit failed with {(int)response.StatusCode}: {problem}", null, response.StatusCode);
-        }
-
-        var result = await response.Content.ReadFromJsonAsync<EmitAnswer>(KavachJson.Options, cancellationToken);
-        return result?.Events ?? [];
-    }
-
 }
 
 public sealed record ApiHealth(bool IsHealthy, string Status);
 
 public sealed record ConnectionCounts(int Connections, int Total);
-
-public sealed record EmitRequest(
-    string Type,
-    object Data,
-    string? Id = null,
-    DateTimeOffset? Timestamp = null,
-    string? AgentId = null,
-    string? UserId = null);
 
 /// <summary>A query of <c>GET /api/kavach/events</c> (ascending, paged by <c>after</c>).</summary>
 public sealed record HistoryQuery(

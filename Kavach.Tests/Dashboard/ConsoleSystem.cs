@@ -1,3 +1,4 @@
+using Kavach.Client;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -99,7 +100,7 @@ internal sealed class ConsoleSystem : IAsyncDisposable
         _contexts.Clear();
     }
 
-    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(params EmitRequest[] events)
+    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(params NewEvent[] events)
     {
         using var response = await Api.PostAsJsonAsync("/api/kavach/events", events, KavachJson.Options).WaitAsync(UiTimeout);
         var body = await response.Content.ReadAsStringAsync();
