@@ -26,7 +26,17 @@ public static class DashboardServices
         builder.Services.AddHttpClient(ServiceTokenProvider.HttpClientName, client => client.BaseAddress = streamApi);
         builder.Services.AddHttpClient<StreamApiClient>(client => client.BaseAddress = streamApi)
             .AddHttpMessageHandler<ServiceTokenHandler>();
-        builder.Services.AddStreamingHttpClient(UpstreamStreamClient.HttpClientName, streamApi);
+        builder.Services.AddKavachClient((services, client) =>
+        {
+            var api = services.GetRequiredService<IOptions<StreamApiOptions>>().Value;
+            var tokens = services.GetRequiredService<ServiceTokenProvider>();
+            client.BaseAddress = streamApi;
+            client.AccessTokenProvider = async cancellationToken => await tokens.GetTokenAsync(cancellationToken);
+            client.ReconnectInitialDelay = api.ReconnectInitialDelay;
+            client.ReconnectMaxDelay = api.ReconnectMaxDelay;
+            client.StallTimeout = api.StallTimeout;
+            client.TimeProvider = services.GetRequiredService<TimeProvider>();
+        });
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServiceTokenProvider>();

@@ -3,7 +3,9 @@
 # against the real system (PostgreSQL, Redis, both API replicas, the console), then the fault tests where they exist.
 # Installs what the tests need where it can (as root or with sudo): redis-server and Chromium from apt.
 # PostgreSQL server binaries (initdb, postgres) must already be on the machine.
-# Prints a last line "N passed, N failed, N skipped" summed over all projects and exits non-zero on any failure.
+# Then packs the client libraries (Kavach.Contracts, Kavach.Client) into artifacts/packages; nothing is published.
+# Prints a last line "N passed, N failed, N skipped" summed over all projects and exits non-zero on any failure
+# (a failed pack counts as one failure).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +60,18 @@ for project in "${projects[@]}"; do
   passed=$(( passed + p )) failed=$(( failed + f )) skipped=$(( skipped + s ))
   summaries+=("$project: $p passed, $f failed, $s skipped in ${seconds} s")
 done
+
+# The NuGet packages of the client, as a consumer would get them (README, XML docs, symbols).
+packages=artifacts/packages
+rm -f "$packages"/Kavach.Contracts.*nupkg "$packages"/Kavach.Client.*nupkg
+if dotnet pack Kavach.Contracts -c Release -o "$packages" -v quiet -nologo \
+  && dotnet pack Kavach.Client -c Release -o "$packages" -v quiet -nologo; then
+  summaries+=("packages: $(cd "$packages" && ls Kavach.Contracts.*.nupkg Kavach.Client.*.nupkg | tr '\n' ' ')in $packages")
+else
+  echo "dotnet pack of the client failed: see the output above." >&2
+  summaries+=("packages: dotnet pack failed")
+  failed=$(( failed + 1 )) status=1
+fi
 
 printf '%s\n' "${summaries[@]}"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Demo;

@@ -1,11 +1,14 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
-using Kavach.Dashboard.Services.Events;
+using Kavach.Contracts;
 
 namespace Kavach.Dashboard.Services;
 
-/// <summary>The stream API's JSON endpoints, reached through service discovery with the console's service token.</summary>
+/// <summary>
+/// The stream API's JSON endpoints the console reads (health, pages, connection counts), reached through service
+/// discovery with the console's service token. Emitting (demo traffic) goes through Kavach.Client, which retries safely.
+/// </summary>
 public sealed class StreamApiClient(HttpClient http)
 {
     public const string EventsPath = "/api/kavach/events";
@@ -26,37 +29,20 @@ public sealed class StreamApiClient(HttpClient http)
 
     /// <summary>One ascending page of persisted events.</summary>
     public async Task<EventPage> GetPageAsync(HistoryQuery query, CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<EventPage>(query.ToPath(), KavachEvent.JsonOptions, cancellationToken)
+        await http.GetFromJsonAsync<EventPage>(query.ToPath(), KavachJson.Options, cancellationToken)
             ?? new EventPage([], null);
 
     public async Task<ConnectionCounts> GetConnectionsAsync(CancellationToken cancellationToken) =>
-        await http.GetFromJsonAsync<ConnectionCounts>($"{EventsPath}/stream/connections", KavachEvent.JsonOptions, cancellationToken)
+        await http.GetFromJsonAsync<ConnectionCounts>($"{EventsPath}/stream/connections", KavachJson.Options, cancellationToken)
             ?? new ConnectionCounts(0, 0);
 
     /// <summary>The API's verification of the hash chain from <paramref name="from"/> (or the oldest stored event) to the head.</summary>
     public async Task<ChainReport> VerifyChainAsync(long? from, CancellationToken cancellationToken) =>
         await http.GetFromJsonAsync<ChainReport>(from is { } f ? $"{EventsPath}/verify?from={f}" : $"{EventsPath}/verify",
-            KavachEvent.JsonOptions, cancellationToken) ?? throw new HttpRequestException("The verification answer was empty.");
-
-    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EmitRequest> events, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(EventsPath, events, KavachEvent.JsonOptions, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            var problem = await response.Content.ReadAsStringAsync(cancellationToken);
-            throw new HttpRequestException($"Emit failed with {(int)response.StatusCode}: {problem}", null, response.StatusCode);
-        }
-
-        var result = await response.Content.ReadFromJsonAsync<EmitResponse>(KavachEvent.JsonOptions, cancellationToken);
-        return result?.Events ?? [];
-    }
-
-    private sealed record EmitResponse(IReadOnlyList<EmittedEvent> Events);
+            KavachJson.Options, cancellationToken) ?? throw new HttpRequestException("The verification answer was empty.");
 }
 
 public sealed record ApiHealth(bool IsHealthy, string Status);
-
-public sealed record EventPage(IReadOnlyList<KavachEvent> Events, long? Next);
 
 public sealed record ConnectionCounts(int Connections, int Total);
 
@@ -67,16 +53,6 @@ public sealed record ChainReport(long From, long To, long Head, bool Valid, long
 public sealed record ChainCheckpoint(long Epoch, long Sequence, string SignedAt, string KeyId);
 
 public sealed record ChainBreak(long Sequence, string Kind, string Detail);
-
-public sealed record EmitRequest(
-    string Type,
-    object Data,
-    string? Id = null,
-    DateTimeOffset? Timestamp = null,
-    string? AgentId = null,
-    string? UserId = null);
-
-public sealed record EmittedEvent(string Id, long Sequence, DateTimeOffset Timestamp);
 
 /// <summary>A query of <c>GET /api/kavach/events</c> (ascending, paged by <c>after</c>).</summary>
 public sealed record HistoryQuery(

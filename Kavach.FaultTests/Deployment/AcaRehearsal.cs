@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
-using Kavach.ServiceDefaults.Events;
+using Kavach.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

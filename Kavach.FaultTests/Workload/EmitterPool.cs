@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Kavach.FaultTests.Harness;
-using Kavach.ServiceDefaults.Events;
+using Kavach.Contracts;
 
 namespace Kavach.FaultTests.Workload;
 

@@ -2,7 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
-using Kavach.ServiceDefaults.Events;
+using Kavach.Client;
+using Kavach.Contracts;
 
 namespace Kavach.FaultTests.Workload;
 
@@ -47,6 +48,9 @@ public enum FailoverPolicy
 /// Last-Event-ID set to the last <c>id:</c> it received — treated as opaque text, since the id may carry an epoch
 /// (<c>E:N</c>). The sequence of each event comes from its JSON. A stream silent for longer than the idle timeout
 /// (no event, no heartbeat) is dropped and resumed, and counted.
+/// It is deliberately not <see cref="Kavach.Client.KavachStream"/>, though it parses frames with the client's
+/// <see cref="StreamFrameParser"/>: it judges the server, so it must record every frame as sent — duplicates and
+/// disorder included, which the client would drop — with the replica and connection that sent it.
 /// </summary>
 public sealed class Follower
 {
@@ -246,23 +250,22 @@ public sealed class Follower
         await using var body = await response.Content.ReadAsStreamAsync(stop);
         await using var watched = new ActivityStream(body, idle, _idleTimeout);
         idle.CancelAfter(_idleTimeout);
-        var parser = SseParser.Create(watched, static (type, data) => Frame.Parse(type, data));
+        var parser = SseParser.Create(watched, StreamFrameParser.Parse);
         try
         {
             await foreach (var item in parser.EnumerateAsync(idle.Token))
             {
-                var frame = item.Data;
                 var now = _clock.Now;
-                switch (frame.Kind)
+                switch (item.Data)
                 {
-                    case FrameKind.Connected:
+                    case Connected:
                         _firstConnected.TrySetResult();
                         break;
-                    case FrameKind.Event:
+                    case KavachEvent e:
                         lock (_gate)
                         {
-                            _deliveries.Add(new Delivery(frame.Sequence, frame.Id!, now, connection.Replica, connection.Number));
-                            _ids.Add(frame.Id!);
+                            _deliveries.Add(new Delivery(e.Sequence, e.Id, now, connection.Replica, connection.Number));
+                            _ids.Add(e.Id);
                         }
 
                         connection.Events++;
@@ -272,13 +275,15 @@ public sealed class Follower
                         }
 
                         break;
-                    case FrameKind.Resync:
+                    case Kavach.Contracts.Resync resync:
                         lock (_gate)
                         {
-                            _resyncs.Add(new Resync(_deliveries.Count, frame.Json!, frame.Reason, now, connection.Replica));
+                            _resyncs.Add(new Resync(_deliveries.Count, JsonSerializer.Serialize(resync, KavachJson.Options), resync.Reason, now, connection.Replica));
                         }
 
                         break;
+                    case UnknownSignal { Name: var name, Json: var json } when KavachEventTypes.IsKnown(name):
+                        throw new JsonException($"A '{name}' event without id or sequence: {json}");
                 }
             }
 
@@ -288,81 +293,6 @@ public sealed class Follower
         {
             Interlocked.Increment(ref _idleDrops);
             connection.EndReason = $"silent for {_idleTimeout.TotalSeconds:0}s: dropped";
-        }
-    }
-
-    private enum FrameKind
-    {
-        Other,
-        Connected,
-        Event,
-        Resync,
-    }
-
-    /// <summary>What one SSE frame carried: for events, the id and sequence read from the JSON.</summary>
-    private readonly record struct Frame(FrameKind Kind, long Sequence, string? Id, string? Json, string? Reason)
-    {
-        public static Frame Parse(string type, ReadOnlySpan<byte> data)
-        {
-            if (type == "connected")
-            {
-                return new Frame(FrameKind.Connected, 0, null, null, null);
-            }
-
-            if (type == "resync")
-            {
-                var json = Encoding.UTF8.GetString(data);
-                string? reason = null;
-                try
-                {
-                    using var document = JsonDocument.Parse(json);
-                    if (document.RootElement.ValueKind == JsonValueKind.Object
-                        && document.RootElement.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String)
-                    {
-                        reason = r.GetString();
-                    }
-                }
-                catch (JsonException)
-                {
-                }
-
-                return new Frame(FrameKind.Resync, 0, null, json, reason);
-            }
-
-            if (!KavachEventTypes.All.Contains(type))
-            {
-                return new Frame(FrameKind.Other, 0, null, Encoding.UTF8.GetString(data), null);
-            }
-
-            // Top-level "id" and "sequence" only: the event's own data may hold keys of the same names.
-            var reader = new Utf8JsonReader(data);
-            long sequence = -1;
-            string? id = null;
-            while (reader.Read())
-            {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
-                {
-                    if (reader.ValueTextEquals("sequence"u8))
-                    {
-                        reader.Read();
-                        sequence = reader.GetInt64();
-                    }
-                    else if (reader.ValueTextEquals("id"u8))
-                    {
-                        reader.Read();
-                        id = reader.GetString();
-                    }
-                    else
-                    {
-                        reader.Read();
-                        reader.Skip();
-                    }
-                }
-            }
-
-            return sequence < 0 || id is null
-                ? throw new JsonException($"A '{type}' event without id or sequence: {Encoding.UTF8.GetString(data)}")
-                : new Frame(FrameKind.Event, sequence, id, null, null);
         }
     }
 

@@ -36,8 +36,8 @@ public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, 
         {
             EmitUnavailableException emit => (emit.Title, emit.Message, new Dictionary<string, object?>
             {
-                ["ids"] = emit.Ids,
-                ["mayBeStored"] = emit.MayBeStored,
+                [KavachProblem.IdsField] = emit.Ids,
+                [KavachProblem.MayBeStoredField] = emit.MayBeStored,
             }),
             _ when IsUnavailable(exception) => ("Event store unavailable",
                 "PostgreSQL could not be reached. Nothing was stored by this request; retry it (with the same event ids).",

@@ -142,8 +142,8 @@ public static class StreamEndpoint
     private static async Task WriteStreamErrorAsync(HttpContext context, Access refused)
     {
         var (status, code, message) = refused.Forbidden is { } forbidden
-            ? (StatusCodes.Status403Forbidden, "FORBIDDEN", forbidden)
-            : (StatusCodes.Status401Unauthorized, refused.Unauthorized == TokenProblem.Revoked ? "TOKEN_REVOKED" : "UNAUTHORIZED",
+            ? (StatusCodes.Status403Forbidden, StreamErrorCodes.Forbidden, forbidden)
+            : (StatusCodes.Status401Unauthorized, refused.Unauthorized == TokenProblem.Revoked ? StreamErrorCodes.TokenRevoked : StreamErrorCodes.Unauthorized,
                 Problems.TokenMessage(refused.Unauthorized));
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized)
@@ -154,7 +154,7 @@ public static class StreamEndpoint
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
         var body = JsonSerializer.Serialize(new { code, message });
-        await context.Response.Body.WriteAsync(SseFrames.Named("error", body), context.RequestAborted);
+        await context.Response.Body.WriteAsync(SseFrames.Named(StreamFrameNames.Error, body), context.RequestAborted);
     }
 
     /// <summary>An <c>agent.revoked</c> for the agent the token speaks for, since the token was issued, ends its authority.</summary>

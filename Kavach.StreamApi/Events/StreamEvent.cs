@@ -30,9 +30,6 @@ public sealed record NewEvent(
     string? UserId,
     string Body);
 
-/// <summary>What an emit answers for each event: the stored id, sequence and timestamp.</summary>
-public sealed record EmittedEvent(string Id, long Sequence, DateTimeOffset Timestamp);
-
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, MaxDepth = Kavach.StreamApi.Events.StreamEvent.MaxStoredDepth)]
 [JsonSerializable(typeof(StreamEvent))]
 [JsonSerializable(typeof(EventBody))]

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Kavach.StreamApi.Events;
 using StackExchange.Redis;
-using StreamPosition = Kavach.StreamApi.Events.StreamPosition;
 
 namespace Kavach.StreamApi.FanOut;
 

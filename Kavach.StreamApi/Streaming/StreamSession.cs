@@ -91,7 +91,7 @@ public sealed class StreamSession(
             var buffer = session._hub.Buffer;
             _epoch = buffer.Epoch;
             Write(SseFrames.Retry(_options.ReconnectDelay));
-            Write(SseFrames.Named("connected", JsonSerializer.Serialize(new
+            Write(SseFrames.Named(StreamFrameNames.Connected, JsonSerializer.Serialize(new
             {
                 clientId = stream.Context.TraceIdentifier,
                 subscriberId = stream.Subscriber.Id,
@@ -259,7 +259,7 @@ public sealed class StreamSession(
             if (session._hub.SharedHistoryEnd(after.Epoch, out var unknownEpoch) is { } shared && after.Sequence > shared)
             {
                 _position = shared;
-                Resync("epoch-changed", new { reason = "epoch-changed", epoch = _epoch, resumeAfter = shared });
+                Resync(ResyncReasons.EpochChanged, new { reason = ResyncReasons.EpochChanged, epoch = _epoch, resumeAfter = shared });
                 return;
             }
 
@@ -282,7 +282,7 @@ public sealed class StreamSession(
                 var firstKept = await session._store.ReadFirstKeptAsync(_aborted);
                 _position = firstKept - 1;
                 _oldestChecked = true;
-                Resync("cursor-ahead-of-stream", new { reason = "cursor-ahead-of-stream", oldestSequence = firstKept });
+                Resync(ResyncReasons.CursorAheadOfStream, new { reason = ResyncReasons.CursorAheadOfStream, oldestSequence = firstKept });
             }
         }
 
@@ -297,12 +297,12 @@ public sealed class StreamSession(
             _windowLag = buffer.Head - _position;
             _windowFlushTime = TimeSpan.Zero;
             _checkpointSent = 0;
-            Resync("epoch-changed", new { reason = "epoch-changed", epoch = _epoch, resumeAfter = _position });
+            Resync(ResyncReasons.EpochChanged, new { reason = ResyncReasons.EpochChanged, epoch = _epoch, resumeAfter = _position });
         }
 
         private void Resync<T>(string reason, T body)
         {
-            Write(SseFrames.Named("resync", JsonSerializer.Serialize(body)));
+            Write(SseFrames.Named(StreamFrameNames.Resync, JsonSerializer.Serialize(body)));
             session._metrics.Resynced(reason);
         }
 
@@ -321,7 +321,7 @@ public sealed class StreamSession(
 
                 _position = envelope.Sequence;
                 if (envelope.AgentId is not null && envelope.AgentId == stream.Subscriber.Agent
-                    && envelope.Type == Kavach.ServiceDefaults.Events.KavachEventTypes.AgentRevoked)
+                    && envelope.Type == KavachEventTypes.AgentRevoked)
                 {
                     // The agent this token speaks for was revoked: its stream ends, whatever it reads.
                     stream.RequestEnd(StreamEnd.TokenRevoked);
@@ -358,7 +358,7 @@ public sealed class StreamSession(
                     if (_position + 1 < firstKept)
                     {
                         _position = firstKept - 1;
-                        Resync("cursor-expired", new { reason = "cursor-expired", oldestSequence = firstKept });
+                        Resync(ResyncReasons.CursorExpired, new { reason = ResyncReasons.CursorExpired, oldestSequence = firstKept });
                     }
                 }
 
@@ -424,16 +424,16 @@ public sealed class StreamSession(
         {
             var farewell = end switch
             {
-                StreamEnd.SlowConsumer => new { code = "SLOW_CONSUMER", message = "This stream fell too far behind; reconnect with Last-Event-ID to resume." },
-                StreamEnd.StoreUnavailable => new { code = "STORE_UNAVAILABLE", message = "Reading history failed; reconnect with Last-Event-ID to resume." },
-                StreamEnd.TokenExpired => new { code = "TOKEN_EXPIRED", message = "The token expired; reconnect with a fresh token and Last-Event-ID to resume." },
-                StreamEnd.TokenRevoked => new { code = "TOKEN_REVOKED", message = "The token was revoked." },
+                StreamEnd.SlowConsumer => new { code = StreamErrorCodes.SlowConsumer, message = "This stream fell too far behind; reconnect with Last-Event-ID to resume." },
+                StreamEnd.StoreUnavailable => new { code = StreamErrorCodes.StoreUnavailable, message = "Reading history failed; reconnect with Last-Event-ID to resume." },
+                StreamEnd.TokenExpired => new { code = StreamErrorCodes.TokenExpired, message = "The token expired; reconnect with a fresh token and Last-Event-ID to resume." },
+                StreamEnd.TokenRevoked => new { code = StreamErrorCodes.TokenRevoked, message = "The token was revoked." },
                 _ => null,
             };
 
             if (farewell is not null)
             {
-                Write(SseFrames.Named("error", JsonSerializer.Serialize(farewell)));
+                Write(SseFrames.Named(StreamFrameNames.Error, JsonSerializer.Serialize(farewell)));
             }
 
             if (farewell is not null || _unflushed)

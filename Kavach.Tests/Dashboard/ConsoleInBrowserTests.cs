@@ -1,3 +1,5 @@
+using Kavach.Client;
+using Kavach.Contracts;
 using System.Globalization;
 using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Demo;
@@ -47,8 +49,8 @@ public sealed class ConsoleInBrowserTests
         await Expect(page.Locator("[data-testid=upstream-status][data-state=Connected]")).ToBeVisibleAsync(Visible);
 
         var agent = ConsoleSystem.UniqueId("agent-live");
-        var first = new EmitRequest(EventTypes.AgentCreated, new { name = "live test" }, Id: ConsoleSystem.UniqueId("e"), AgentId: agent, UserId: "user-live");
-        var second = new EmitRequest(EventTypes.CostRecorded, new { amount = 1.25, currency = "USD", model = "gpt-4.1-mini" }, Id: ConsoleSystem.UniqueId("e"), AgentId: agent);
+        var first = new NewEvent(EventTypes.AgentCreated, new { name = "live test" }, Id: ConsoleSystem.UniqueId("e"), AgentId: agent, UserId: "user-live");
+        var second = new NewEvent(EventTypes.CostRecorded, new { amount = 1.25, currency = "USD", model = "gpt-4.1-mini" }, Id: ConsoleSystem.UniqueId("e"), AgentId: agent);
         await s_system.EmitAsync(first, second);
 
         var rows = page.Locator($"button.event-row:has-text('{agent}')");
@@ -74,7 +76,7 @@ public sealed class ConsoleInBrowserTests
         }
 
         var agent = ConsoleSystem.UniqueId("agent-tabs");
-        var emitted = await s_system.EmitAsync(new EmitRequest(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: agent));
+        var emitted = await s_system.EmitAsync(new NewEvent(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: agent));
         foreach (var page in more.Where((_, i) => i % 2 == 0).Append(first))
         {
             await Expect(page.Locator($"button.event-row[data-seq='{emitted[0].Sequence}']")).ToBeVisibleAsync(Visible);
@@ -96,7 +98,7 @@ public sealed class ConsoleInBrowserTests
             await alert.GetByRole(AriaRole.Button, new() { Name = "Acknowledge the broken chain" }).ClickAsync(); // an earlier test's
         }
 
-        var emitted = await s_system.EmitAsync(new EmitRequest(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: ConsoleSystem.UniqueId("agent-chain")));
+        var emitted = await s_system.EmitAsync(new NewEvent(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: ConsoleSystem.UniqueId("agent-chain")));
         var sequence = emitted[0].Sequence;
         await Expect(chain).ToHaveAttributeAsync("data-valid", "true", new() { Timeout = Visible.Timeout });
 
@@ -142,9 +144,9 @@ public sealed class ConsoleInBrowserTests
         var alpha = ConsoleSystem.UniqueId("agent-alpha");
         var beta = ConsoleSystem.UniqueId("agent-beta");
         await s_system.EmitAsync(
-            new EmitRequest(EventTypes.Audit, new { action = "read" }, AgentId: alpha),
-            new EmitRequest(EventTypes.CostRecorded, new { amount = 0.5 }, AgentId: alpha),
-            new EmitRequest(EventTypes.CostRecorded, new { amount = 0.7 }, AgentId: beta));
+            new NewEvent(EventTypes.Audit, new { action = "read" }, AgentId: alpha),
+            new NewEvent(EventTypes.CostRecorded, new { amount = 0.5 }, AgentId: alpha),
+            new NewEvent(EventTypes.CostRecorded, new { amount = 0.7 }, AgentId: beta));
 
         await page.Locator("[data-testid=party-filter]").FillAsync(alpha);
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(2, new() { Timeout = Visible.Timeout });
@@ -165,7 +167,7 @@ public sealed class ConsoleInBrowserTests
         var page = await s_system.OpenAsync();
         var agent = ConsoleSystem.UniqueId("agent-pause");
         await page.Locator("[data-testid=party-filter]").FillAsync(agent);
-        await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { action = "before pause" }, AgentId: agent));
+        await s_system.EmitAsync(new NewEvent(EventTypes.Audit, new { action = "before pause" }, AgentId: agent));
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1, new() { Timeout = Visible.Timeout });
 
         // The pause takes effect when the circuit delivers the click to the server, some time after ClickAsync
@@ -174,7 +176,7 @@ public sealed class ConsoleInBrowserTests
         await pause.ClickAsync();
         await Expect(pause).ToHaveAttributeAsync("aria-pressed", "true");
         await s_system.EmitAsync(Enumerable.Range(1, 5)
-            .Select(i => new EmitRequest(EventTypes.Audit, new { action = $"while paused {i}" }, AgentId: agent)).ToArray());
+            .Select(i => new NewEvent(EventTypes.Audit, new { action = $"while paused {i}" }, AgentId: agent)).ToArray());
 
         await Expect(page.Locator("[data-testid=new-count]")).ToHaveTextAsync("5 new", new() { Timeout = Visible.Timeout });
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1);
@@ -194,7 +196,7 @@ public sealed class ConsoleInBrowserTests
         await AcknowledgeEverythingAsync(page);
 
         var agent = ConsoleSystem.UniqueId("agent-anomaly");
-        var emitted = await s_system.EmitAsync(new EmitRequest(EventTypes.AnomalyDetected,
+        var emitted = await s_system.EmitAsync(new NewEvent(EventTypes.AnomalyDetected,
             new { kind = "impossible travel", score = 0.97, description = "Lisbon then Osaka within 3 minutes" }, AgentId: agent));
 
         var alert = page.Locator($"[data-testid=alert-banner] [data-seq='{emitted[0].Sequence}']");
@@ -203,7 +205,7 @@ public sealed class ConsoleInBrowserTests
         await Expect(page.Locator($"button.event-row.alert[data-seq='{emitted[0].Sequence}']")).ToBeVisibleAsync(Visible);
 
         // Still there once later events have been rendered, and on another page of the console too.
-        var later = await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { action = "after the anomaly" }, AgentId: agent));
+        var later = await s_system.EmitAsync(new NewEvent(EventTypes.Audit, new { action = "after the anomaly" }, AgentId: agent));
         await Expect(page.Locator($"button.event-row[data-seq='{later[0].Sequence}']")).ToBeVisibleAsync(Visible);
         await Expect(alert).ToBeVisibleAsync();
         await page.Locator("nav a[href=history]").ClickAsync();
@@ -218,7 +220,7 @@ public sealed class ConsoleInBrowserTests
     {
         var agent = ConsoleSystem.UniqueId("agent-history");
         await s_system.EmitAsync(Enumerable.Range(1, 130)
-            .Select(i => new EmitRequest(i % 2 == 0 ? EventTypes.Audit : EventTypes.CostRecorded, new { n = i, amount = 0.01 * i }, AgentId: agent)).ToArray());
+            .Select(i => new NewEvent(i % 2 == 0 ? EventTypes.Audit : EventTypes.CostRecorded, new { n = i, amount = 0.01 * i }, AgentId: agent)).ToArray());
 
         var page = await s_system.OpenAsync("/history");
         await Expect(page.Locator("[data-testid=history-page]")).ToContainTextAsync("Page 1", new() { Timeout = Visible.Timeout });
@@ -274,7 +276,7 @@ public sealed class ConsoleInBrowserTests
         var agent = ConsoleSystem.UniqueId("agent-drop");
         await page.Locator("[data-testid=party-filter]").FillAsync(agent);
         var before = await s_system.EmitAsync(Enumerable.Range(1, 10)
-            .Select(i => new EmitRequest(EventTypes.Audit, new { n = i }, AgentId: agent)).ToArray());
+            .Select(i => new NewEvent(EventTypes.Audit, new { n = i }, AgentId: agent)).ToArray());
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(10, new() { Timeout = Visible.Timeout });
         var reconnectsBefore = (await s_system.FeedStatusAsync()).GetProperty("upstream").GetProperty("reconnects").GetInt32();
 
@@ -285,9 +287,9 @@ public sealed class ConsoleInBrowserTests
 
         // Emitted while the console is between connections: it must catch up from Last-Event-ID.
         var during = await s_system.EmitAsync(Enumerable.Range(11, 10)
-            .Select(i => new EmitRequest(EventTypes.Audit, new { n = i }, AgentId: agent)).ToArray());
+            .Select(i => new NewEvent(EventTypes.Audit, new { n = i }, AgentId: agent)).ToArray());
         await Expect(page.Locator("[data-testid=upstream-status][data-state=Connected]")).ToBeVisibleAsync(Visible);
-        var after = await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { n = 21 }, AgentId: agent));
+        var after = await s_system.EmitAsync(new NewEvent(EventTypes.Audit, new { n = 21 }, AgentId: agent));
 
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(21, new() { Timeout = Visible.Timeout });
         var shown = await page.Locator("button.event-row").EvaluateAllAsync<long[]>("rows => rows.map(r => Number(r.dataset.seq))");
@@ -317,7 +319,7 @@ public sealed class ConsoleInBrowserTests
         for (var b = 0; b < Batches; b++)
         {
             emitted.AddRange(await s_system.EmitAsync(Enumerable.Range(0, BatchSize)
-                .Select(i => new EmitRequest(i % 3 == 0 ? EventTypes.CostRecorded : EventTypes.Audit, new { b, i, amount = 0.01 }, AgentId: agent)).ToArray()));
+                .Select(i => new NewEvent(i % 3 == 0 ? EventTypes.CostRecorded : EventTypes.Audit, new { b, i, amount = 0.01 }, AgentId: agent)).ToArray()));
         }
 
         await Expect(page.Locator("[data-testid=shown-count]")).ToContainTextAsync($"{Batches * BatchSize} shown", new() { Timeout = 3 * Visible.Timeout });
@@ -344,7 +346,7 @@ public sealed class ConsoleInBrowserTests
         await Expect(page.Locator("a.skip")).ToBeInViewportAsync();
 
         var agent = ConsoleSystem.UniqueId("agent-narrow");
-        await s_system.EmitAsync(new EmitRequest(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: agent));
+        await s_system.EmitAsync(new NewEvent(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: agent));
         await page.Locator("[data-testid=party-filter]").FillAsync(agent);
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(1, new() { Timeout = Visible.Timeout });
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "kavach-console-narrow.png"), FullPage = true });
@@ -450,7 +452,7 @@ public sealed class ConsoleInBrowserTests
         {
             var id = ConsoleSystem.UniqueId("lat");
             var sent = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            await s_system.EmitAsync(new EmitRequest(EventTypes.Audit, new { sample = i }, Id: id, AgentId: agent));
+            await s_system.EmitAsync(new NewEvent(EventTypes.Audit, new { sample = i }, Id: id, AgentId: agent));
             await Expect(page.Locator($"[data-event-id='{id}']")).ToBeAttachedAsync(new() { Timeout = Visible.Timeout });
             var seen = await page.EvaluateAsync<long>($"() => window.__seen['{id}'] ?? Date.now()");
             latencies.Add(seen - sent);

@@ -1,7 +1,9 @@
+using Kavach.Client;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
+using Kavach.Contracts;
 using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Events;
 using Kavach.ServiceDefaults.Auth;
@@ -98,12 +100,12 @@ internal sealed class ConsoleSystem : IAsyncDisposable
         _contexts.Clear();
     }
 
-    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(params EmitRequest[] events)
+    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(params NewEvent[] events)
     {
-        using var response = await Api.PostAsJsonAsync("/api/kavach/events", events, KavachEvent.JsonOptions).WaitAsync(UiTimeout);
+        using var response = await Api.PostAsJsonAsync("/api/kavach/events", events, KavachJson.Options).WaitAsync(UiTimeout);
         var body = await response.Content.ReadAsStringAsync();
         Assert.IsTrue(response.IsSuccessStatusCode, $"emit answered {(int)response.StatusCode}: {body}");
-        return JsonSerializer.Deserialize<EmitAnswer>(body, KavachEvent.JsonOptions)!.Events;
+        return JsonSerializer.Deserialize<EmitAnswer>(body, KavachJson.Options)!.Events;
     }
 
     public async Task<JsonElement> FeedStatusAsync()
@@ -121,6 +123,4 @@ internal sealed class ConsoleSystem : IAsyncDisposable
         Api.Dispose();
         Console.Dispose();
     }
-
-    private sealed record EmitAnswer(IReadOnlyList<EmittedEvent> Events);
 }

@@ -20,7 +20,10 @@ public sealed record ReceivedEvent(string EventType, string? Id, string Data)
 
 /// <summary>
 /// An open SSE stream read in the background with the framework's SseParser; events queue up for the test to
-/// take with bounded waits.
+/// take with bounded waits. Deliberately a raw, single-connection protocol probe and not Kavach.Client: these tests
+/// judge the server's wire contract (status codes, headers, the exact frames and their order, what a resume sends),
+/// and a client that reconnects and drops duplicates would hide exactly the faults they look for. Reading the
+/// stream as an application does is tested with Kavach.Client (Client/KavachClientSystemTests, and the fault suite).
 /// </summary>
 public sealed class SseClient : IAsyncDisposable
 {

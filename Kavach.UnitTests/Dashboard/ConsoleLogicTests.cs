@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using System.Text.Json;
 using Kavach.Dashboard.Access;
 using Kavach.Dashboard.Services.Agents;
@@ -11,31 +12,6 @@ namespace Kavach.UnitTests.Dashboard;
 [TestClass]
 public sealed class ConsoleLogicTests
 {
-    [TestMethod]
-    public void BackoffDoublesUpToTheCapAndStartsOverAfterAGoodConnection()
-    {
-        var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5), random: () => 0.5);
-        var delays = Enumerable.Range(0, 6).Select(_ => backoff.Next().TotalMilliseconds).ToArray();
-        CollectionAssert.AreEqual(new double[] { 500, 1000, 2000, 4000, 5000, 5000 }, delays);
-
-        backoff.Reset();
-        Assert.AreEqual(500, backoff.Next().TotalMilliseconds);
-        Assert.AreEqual(3000, backoff.Next(serverHint: TimeSpan.FromMilliseconds(1500)).TotalMilliseconds, "the server's retry: raises the base");
-    }
-
-    [TestMethod]
-    public void BackoffJitterStaysWithinTwentyPercentAndUnderTheCap()
-    {
-        var low = new ReconnectBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), random: () => 0);
-        var high = new ReconnectBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), random: () => 1);
-        Assert.AreEqual(800, low.Next().TotalMilliseconds);
-        Assert.AreEqual(1200, high.Next().TotalMilliseconds);
-        for (var i = 0; i < 10; i++)
-        {
-            Assert.IsLessThanOrEqualTo(30_000, high.Next().TotalMilliseconds);
-        }
-    }
-
     [TestMethod]
     public void SummariesReadLikeSentences()
     {
@@ -71,7 +47,7 @@ public sealed class ConsoleLogicTests
     public void JsonExportRoundTripsTheApiShape()
     {
         var json = EventExport.ToJson([TestEvents.Make(1, EventTypes.AuthSignIn, data: new { method = "sso" })]);
-        var back = JsonSerializer.Deserialize<KavachEvent[]>(json, KavachEvent.JsonOptions)!;
+        var back = JsonSerializer.Deserialize<KavachEvent[]>(json, KavachJson.Options)!;
         Assert.AreEqual("auth.signin", back[0].Type);
         Assert.AreEqual("sso", back[0].Data.GetProperty("method").GetString());
         StringAssert.Contains(json, "\"agentId\": \"agent-1\"");
@@ -86,24 +62,6 @@ public sealed class ConsoleLogicTests
         Assert.AreEqual(
             "/api/kavach/events?limit=100&after=42&types=auth.failed%2Caudit&agentId=agent-7&since=2026-11-28T08%3A15%3A00.0000000%2B00%3A00&until=2026-11-28T09%3A00%3A00.0000000%2B00%3A00",
             parameters.ToQuery().ToPath());
-    }
-
-    [TestMethod]
-    public void UpstreamFramesAreParsedByEventName()
-    {
-        var connected = UpstreamFrame.Parse("connected", """{"clientId":"c","subscriberId":"kavach-console","timestamp":"2026-11-28T09:00:00Z"}"""u8);
-        Assert.AreEqual("kavach-console", ((ConnectedFrame)connected).SubscriberId);
-
-        var resync = (ResyncFrame)UpstreamFrame.Parse("resync", """{"reason":"cursor-too-old","oldestSequence":17}"""u8);
-        Assert.AreEqual(17, resync.OldestSequence);
-
-        var e = ((EventFrame)UpstreamFrame.Parse("auth.failed",
-            """{"id":"e1","type":"auth.failed","timestamp":"2026-11-28T09:00:01Z","data":{"reason":"bad"},"userId":"u","sequence":9}"""u8)).Event;
-        Assert.AreEqual(9, e.Sequence);
-        Assert.IsNull(e.AgentId);
-        Assert.AreEqual("bad", e.Data.GetProperty("reason").GetString());
-
-        Assert.IsInstanceOfType<UnreadableFrame>(UpstreamFrame.Parse("audit", "not json"u8));
     }
 
     [TestMethod]

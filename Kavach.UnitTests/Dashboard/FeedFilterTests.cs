@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.Feed;
 

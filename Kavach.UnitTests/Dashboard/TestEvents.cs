@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using System.Text.Json;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Events;

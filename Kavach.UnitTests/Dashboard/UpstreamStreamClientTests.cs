@@ -1,17 +1,14 @@
 using System.Collections.Concurrent;
 using System.Text;
-using System.Threading.Channels;
+using Kavach.Client;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Feed;
 using Kavach.Dashboard.Services.Upstream;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Kavach.UnitTests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Kavach.UnitTests.Dashboard;
@@ -23,35 +20,37 @@ namespace Kavach.UnitTests.Dashboard;
 [TestClass]
 public sealed class UpstreamStreamClientTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private const string StreamPath = "/api/kavach/events/stream";
+
+    private static readonly TimeSpan Timeout = FakeApi.Timeout;
 
     [TestMethod]
     public async Task ReconnectsWithLastEventIdAndShowsEachEventOnceInOrder()
     {
         var requests = new ConcurrentQueue<(string? LastEventId, string Query, string? Authorization)>();
-        await using var server = await StartServerAsync(async context =>
+        await using var server = await FakeApi.StartAsync(app => app.MapGet(StreamPath, async context =>
         {
             requests.Enqueue((context.Request.Headers["Last-Event-ID"], context.Request.QueryString.Value ?? "", context.Request.Headers.Authorization));
             context.Response.ContentType = "text/event-stream";
-            await Write(context, "retry: 50\n\n");
-            await Write(context, "event: connected\ndata: {\"clientId\":\"c\",\"subscriberId\":\"kavach-console\",\"timestamp\":\"2026-11-28T09:00:00Z\"}\n\n");
+            await FakeApi.WriteAsync(context, "retry: 50\n\n");
+            await FakeApi.WriteAsync(context, "event: connected\ndata: {\"clientId\":\"c\",\"subscriberId\":\"kavach-console\",\"timestamp\":\"2026-11-28T09:00:00Z\"}\n\n");
             if (requests.Count == 1)
             {
-                await Write(context, Frames(1, 2, 3));
+                await FakeApi.WriteAsync(context, Frames(1, 2, 3));
                 return;
             }
 
-            await Write(context, ": heartbeat\n\n");
-            await Write(context, Frames(2, 3, 4, 5));
+            await FakeApi.WriteAsync(context, ": heartbeat\n\n");
+            await FakeApi.WriteAsync(context, Frames(2, 3, 4, 5));
             await Task.Delay(System.Threading.Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
-        });
+        }));
 
         var feed = TestEvents.Feed(time: TimeProvider.System);
         using var client = CreateClient(server.Address, feed);
         await client.StartAsync(CancellationToken.None);
         try
         {
-            await WaitUntil(() => feed.LastSequence == 5 && feed.Snapshot().Status.State == UpstreamState.Connected);
+            await FakeApi.WaitUntilAsync(() => feed.LastSequence == 5 && feed.Snapshot().Status.State == UpstreamState.Connected);
         }
         finally
         {
@@ -60,7 +59,7 @@ public sealed class UpstreamStreamClientTests
 
         var snapshot = feed.Snapshot();
         CollectionAssert.AreEqual(new long[] { 1, 2, 3, 4, 5 }, snapshot.Events.Select(e => e.Sequence).ToArray());
-        Assert.AreEqual(2, snapshot.DuplicatesDropped);
+        Assert.AreEqual(0, snapshot.DuplicatesDropped, "the client dropped the two resent events before the feed saw them");
         Assert.AreEqual(1, snapshot.Status.Reconnects);
         Assert.IsNotNull(snapshot.Status.LastHeartbeat);
 
@@ -79,12 +78,12 @@ public sealed class UpstreamStreamClientTests
     public async Task BacksOffAfterRejectionsAndSaysWhy()
     {
         var attempts = 0;
-        await using var server = await StartServerAsync(context =>
+        await using var server = await FakeApi.StartAsync(app => app.MapGet(StreamPath, context =>
         {
             Interlocked.Increment(ref attempts);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Task.CompletedTask;
-        });
+        }));
 
         var clock = new FakeTimeProvider(TestEvents.Start);
         var timers = new TimerWatch(clock);
@@ -101,7 +100,7 @@ public sealed class UpstreamStreamClientTests
                 clock.Advance(waits[^1]);
             }
 
-            await WaitUntil(() => Volatile.Read(ref attempts) >= 4);
+            await FakeApi.WaitUntilAsync(() => Volatile.Read(ref attempts) >= 4);
         }
         finally
         {
@@ -121,18 +120,23 @@ public sealed class UpstreamStreamClientTests
 
     private static UpstreamStreamClient CreateClient(Uri address, EventFeed feed, TimeProvider? time = null)
     {
-        var services = new ServiceCollection();
-        services.AddHttpClient(UpstreamStreamClient.HttpClientName, c => c.BaseAddress = address);
-        var http = services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>();
-        var api = Microsoft.Extensions.Options.Options.Create(new StreamApiOptions
+        var api = new StreamApiOptions
         {
             BaseAddress = address,
             Token = "test-token",
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromSeconds(2),
+        };
+        var client = new KavachClient(new HttpClient { Timeout = System.Threading.Timeout.InfiniteTimeSpan }, new KavachClientOptions
+        {
+            BaseAddress = address,
+            AccessTokenProvider = _ => ValueTask.FromResult<string?>(api.Token),
+            ReconnectInitialDelay = api.ReconnectInitialDelay,
+            ReconnectMaxDelay = api.ReconnectMaxDelay,
+            TimeProvider = time ?? TimeProvider.System,
         });
-        var tokens = new ServiceTokenProvider(http, api, feed, TimeProvider.System);
-        return new UpstreamStreamClient(http, tokens, feed, api, time ?? TimeProvider.System, NullLogger<UpstreamStreamClient>.Instance);
+        return new UpstreamStreamClient(client, feed, Microsoft.Extensions.Options.Options.Create(api), time ?? TimeProvider.System,
+            NullLogger<UpstreamStreamClient>.Instance);
     }
 
     private static string Frames(params long[] sequences)
@@ -144,61 +148,5 @@ public sealed class UpstreamStreamClientTests
         }
 
         return frames.ToString();
-    }
-
-    private static async Task Write(HttpContext context, string text)
-    {
-        await context.Response.WriteAsync(text, context.RequestAborted);
-        await context.Response.Body.FlushAsync(context.RequestAborted);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
-
-    private static async Task<TestServer> StartServerAsync(RequestDelegate stream)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        app.MapGet(UpstreamStreamClient.StreamPath, stream);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestServer(app, new Uri(address));
-    }
-
-    /// <summary>A fake clock that reports each timer set on it, with its due time.</summary>
-    private sealed class TimerWatch(FakeTimeProvider clock) : TimeProvider
-    {
-        public Channel<TimeSpan> Created { get; } = Channel.CreateUnbounded<TimeSpan>();
-
-        public override DateTimeOffset GetUtcNow() => clock.GetUtcNow();
-
-        public override long GetTimestamp() => clock.GetTimestamp();
-
-        public override long TimestampFrequency => clock.TimestampFrequency;
-
-        public override TimeZoneInfo LocalTimeZone => clock.LocalTimeZone;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = clock.CreateTimer(callback, state, dueTime, period);
-            Created.Writer.TryWrite(dueTime);
-            return timer;
-        }
-    }
-
-    private sealed record TestServer(WebApplication App, Uri Address) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await App.StopAsync().WaitAsync(Timeout);
-            await App.DisposeAsync();
-        }
     }
 }

@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using System.Net.ServerSentEvents;
 using System.Text;
 using Kavach.StreamApi.Events;

@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.Streaming;
 using Microsoft.Extensions.Primitives;

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Kavach.Contracts;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using BenchmarkDotNet.Attributes;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Events;
 

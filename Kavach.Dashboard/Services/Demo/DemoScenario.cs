@@ -1,3 +1,4 @@
+using Kavach.Client;
 using System.Globalization;
 using Kavach.Dashboard.Services.Events;
 
@@ -15,7 +16,7 @@ public static class DemoScenario
     private static readonly string[] Resources = ["vault/payments-key", "crm/contacts", "repo/kavach", "s3/reports"];
     private static readonly string[] Anomalies = ["impossible travel", "token reuse", "privilege escalation", "unusual volume"];
 
-    public static IReadOnlyList<EmitRequest> Story(int number, Random random)
+    public static IReadOnlyList<NewEvent> Story(int number, Random random)
     {
         var agent = $"agent-demo-{number:D4}-{random.Next(0x1000, 0xFFFF):x4}";
         var owner = $"user-{Owners[number % Owners.Length]}";
@@ -24,7 +25,7 @@ public static class DemoScenario
         var model = Models[random.Next(Models.Length)];
         const decimal Budget = 5.00m;
 
-        var story = new List<EmitRequest>
+        var story = new List<NewEvent>
         {
             new(EventTypes.AgentCreated, new { name = $"Demo agent {number}", createdBy = owner, purpose = "invoice triage" }, AgentId: agent, UserId: owner),
             new(EventTypes.AuthSignIn, new { method = "sso", ip }, AgentId: agent, UserId: owner),

@@ -1,7 +1,10 @@
+using Kavach.Client;
+
 namespace Kavach.Dashboard.Services.Demo;
 
 /// <summary>
-/// Development-only: emits <see cref="DemoScenario"/> stories through the real emit API, a few interleaved
+/// Development-only: emits <see cref="DemoScenario"/> stories through the real emit API (Kavach.Client: ids set by
+/// the client, so a retried batch is stored once), a few interleaved
 /// stories at a time, until stopped or the requested duration has passed.
 /// </summary>
 public sealed partial class DemoTrafficGenerator(IServiceScopeFactory scopes, TimeProvider time, ILogger<DemoTrafficGenerator> logger) : IDisposable
@@ -62,19 +65,19 @@ public sealed partial class DemoTrafficGenerator(IServiceScopeFactory scopes, Ti
     private async Task RunAsync(CancellationTokenSource run)
     {
         var random = new Random();
-        var stories = new List<Queue<EmitRequest>>();
+        var stories = new List<Queue<NewEvent>>();
         try
         {
             using var scope = scopes.CreateScope();
-            var api = scope.ServiceProvider.GetRequiredService<StreamApiClient>();
+            var api = scope.ServiceProvider.GetRequiredService<KavachClient>();
             while (!run.IsCancellationRequested)
             {
                 while (stories.Count < ConcurrentStories)
                 {
-                    stories.Add(new Queue<EmitRequest>(DemoScenario.Story(Interlocked.Increment(ref _storyNumber), random)));
+                    stories.Add(new Queue<NewEvent>(DemoScenario.Story(Interlocked.Increment(ref _storyNumber), random)));
                 }
 
-                var batch = new List<EmitRequest>();
+                var batch = new List<NewEvent>();
                 foreach (var story in stories)
                 {
                     // Stories advance at different speeds so their events interleave like real traffic.
@@ -87,7 +90,7 @@ public sealed partial class DemoTrafficGenerator(IServiceScopeFactory scopes, Ti
                 stories.RemoveAll(s => s.Count == 0);
                 if (batch.Count > 0)
                 {
-                    await api.EmitAsync(batch, run.Token);
+                    await api.EmitBatchAsync(batch, run.Token);
                     Interlocked.Add(ref _emitted, batch.Count);
                     Changed?.Invoke();
                 }
@@ -98,7 +101,7 @@ public sealed partial class DemoTrafficGenerator(IServiceScopeFactory scopes, Ti
         catch (OperationCanceledException)
         {
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is KavachException or HttpRequestException)
         {
             LastError = e.Message;
             LogEmitFailed(logger, e.Message);

@@ -1,4 +1,4 @@
-using Kavach.ServiceDefaults.Events;
+using Kavach.Contracts;
 
 namespace Kavach.Dashboard.Services.Events;
 

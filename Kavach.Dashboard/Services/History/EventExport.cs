@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Kavach.Contracts;
 using Kavach.Dashboard.Services.Events;
 
 namespace Kavach.Dashboard.Services.History;
@@ -11,7 +12,7 @@ public static class EventExport
     public static readonly string[] CsvColumns = ["sequence", "id", "timestamp", "type", "agentId", "userId", "summary", "data"];
 
     public static string ToJson(IEnumerable<KavachEvent> events) =>
-        JsonSerializer.Serialize(events, new JsonSerializerOptions(KavachEvent.JsonOptions) { WriteIndented = true });
+        JsonSerializer.Serialize(events, new JsonSerializerOptions(KavachJson.Options) { WriteIndented = true });
 
     public static string ToCsv(IEnumerable<KavachEvent> events)
     {

@@ -1,6 +1,5 @@
-using System.Globalization;
-using System.Net;
-using System.Net.ServerSentEvents;
+using Kavach.Client;
+using Kavach.Contracts;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Feed;
 using Microsoft.Extensions.Options;
@@ -9,142 +8,74 @@ namespace Kavach.Dashboard.Services.Upstream;
 
 /// <summary>
 /// The console's ONE subscription to the stream API, shared by every browser session through <see cref="EventFeed"/>.
-/// Reconnects with <c>Last-Event-ID</c> and capped exponential backoff; the feed drops anything not newer than the
-/// last sequence it kept, so a reconnect never shows an event twice or out of order.
+/// <see cref="KavachClient"/> does the resuming (Last-Event-ID, backoff, token renewal, each event once and in
+/// order); this turns what it delivers into the feed and the status bar, and — unlike a client that stops on a
+/// refused token — keeps trying with backoff, since the console's credentials can be fixed while it runs.
 /// </summary>
 public sealed partial class UpstreamStreamClient(
-    IHttpClientFactory httpClientFactory,
-    ServiceTokenProvider tokens,
+    KavachClient client,
     EventFeed feed,
     IOptions<StreamApiOptions> options,
     TimeProvider time,
     ILogger<UpstreamStreamClient> logger) : BackgroundService
 {
-    public const string HttpClientName = "streamapi-sse";
-    public const string StreamPath = "/api/kavach/events/stream";
-
-    private CancellationTokenSource? _connection;
-    private long _epoch = 1;
+    private KavachStream? _stream;
 
     /// <summary>Ends the current connection; the client reconnects as it would after any drop.</summary>
-    public void DropConnection()
-    {
-        try
-        {
-            _connection?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The connection had just ended on its own.
-        }
-    }
+    public void DropConnection() => _stream?.Reconnect();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        var backoff = new ReconnectBackoff(settings.ReconnectInitialDelay, settings.ReconnectMaxDelay);
-        var firstConnect = true;
+        var refusals = new ReconnectBackoff(settings.ReconnectInitialDelay, settings.ReconnectMaxDelay);
+        var since = time.GetUtcNow() - settings.InitialWindow;
+        string? cursor = null;
         while (!stoppingToken.IsCancellationRequested)
         {
-            using var connection = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            _connection = connection;
-            var result = await ReadOnceAsync(firstConnect, connection, stoppingToken);
-            _connection = null;
-            if (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-
-            if (result.Connected)
-            {
-                firstConnect = false;
-                backoff.Reset();
-            }
-
-            var delay = backoff.Next(result.ServerRetry);
-            LogReconnecting(logger, result.Reason, delay.TotalMilliseconds, feed.LastSequence);
-            feed.UpdateStatus(s => s with
-            {
-                State = UpstreamState.Reconnecting,
-                LastError = result.Reason,
-                NextAttemptAt = time.GetUtcNow() + delay,
-                Reconnects = s.Reconnects + 1,
-            });
+            var stream = client.Stream(new StreamRequest { After = cursor, Since = cursor is null ? since : null });
+            stream.Activity += OnActivity;
+            stream.Disconnected += OnDisconnected;
+            _stream = stream;
             try
             {
-                await Task.Delay(delay, time, stoppingToken);
+                await foreach (var item in stream.WithCancellation(stoppingToken))
+                {
+                    if (item is Connected)
+                    {
+                        refusals.Reset();
+                    }
+
+                    Handle(item);
+                }
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
             }
+            catch (KavachException refused)
+            {
+                cursor = stream.Cursor ?? cursor;
+                if (!await WaitAfterRefusalAsync(refused, refusals.Next(), stoppingToken))
+                {
+                    break;
+                }
+            }
+            finally
+            {
+                stream.Activity -= OnActivity;
+                stream.Disconnected -= OnDisconnected;
+            }
         }
     }
 
-    private async Task<ReadResult> ReadOnceAsync(bool firstConnect, CancellationTokenSource connection, CancellationToken stoppingToken)
+    private void Handle(StreamItem item)
     {
-        var settings = options.Value;
-        var connected = false;
-        TimeSpan? serverRetry = null;
-        try
+        switch (item)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, BuildPath(firstConnect));
-            request.Headers.Accept.ParseAdd("text/event-stream");
-            request.Headers.Authorization = new("Bearer", await tokens.GetTokenAsync(connection.Token));
-            var lastSequence = feed.LastSequence;
-            if (lastSequence > 0)
-            {
-                // An event id is its sequence, qualified by the epoch after the first one ("2:1221").
-                var lastEventId = _epoch == 1
-                    ? lastSequence.ToString(CultureInfo.InvariantCulture)
-                    : string.Create(CultureInfo.InvariantCulture, $"{_epoch}:{lastSequence}");
-                request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
-            }
-
-            connection.CancelAfter(settings.StallTimeout);
-            using var http = httpClientFactory.CreateClient(HttpClientName);
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, connection.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                return new ReadResult(false, null, Describe(response.StatusCode));
-            }
-
-            await using var body = new ActivityTrackingStream(
-                await response.Content.ReadAsStreamAsync(connection.Token),
-                () => OnActivity(connection, settings.StallTimeout));
-            var parser = SseParser.Create(body, UpstreamFrame.Parse);
-            await foreach (var item in parser.EnumerateAsync(connection.Token))
-            {
-                serverRetry = parser.ReconnectionInterval == Timeout.InfiniteTimeSpan ? null : parser.ReconnectionInterval;
-                connected |= Handle(item.Data);
-            }
-
-            return new ReadResult(connected, serverRetry, "the API closed the stream");
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            return new ReadResult(connected, serverRetry, "the stream stalled or was dropped");
-        }
-        catch (OperationCanceledException)
-        {
-            return new ReadResult(connected, serverRetry, "stopping");
-        }
-        catch (Exception e)
-        {
-            // Whatever went wrong (network, service discovery, a broken frame), the one subscription must live on.
-            return new ReadResult(connected, serverRetry, e.Message);
-        }
-    }
-
-    private bool Handle(UpstreamFrame frame)
-    {
-        switch (frame)
-        {
-            case EventFrame { Event: var e }:
+            case KavachEvent e:
                 feed.TryAppend(e);
-                return false;
-            case ConnectedFrame connected:
-                _epoch = connected.Epoch ?? 1;
+                break;
+            case Connected connected:
                 LogConnected(logger, connected.SubscriberId, feed.LastSequence);
                 var now = time.GetUtcNow();
                 feed.UpdateStatus(s => s with
@@ -155,76 +86,79 @@ public sealed partial class UpstreamStreamClient(
                     SubscriberId = connected.SubscriberId,
                     NextAttemptAt = null,
                 });
-                return true;
-            case ResyncFrame { Reason: "epoch-changed", Epoch: { } epoch, ResumeAfter: { } resumeAfter }:
+                break;
+            case Resync { Reason: ResyncReasons.EpochChanged, Epoch: { } epoch, ResumeAfter: { } resumeAfter }:
                 LogEpochChanged(logger, epoch, resumeAfter);
-                _epoch = epoch;
                 feed.BeginEpoch(resumeAfter);
                 feed.UpdateStatus(s => s with
                 {
                     Resync = $"epoch {epoch}: the API's database went back to an earlier state; history after #{resumeAfter} was replaced",
                 });
-                return false;
-            case ResyncFrame resync:
+                break;
+            case Resync resync:
                 LogResync(logger, resync.Reason, resync.OldestSequence);
                 feed.UpdateStatus(s => s with
                 {
                     Resync = $"{resync.Reason ?? "resync"}: events before #{resync.OldestSequence} are no longer retained",
                 });
-                return false;
-            case ErrorFrame error:
+                break;
+            case StreamError error:
                 LogUpstreamError(logger, error.Code, error.Message);
                 feed.UpdateStatus(s => s with { LastError = $"{error.Code}: {error.Message}" });
-                return false;
-            case UnreadableFrame unreadable:
-                LogUnreadable(logger, unreadable.EventType, unreadable.Error);
-                return false;
-            default:
-                return false;
+                break;
+            case UnknownSignal unknown:
+                LogUnknown(logger, unknown.Name);
+                break;
         }
     }
 
-    private void OnActivity(CancellationTokenSource connection, TimeSpan stallTimeout)
+    private void OnActivity(DateTimeOffset at) => feed.UpdateStatus(s => s with { LastHeartbeat = at });
+
+    private void OnDisconnected(string reason, TimeSpan delay)
     {
+        LogReconnecting(logger, reason, delay.TotalMilliseconds, feed.LastSequence);
+        MarkReconnecting(reason, delay);
+    }
+
+    private async Task<bool> WaitAfterRefusalAsync(KavachException refused, TimeSpan delay, CancellationToken stoppingToken)
+    {
+        var reason = Describe(refused);
+        LogRefused(logger, reason, delay.TotalMilliseconds);
+        MarkReconnecting(reason, delay);
         try
         {
-            connection.CancelAfter(stallTimeout);
+            await Task.Delay(delay, time, stoppingToken);
+            return true;
         }
-        catch (ObjectDisposedException)
+        catch (OperationCanceledException)
         {
-            return;
+            return false;
         }
-
-        var now = time.GetUtcNow();
-        feed.UpdateStatus(s => s.LastHeartbeat is { } last && now - last < TimeSpan.FromSeconds(1) ? s : s with { LastHeartbeat = now });
     }
 
-    private string BuildPath(bool firstConnect)
+    private void MarkReconnecting(string reason, TimeSpan delay) => feed.UpdateStatus(s => s with
     {
-        if (!firstConnect || feed.LastSequence > 0)
-        {
-            return StreamPath;
-        }
+        State = UpstreamState.Reconnecting,
+        LastError = reason,
+        NextAttemptAt = time.GetUtcNow() + delay,
+        Reconnects = s.Reconnects + 1,
+    });
 
-        var since = (time.GetUtcNow() - options.Value.InitialWindow).ToString("O", CultureInfo.InvariantCulture);
-        return $"{StreamPath}?since={Uri.EscapeDataString(since)}";
-    }
-
-    private static string Describe(HttpStatusCode status) => status switch
+    private static string Describe(KavachException refused) => refused switch
     {
-        HttpStatusCode.Unauthorized => "401: the API rejected the console's service token (check StreamApi:ClientId and ClientSecret)",
-        HttpStatusCode.Forbidden => "403: the console's service token lacks the events:read scope",
-        HttpStatusCode.ServiceUnavailable => "503: the API is over its connection limit or not ready",
-        _ => $"{(int)status} {status}",
+        KavachAuthorizationException { Status: 401 } => "401: the API rejected the console's service token (check StreamApi:ClientId and ClientSecret)",
+        KavachAuthorizationException { Status: 403 } => "403: the console's service token lacks the events:read scope",
+        _ => refused.Message,
     };
-
-    private sealed record ReadResult(bool Connected, TimeSpan? ServerRetry, string Reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upstream stream connected as subscriber {SubscriberId}, last sequence {LastSequence}")]
     private static partial void LogConnected(ILogger logger, string? subscriberId, long lastSequence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream stream ended ({Reason}); reconnecting in {DelayMs:0} ms from sequence {LastSequence}")]
     private static partial void LogReconnecting(ILogger logger, string reason, double delayMs, long lastSequence);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The stream API refused the console ({Reason}); trying again in {DelayMs:0} ms")]
+    private static partial void LogRefused(ILogger logger, string reason, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream began epoch {Epoch}: history after sequence {ResumeAfter} was replaced")]
     private static partial void LogEpochChanged(ILogger logger, long epoch, long resumeAfter);
@@ -235,6 +169,6 @@ public sealed partial class UpstreamStreamClient(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream error frame {Code}: {Message}")]
     private static partial void LogUpstreamError(ILogger logger, string? code, string? message);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored an unreadable '{EventType}' frame: {Error}")]
-    private static partial void LogUnreadable(ILogger logger, string eventType, string error);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ignored a '{Name}' frame this console does not know")]
+    private static partial void LogUnknown(ILogger logger, string name);
 }

@@ -1,10 +1,10 @@
-namespace Kavach.Dashboard.Services.Upstream;
+namespace Kavach.Client;
 
 /// <summary>
-/// A read-only pass-through that reports every read returning bytes. <see cref="System.Net.ServerSentEvents.SseParser"/>
-/// drops comment lines, so this is how the console sees the API's <c>: heartbeat</c> comments at all.
+/// A read-only pass-through that reports every read returning bytes. SseParser drops comment lines, so this is how
+/// the client sees the server's <c>: heartbeat</c> comments at all (they keep the stall timer from firing).
 /// </summary>
-internal sealed class ActivityTrackingStream(Stream inner, Action onActivity) : Stream
+internal sealed class ActivityStream(Stream inner, Action onActivity) : Stream
 {
     public override bool CanRead => true;
     public override bool CanSeek => false;
@@ -43,6 +43,12 @@ internal sealed class ActivityTrackingStream(Stream inner, Action onActivity) : 
         }
 
         base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
     }
 
     private int Track(int read)

@@ -1,8 +1,10 @@
-namespace Kavach.ServiceDefaults.Events;
+using System.Collections.Frozen;
+
+namespace Kavach.Contracts;
 
 /// <summary>
 /// The twelve event types of the KavachOS stream, spelled exactly as clients use them: the one place their names
-/// are written, shared by the stream API (validation, filters) and the console (chips, alerts, charts).
+/// are written, shared by the stream API (validation, filters), the console (chips, alerts, charts) and Kavach.Client (typed events).
 /// </summary>
 public static class KavachEventTypes
 {
@@ -25,4 +27,9 @@ public static class KavachEventTypes
         Audit, AgentCreated, AgentRevoked, AgentRotated, AuthSignIn, AuthSignOut, AuthFailed,
         DelegationCreated, DelegationRevoked, BudgetExceeded, AnomalyDetected, CostRecorded,
     ];
+
+    private static readonly FrozenSet<string> Known = All.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Whether the name is one of the twelve (case-sensitive).</summary>
+    public static bool IsKnown(string type) => Known.Contains(type);
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Kavach.StreamApi.Events;
+namespace Kavach.Contracts;
 
 /// <summary>
 /// A place in the stream: a sequence within an epoch. The SSE <c>id:</c> and every cursor carry it. In the first

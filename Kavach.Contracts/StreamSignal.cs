@@ -1,0 +1,33 @@
+using System.Text.Json.Serialization;
+
+namespace Kavach.Contracts;
+
+/// <summary>
+/// A named frame about the stream rather than an event. A signal this version does not know arrives as
+/// <see cref="UnknownSignal"/>, so a server that adds one (a <c>checkpoint</c>, say) does not break older readers.
+/// </summary>
+public abstract record StreamSignal : StreamItem;
+
+/// <summary><c>connected</c>: the stream is open; sent first on every connection.</summary>
+public sealed record Connected(string? ClientId, string? SubscriberId, long? Epoch, DateTimeOffset? Timestamp) : StreamSignal;
+
+/// <summary>
+/// <c>resync</c>: the cursor could not be honoured exactly (see <see cref="ResyncReasons"/>). A reader that keeps
+/// derived state rebuilds it. For <c>epoch-changed</c> the stream continues with every event after
+/// <see cref="ResumeAfter"/> in <see cref="Epoch"/>; otherwise from <see cref="OldestSequence"/>.
+/// </summary>
+public sealed record Resync(string? Reason, long? OldestSequence, long? Epoch = null, long? ResumeAfter = null) : StreamSignal;
+
+/// <summary><c>error</c>: why the server ends (or refuses) the stream; <see cref="Code"/> is one of <see cref="StreamErrorCodes"/>.</summary>
+public sealed record StreamError(string? Code, string? Message) : StreamSignal;
+
+/// <summary>
+/// <c>checkpoint</c> (asked for with <c>checkpoints=true</c>): the service's signature over the hash chain at
+/// <see cref="Sequence"/>, sent once the stream has delivered every event it covers. Verify <see cref="Signature"/>
+/// (ES256, r ‖ s, base64) over the payload docs/integrity.md describes with the service's public key.
+/// </summary>
+public sealed record Checkpoint(Guid StreamId, long Epoch, long Sequence, string Hash, string SignedAt, string KeyId,
+    string Algorithm, string Signature) : StreamSignal;
+
+/// <summary>A named frame without an <c>id:</c> that this version does not know: its name and raw JSON.</summary>
+public sealed record UnknownSignal(string Name, [property: JsonIgnore] string Json) : StreamSignal;
