@@ -19,7 +19,9 @@ public sealed class FaultCluster : IAsyncDisposable
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> SuiteStreamSettings = new Dictionary<string, string>
     {
-        ["Kavach__Stream__MaxConnections"] = "2000",
+        // Room for the reconnect storm and the followers, with its cut-off clients reconnecting before their old
+        // connections are gone: a refusal (503) there would be the suite's limit, not the storm's behaviour.
+        ["Kavach__Stream__MaxConnections"] = Math.Max(2000, SuiteSettings.StormClients * 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Kavach__Stream__MaxConnectionsPerAddress"] = "0",
         ["Kavach__Stream__HeartbeatInterval"] = "00:00:02",
         ["Kavach__Stream__ReconnectDelay"] = "00:00:00.500",
