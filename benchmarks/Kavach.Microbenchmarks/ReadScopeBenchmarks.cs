@@ -64,3 +64,63 @@ public class ReadScopeBenchmarks
         return allowed;
     }
 }
+
+/// <summary>
+/// One event's fan-out check across 1,000 subscribers: each asks its own precomputed scope, as the live loop does.
+/// Mixed: a fifth each of everything, a type grant, 100 users, its own agent, 1,000 agents. Off: every subscriber
+/// with the module's scope (what every stream had before scoping). Same events, same run.
+/// </summary>
+[MemoryDiagnoser]
+public class FanOutScopingBenchmarks
+{
+    private const int Subscribers = 1000;
+    private const int Events = 256;
+    private static readonly EventTypeFilter AllTypes = EventTypeFilter.ForModule([]);
+
+    private EventEnvelope[] _events = null!;
+    private ReadScope[] _mixed = null!;
+    private ReadScope[] _off = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var types = EventTypeCatalog.All;
+        _events = [.. Enumerable.Range(1, Events).Select(i => EventEnvelope.From(
+            Samples.Event(i, type: types[i % types.Count], agentId: $"agent-{i * 7 % 1000}", userId: $"user-{i * 13 % 1000}"),
+            StreamPosition.FirstEpoch))];
+        var grants = new[]
+        {
+            ReadGrant.Everything,
+            new ReadGrant(new[] { "anomaly.detected", "auth.failed" }.ToFrozenSet(), null, null),
+            new ReadGrant(null, null, Enumerable.Range(0, 100).Select(i => $"user-{i}").ToFrozenSet()),
+            new ReadGrant(null, new[] { "agent-7" }.ToFrozenSet(), null, SubjectIsAgent: true),
+            new ReadGrant(null, Enumerable.Range(0, 1000).Select(i => $"agent-{i}").ToFrozenSet(), null),
+        };
+        _mixed = [.. Enumerable.Range(0, Subscribers).Select(i =>
+            ReadScope.TryCreate(AllTypes, grants[i % grants.Length], null, null, null, out var scope, out _, out _) ? scope : throw new InvalidOperationException())];
+        _off = [.. Enumerable.Range(0, Subscribers).Select(_ => ReadScope.Module(AllTypes))];
+    }
+
+    [Benchmark(Baseline = true, Description = "1,000 subscribers, scoping off (per event)", OperationsPerInvoke = Events)]
+    public int Off() => Deliver(_off);
+
+    [Benchmark(Description = "1,000 subscribers, mixed scopes (per event)", OperationsPerInvoke = Events)]
+    public int Mixed() => Deliver(_mixed);
+
+    private int Deliver(ReadScope[] subscribers)
+    {
+        var deliveries = 0;
+        foreach (var envelope in _events)
+        {
+            foreach (var scope in subscribers)
+            {
+                if (scope.Allows(envelope))
+                {
+                    deliveries++;
+                }
+            }
+        }
+
+        return deliveries;
+    }
+}
