@@ -8,6 +8,7 @@
 // Token: KAVACH_TOKEN if set, else a fresh one from the Development token endpoint on every (re)connect.
 // Resume: KAVACH_CURSOR=<position> starts after that position; the last position is printed on exit.
 using System.Net.Http.Json;
+using System.Runtime.InteropServices;
 using Kavach.Client;
 using Kavach.Contracts;
 
@@ -38,8 +39,10 @@ var stream = client.Stream(new StreamRequest { Types = types, After = Environmen
 stream.Disconnected += (reason, delay) =>
     Console.Error.WriteLine($"-- disconnected ({reason}); resuming after {stream.Cursor ?? "now"} in {delay.TotalSeconds:0.0} s");
 
+// Ctrl+C (SIGINT) or a service manager's SIGTERM ends it cleanly, printing where to resume.
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 try
 {
     await foreach (var item in stream.WithCancellation(stop.Token))
@@ -72,5 +75,11 @@ catch (KavachAuthorizationException refused)
 
 Console.Error.WriteLine($"-- stopped; resume with KAVACH_CURSOR={stream.Cursor}");
 return 0;
+
+void Stop(PosixSignalContext signal)
+{
+    signal.Cancel = true;
+    stop.Cancel();
+}
 
 internal sealed record DevelopmentToken(string Token);

@@ -64,12 +64,15 @@ public sealed class TailSample
                     fields.First(f => f.StartsWith("id=", StringComparison.Ordinal))[3..])),
         ];
 
-        /// <summary>Ctrl+C, as a person would; killed if it does not end.</summary>
+        /// <summary>
+        /// SIGTERM, as a service manager would (the sample treats it as Ctrl+C). Not SIGINT: a test host started in the
+        /// background of a non-interactive shell passes SIGINT on as ignored, and the sample would never see it.
+        /// </summary>
         public async Task StopAsync()
         {
             if (!process.HasExited)
             {
-                await process.InterruptAsync(TimeSpan.FromSeconds(10));
+                await process.TerminateAsync(TimeSpan.FromSeconds(10));
             }
         }
     }

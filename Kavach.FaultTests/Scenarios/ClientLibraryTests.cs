@@ -215,7 +215,7 @@ public sealed class ClientLibraryTests
             await tail.StopAsync();
         }
 
-        StringAssert.Contains(tail.Output, "-- stopped; resume with KAVACH_CURSOR=", "Ctrl+C ends it cleanly with its cursor");
+        StringAssert.Contains(tail.Output, "-- stopped; resume with KAVACH_CURSOR=", "SIGTERM (handled as Ctrl+C) ends it cleanly with its cursor");
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what, TailSample.Running tail)
