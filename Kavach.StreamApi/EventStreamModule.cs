@@ -129,8 +129,9 @@ public sealed class EventStreamModule(
                 "Retry with the same event ids: an id already stored is never stored twice.", ids, mayBeStored: true, e);
         }
 
+        // The commit may have carried other emits' events too (group commit): this emit is answered for its own.
         var byId = stored.ToDictionary(c => c.Id, StringComparer.Ordinal);
-        if (!ambiguous.Ids.All(byId.ContainsKey))
+        if (!ids.All(byId.ContainsKey))
         {
             metrics.AmbiguousCommit("not_stored");
             throw new EmitUnavailableException("Event store unavailable",
@@ -139,10 +140,9 @@ public sealed class EventStreamModule(
         }
 
         metrics.AmbiguousCommit("stored");
-        var fresh = ambiguous.Ids.ToHashSet(StringComparer.Ordinal);
         return new AppendResult(
             [.. ids.Select(id => byId[id]).Select(e => new EmittedEvent(e.Id, e.Sequence, e.Timestamp))],
-            [.. stored.Where(c => fresh.Contains(c.Id))],
+            stored,
             hub.Position.Epoch);
     }
 

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Kavach.StreamApi;
+using Kavach.StreamApi.Emit;
 using Kavach.Tests.Support;
 using Npgsql;
 
@@ -63,6 +65,63 @@ public sealed class FaultToleranceTests
         Assert.AreEqual(1, await CountStoredAsync(id));
         var received = await stream.CollectAsync(r => r.Any(e => e.AgentId == agent), Generous);
         Assert.AreEqual(sequence, received.Single(e => e.AgentId == agent).Sequence);
+    }
+
+    /// <summary>
+    /// Concurrent emits share one group commit. When that commit's answer is lost, each emit is answered for its own
+    /// events: stored, with the sequences PostgreSQL gave them — not "not stored" because the others' ids are not its own.
+    /// </summary>
+    [TestMethod]
+    public async Task EveryEmitOfAGroupCommitWhoseAnswerIsLostIsAnsweredAsStored()
+    {
+        await using var proxy = await PostgresProxy.StartAsync();
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kavachdb"] = proxy.ConnectionString,
+        });
+        await using var stream = await SseClient.ConnectAsync(host.CreateClient(), Tokens.Reader());
+        await stream.NextAsync();
+        var agent = NewAgent();
+        static EventDraft Audit(string agentId, string? id = null) => new("audit", Id: id, AgentId: agentId);
+
+        // The first commit waits in the proxy, so the three emits after it queue up and are committed as one group.
+        var plug = $"{agent}-plug";
+        var held = proxy.HoldNextStatementWith(plug);
+        var first = host.Module.EmitAsync([Audit(plug)]);
+        await held.WaitAsync(TimeSpan.FromSeconds(10));
+        var ids = Enumerable.Range(0, 3).Select(i => $"group-{i}-{Guid.NewGuid():N}").ToList();
+        var group = ids.Select(id => host.Module.EmitAsync([Audit(agent, id)])).ToList();
+
+        proxy.CutAfterNextStatementWith(ids[0]);
+        proxy.ReleaseHeld();
+        await first.WaitAsync(Generous);
+        await proxy.CutDone.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var answers = new List<string>();
+        foreach (var emit in group)
+        {
+            try
+            {
+                var emitted = await emit.WaitAsync(Generous);
+                answers.Add($"stored at {emitted.Single().Sequence}");
+            }
+            catch (EmitUnavailableException e)
+            {
+                answers.Add($"{e.Title} (mayBeStored: {e.MayBeStored.ToString().ToLowerInvariant()})");
+            }
+        }
+
+        var stored = new List<long>();
+        foreach (var id in ids)
+        {
+            stored.Add(await CountStoredAsync(id));
+        }
+
+        Console.WriteLine($"[rare path] a group commit of 3 emits whose answer was lost: stored {string.Join(", ", stored)} times; answered {string.Join("; ", answers)}");
+        CollectionAssert.AreEqual(new long[] { 1, 1, 1 }, stored, "the group commit went through");
+        Assert.IsTrue(answers.All(a => a.StartsWith("stored at", StringComparison.Ordinal)), string.Join("; ", answers));
+        var received = await stream.CollectAsync(r => r.Count(e => e.AgentId == agent) >= 3, Generous);
+        CollectionAssert.AreEqual(ids, received.Where(e => e.AgentId == agent).Select(e => e.Json.GetProperty("id").GetString()).ToList(), "each delivered once, in order");
     }
 
     [TestMethod]

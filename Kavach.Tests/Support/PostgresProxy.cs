@@ -8,8 +8,8 @@ namespace Kavach.Tests.Support;
 /// <summary>
 /// A TCP proxy in front of the test system's PostgreSQL (loopback only) that can break things at precise moments:
 /// cut a connection right after forwarding the statement that carries a marker (an event's id or agent id: so the
-/// statement commits but its answer is lost), cut it instead of forwarding it (so it never happens), or refuse every
-/// connection (PostgreSQL "down").
+/// statement commits but its answer is lost), cut it instead of forwarding it (so it never happens), hold it until
+/// released (its caller waits on its answer meanwhile), or refuse every connection (PostgreSQL "down").
 /// </summary>
 public sealed class PostgresProxy : IAsyncDisposable
 {
@@ -20,6 +20,9 @@ public sealed class PostgresProxy : IAsyncDisposable
     private readonly Task _accepting;
     private int _cut; // 0 none, 1 after the next message with the marker, 2 instead of it
     private byte[] _marker = [];
+    private byte[] _holdMarker = [];
+    private TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _refusing;
 
     private PostgresProxy(IPEndPoint target)
@@ -51,6 +54,20 @@ public sealed class PostgresProxy : IAsyncDisposable
 
     /// <summary>The next statement carrying <paramref name="marker"/> is dropped and the connection cut: it never runs.</summary>
     public void CutInsteadOfNextStatementWith(string marker) => Arm(2, marker);
+
+    /// <summary>
+    /// The next statement carrying <paramref name="marker"/> waits in the proxy until <see cref="ReleaseHeld"/>; the task
+    /// completes once it is held.
+    /// </summary>
+    public Task HoldNextStatementWith(string marker)
+    {
+        _held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _holdMarker, Encoding.UTF8.GetBytes(marker));
+        return _held.Task;
+    }
+
+    public void ReleaseHeld() => _release.TrySetResult();
 
     /// <summary>Cuts every connection and refuses new ones until <see cref="Resume"/>.</summary>
     public void Refuse()
@@ -112,8 +129,9 @@ public sealed class PostgresProxy : IAsyncDisposable
                 _open.Add(server);
             }
 
-            var toServer = PumpAsync(client.GetStream(), server.GetStream(), watchStatements: true, client, server);
-            var toClient = PumpAsync(server.GetStream(), client.GetStream(), watchStatements: false, client, server);
+            var link = new Link(client, server);
+            var toServer = PumpAsync(client.GetStream(), server.GetStream(), toServer: true, link);
+            var toClient = PumpAsync(server.GetStream(), client.GetStream(), toServer: false, link);
             await Task.WhenAny(toServer, toClient);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -126,7 +144,7 @@ public sealed class PostgresProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool watchStatements, TcpClient client, TcpClient server)
+    private async Task PumpAsync(NetworkStream from, NetworkStream to, bool toServer, Link link)
     {
         var buffer = new byte[64 * 1024];
         while (true)
@@ -137,26 +155,61 @@ public sealed class PostgresProxy : IAsyncDisposable
                 return;
             }
 
-            var mode = watchStatements && Volatile.Read(ref _cut) != 0 && buffer.AsSpan(0, read).IndexOf(_marker) >= 0
+            if (!toServer)
+            {
+                if (link.AnswerLost.Task.IsCompleted || link.LosingAnswers)
+                {
+                    link.AnswerLost.TrySetResult();
+                    continue;
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+                continue;
+            }
+
+            var hold = Volatile.Read(ref _holdMarker);
+            if (hold.Length > 0 && buffer.AsSpan(0, read).IndexOf(hold) >= 0
+                && Interlocked.CompareExchange(ref _holdMarker, [], hold) == hold)
+            {
+                _held.TrySetResult();
+                await _release.Task.WaitAsync(_stop.Token);
+            }
+
+            var mode = Volatile.Read(ref _cut) != 0 && buffer.AsSpan(0, read).IndexOf(_marker) >= 0
                 ? Interlocked.Exchange(ref _cut, 0) : 0;
             if (mode == 2)
             {
-                client.Close();
-                server.Close();
+                link.Close();
+                CutDone.TrySetResult();
+                return;
+            }
+
+            if (mode == 1)
+            {
+                // PostgreSQL runs (and commits) the statement; its answer is dropped here, then the connection is cut.
+                link.LosingAnswers = true;
+                await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+                await link.AnswerLost.Task.WaitAsync(TimeSpan.FromSeconds(10), _stop.Token);
+                link.Close();
                 CutDone.TrySetResult();
                 return;
             }
 
             await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
-            if (mode == 1)
-            {
-                // Let PostgreSQL commit, then lose its answer.
-                await Task.Delay(500);
-                client.Close();
-                server.Close();
-                CutDone.TrySetResult();
-                return;
-            }
+        }
+    }
+
+    /// <summary>One proxied connection: both sockets, and whether PostgreSQL's answers on it are being dropped.</summary>
+    private sealed class Link(TcpClient client, TcpClient server)
+    {
+        public volatile bool LosingAnswers;
+
+        public TaskCompletionSource AnswerLost { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Close()
+        {
+            client.Close();
+            server.Close();
         }
     }
 
