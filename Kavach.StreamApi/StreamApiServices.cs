@@ -41,6 +41,7 @@ public static class StreamApiServices
         services.AddSingleton<EventStore>();
         services.AddSingleton<EventCommitter>();
         services.AddHostedService(sp => sp.GetRequiredService<EventCommitter>());
+        services.AddSingleton<RetentionStore>();
         services.AddHostedService<RetentionPruner>();
         services.AddSingleton<EventHub>();
         services.AddHostedService(sp => sp.GetRequiredService<EventHub>());

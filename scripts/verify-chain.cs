@@ -35,14 +35,17 @@ try
 {
     // Checkpoints and epochs.
     var checkpoints = new Dictionary<(long Epoch, long Sequence), JsonElement>();
-    var epochs = new List<(long Epoch, long StartsAfter)>();
+    var epochs = new List<(long Epoch, long ChainStartsAfter)>();
     string? streamId = null;
     for (var after = 0L; ;)
     {
         using var page = JsonDocument.Parse(await GetAsync($"/api/kavach/events/checkpoints?after={after}&limit=1000"));
         streamId = page.RootElement.GetProperty("streamId").GetString();
+        // An event is hashed in the latest epoch whose hashing began before it (chainStartsAfter: the last sequence
+        // committed when the epoch began); a server from before chainStartsAfter lists only startsAfter.
         epochs = [.. page.RootElement.GetProperty("epochs").EnumerateArray()
-            .Select(e => (e.GetProperty("epoch").GetInt64(), e.GetProperty("startsAfter").GetInt64()))];
+            .Select(e => (e.GetProperty("epoch").GetInt64(),
+                (e.TryGetProperty("chainStartsAfter", out var chain) ? chain : e.GetProperty("startsAfter")).GetInt64()))];
         var listed = page.RootElement.GetProperty("checkpoints").EnumerateArray().Select(c => c.Clone()).ToList();
         foreach (var checkpoint in listed)
         {
@@ -57,7 +60,7 @@ try
         after = listed[^1].GetProperty("sequence").GetInt64();
     }
 
-    long EpochOf(long sequence) => epochs.Where(e => e.StartsAfter < sequence).Select(e => e.Epoch).DefaultIfEmpty(1).Max();
+    long EpochOf(long sequence) => epochs.Where(e => e.ChainStartsAfter < sequence).Select(e => e.Epoch).DefaultIfEmpty(1).Max();
 
     // The events, in order, each checked against the one before.
     byte[]? previous = null;

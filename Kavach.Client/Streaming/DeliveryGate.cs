@@ -43,10 +43,15 @@ public sealed class DeliveryGate(StreamPosition? start = null)
         return true;
     }
 
-    /// <summary>Follows the server: after <c>resumeAfter</c> in the new epoch, or from <c>oldestSequence</c>.</summary>
+    /// <summary>
+    /// Follows the server: after <c>resumeAfter</c> in the new epoch, or from <c>oldestSequence</c> — in the epoch the
+    /// resync names (the connection's, from a server that names none). That may be lower than the position's: a
+    /// database that was reset, or restored cold, starts again at epoch 1.
+    /// </summary>
     public void Apply(Resync resync)
     {
-        if (resync.Reason == ResyncReasons.EpochChanged && resync.Epoch is { } epoch && resync.ResumeAfter is { } resumeAfter)
+        var epoch = resync.Epoch ?? _connectedEpoch;
+        if (resync.Reason == ResyncReasons.EpochChanged && resync.ResumeAfter is { } resumeAfter)
         {
             _connectedEpoch = epoch;
             Position = new StreamPosition(epoch, resumeAfter);
@@ -55,7 +60,8 @@ public sealed class DeliveryGate(StreamPosition? start = null)
         {
             // Retention removed what came before (cursor-expired), or the cursor was beyond the stream's head
             // (cursor-ahead-of-stream, a database reset): either way the stream goes on from oldestSequence.
-            Position = new StreamPosition(Position?.Epoch ?? _connectedEpoch, Math.Max(0, oldest - 1));
+            _connectedEpoch = epoch;
+            Position = new StreamPosition(epoch, Math.Max(0, oldest - 1));
         }
     }
 

@@ -48,7 +48,7 @@ public sealed record ConnectionCounts(int Connections, int Total);
 
 /// <summary>What <c>GET /api/kavach/events/verify</c> answers (the fields the console shows).</summary>
 public sealed record ChainReport(long From, long To, long Head, bool Valid, long Checked, long? VerifiedThrough,
-    ChainCheckpoint? Checkpoint, ChainBreak? Break);
+    ChainCheckpoint? Checkpoint, ChainBreak? Break, long Epoch = 1);
 
 public sealed record ChainCheckpoint(long Epoch, long Sequence, string SignedAt, string KeyId);
 

@@ -26,6 +26,9 @@ public sealed class StreamMetrics
     private readonly Histogram<double> _commitLockWait;
     private readonly Histogram<double> _commitQueueWait;
     private readonly Histogram<double> _hubDelay;
+    private readonly Counter<long> _retentionSweeps;
+    private readonly Counter<long> _retentionDeleted;
+    private readonly Histogram<double> _retentionLongestBatch;
 
     public StreamMetrics(IMeterFactory meterFactory)
     {
@@ -66,6 +69,12 @@ public sealed class StreamMetrics
             "From an event's commit to its place in this replica's live buffer: at once for local commits, a hint and a read for other replicas'.");
         _catchUpsWaiting = meter.CreateUpDownCounter<long>("kavach.stream.catchups.waiting", "{connection}",
             "Streams waiting for a turn to catch up (a reconnect storm shows here).");
+        _retentionSweeps = meter.CreateCounter<long>("kavach.stream.retention.sweeps", "{sweep}",
+            "Retention sweeps by outcome (swept, skipped: another replica held the retention lock, failed).");
+        _retentionDeleted = meter.CreateCounter<long>("kavach.stream.retention.deleted", "{event}",
+            "Events removed by retention on this replica.");
+        _retentionLongestBatch = meter.CreateHistogram<double>("kavach.stream.retention.longest_batch", "s",
+            "The longest batch (one DELETE statement and transaction) of each retention sweep that removed events.");
     }
 
     public void ConnectionOpened() => _activeConnections.Add(1);
@@ -115,6 +124,19 @@ public sealed class StreamMetrics
     public void QueuedForCommit(TimeSpan wait) => _commitQueueWait.Record(wait.TotalSeconds);
 
     public void ReachedHub(TimeSpan sinceCommit) => _hubDelay.Record(Math.Max(0, sinceCommit.TotalSeconds));
+
+    /// <summary>A sweep's outcome; null when another replica held the retention lock.</summary>
+    public void RetentionSwept(Persistence.RetentionSweep? sweep)
+    {
+        _retentionSweeps.Add(1, new KeyValuePair<string, object?>("outcome", sweep is null ? "skipped" : "swept"));
+        if (sweep is { Deleted: > 0 })
+        {
+            _retentionDeleted.Add(sweep.Deleted);
+            _retentionLongestBatch.Record(sweep.LongestBatch.TotalSeconds);
+        }
+    }
+
+    public void RetentionSweepFailed() => _retentionSweeps.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
 
     public void Committed(Persistence.CommitTiming timing)
     {

@@ -3,17 +3,14 @@ using Npgsql;
 
 namespace Kavach.StreamApi.Integrity;
 
-/// <summary>What the chain needs from PostgreSQL: its head, the checkpoints and their keys, and rows to verify.</summary>
+/// <summary>What the chain needs from PostgreSQL: its head, the checkpoints and their keys, and a snapshot to verify.</summary>
 public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource history)
 {
     /// <summary>The last committed sequence and the chain's hash there (null before the first chained commit).</summary>
-    public async Task<ChainHead> ReadHeadAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT stream_id, epoch, last_value, chain_hashes[cardinality(chain_hashes)] FROM kavach_stream_sequence");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return new ChainHead(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3));
-    }
+    public Task<ChainHead> ReadHeadAsync(CancellationToken cancellationToken) => ReadHeadAsync(dataSource.CreateCommand, cancellationToken);
+
+    /// <summary>One consistent view of the stored chain, on the history pool (verification reads like a page does).</summary>
+    public Task<ChainSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) => ChainSnapshot.OpenAsync(history.DataSource, cancellationToken);
 
     public async Task AddKeyAsync(CheckpointKey key, CancellationToken cancellationToken)
     {
@@ -55,10 +52,23 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     }
 
     /// <summary>The newest checkpoints first, or those with a sequence in (<paramref name="after"/>, <paramref name="upTo"/>] in order.</summary>
-    public async Task<List<Checkpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, int limit, bool newestFirst,
-        CancellationToken cancellationToken)
+    public Task<List<Checkpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, int limit, bool newestFirst,
+        CancellationToken cancellationToken) =>
+        ReadCheckpointsAsync(dataSource.CreateCommand, streamId, after, upTo, limit, newestFirst, cancellationToken);
+
+    // The reads a snapshot shares with the pool: the same SQL on whichever connection makes the command.
+    internal static async Task<ChainHead> ReadHeadAsync(Func<string, NpgsqlCommand> commandFor, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var command = commandFor("SELECT stream_id, epoch, last_value, chain_hashes[cardinality(chain_hashes)] FROM kavach_stream_sequence");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ChainHead(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3));
+    }
+
+    internal static async Task<List<Checkpoint>> ReadCheckpointsAsync(Func<string, NpgsqlCommand> commandFor, Guid streamId, long after,
+        long upTo, int limit, bool newestFirst, CancellationToken cancellationToken)
+    {
+        await using var command = commandFor($"""
             SELECT epoch, sequence, hash, signed_at, key_id, signature FROM kavach_checkpoints
             WHERE sequence > $1 AND sequence <= $2
             ORDER BY epoch {(newestFirst ? "DESC" : "ASC")}, sequence {(newestFirst ? "DESC" : "ASC")} LIMIT $3
@@ -75,46 +85,6 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         }
 
         return checkpoints;
-    }
-
-    /// <summary>What retention removed last: the sequence and hash of the newest pruned event.</summary>
-    public async Task<(long Sequence, byte[]? Hash)?> ReadAnchorAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT sequence, hash FROM kavach_chain_anchor");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1))
-            : null;
-    }
-
-    /// <summary>Rows with a sequence in (<paramref name="after"/>, <paramref name="upTo"/>], in order, every column verification needs.</summary>
-    public async Task<List<ChainRow>> ReadRowsAsync(long after, long upTo, int limit, CancellationToken cancellationToken)
-    {
-        await using var command = history.DataSource.CreateCommand("""
-            SELECT sequence, id, type, timestamp, agent_id, user_id, body, hash FROM kavach_stream_events
-            WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence LIMIT $3
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = after });
-        command.Parameters.Add(new NpgsqlParameter { Value = upTo });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<ChainRow>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(new ChainRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7)));
-        }
-
-        return rows;
-    }
-
-    /// <summary>The lowest sequence stored above <paramref name="after"/>, if any.</summary>
-    public async Task<long?> ReadFirstAboveAsync(long after, CancellationToken cancellationToken)
-    {
-        await using var command = history.DataSource.CreateCommand("SELECT min(sequence) FROM kavach_stream_events WHERE sequence > $1");
-        command.Parameters.Add(new NpgsqlParameter { Value = after });
-        return await command.ExecuteScalarAsync(cancellationToken) is long sequence ? sequence : null;
     }
 }
 

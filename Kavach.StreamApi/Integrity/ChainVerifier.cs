@@ -10,17 +10,18 @@ namespace Kavach.StreamApi.Integrity;
 /// <c>inserted</c> (a row the chain never had), <c>reordered</c> (two events swapped), <c>altered</c> (a changed
 /// event, or a chain rewritten to match that a checkpoint contradicts).
 /// </summary>
-public sealed class ChainVerifier(ChainStore store, EventStore events, CheckpointService checkpoints, IOptions<Options.IntegrityOptions> options)
+public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoints, IOptions<Options.IntegrityOptions> options)
 {
     private const int PageSize = 2000;
 
     public async Task<ChainReport> VerifyAsync(long? from, long? to, CancellationToken cancellationToken)
     {
-        var head = await store.ReadHeadAsync(cancellationToken);
-        var epochs = await events.ReadEpochsAsync(cancellationToken);
+        await using var snapshot = await store.OpenSnapshotAsync(cancellationToken);
+        var head = await snapshot.ReadHeadAsync(cancellationToken);
+        var epochs = await snapshot.ReadEpochsAsync(cancellationToken);
         var last = Math.Min(to ?? head.Sequence, head.Sequence);
         // Left out, the range starts at the oldest stored event, or as far back as one request may go.
-        var first = from ?? Math.Max(await store.ReadFirstAboveAsync(0, cancellationToken) ?? head.Sequence + 1,
+        var first = from ?? Math.Max(await snapshot.ReadFirstAboveAsync(0, cancellationToken) ?? head.Sequence + 1,
             last - options.Value.MaxVerifyRange + 1);
         if (first < 1 || last - first + 1 > options.Value.MaxVerifyRange)
         {
@@ -29,17 +30,42 @@ public sealed class ChainVerifier(ChainStore store, EventStore events, Checkpoin
         }
 
         var report = new ChainReport { From = first, To = last, Head = head.Sequence, Epoch = head.Epoch };
-        var inRange = await store.ReadCheckpointsAsync(head.StreamId, first - 1, last, int.MaxValue, newestFirst: false, cancellationToken);
-        var checkpointAt = inRange.ToDictionary(c => (c.Epoch, c.Sequence));
+        var anchor = await snapshot.ReadAnchorAsync(cancellationToken);
+        if (anchor is { } pruned && first <= pruned.Sequence)
+        {
+            // Retention removed the range's beginning (its anchor says how far): what is left of it is checked from there.
+            report.From = first = pruned.Sequence + 1;
+        }
 
-        var previous = await StartingHashAsync(first, report, cancellationToken);
+        // A range past the head (a verifier that last checked a head the database has since gone back from, or one a
+        // moment ahead of this replica) holds nothing to check: that is not a break.
+        if (first <= last && await VerifyRangeAsync(snapshot, head.StreamId, report, epochs, anchor, cancellationToken) is { Break: not null } broken)
+        {
+            return broken;
+        }
+
+        if (to is null && await snapshot.ReadFirstAboveAsync(head.Sequence, cancellationToken) is { } beyond)
+        {
+            return report.Broken(beyond, "inserted", $"Event {beyond} is stored beyond the stream's head ({head.Sequence}): no commit made it.");
+        }
+
+        return report;
+    }
+
+    private async Task<ChainReport> VerifyRangeAsync(ChainSnapshot snapshot, Guid streamId, ChainReport report, List<EpochStart> epochs,
+        (long Sequence, byte[]? Hash)? anchor, CancellationToken cancellationToken)
+    {
+        var (first, last) = (report.From, report.To);
+        var checkpointAt = (await snapshot.ReadCheckpointsAsync(streamId, first - 1, last, cancellationToken))
+            .ToDictionary(c => (c.Epoch, c.Sequence));
+        var previous = await StartingHashAsync(snapshot, first, report, epochs, anchor, cancellationToken);
         if (report.Break is not null)
         {
             return report;
         }
 
         var expected = first;
-        var rows = await store.ReadRowsAsync(first - 1, last, PageSize + 1, cancellationToken);
+        var rows = await snapshot.ReadRowsAsync(first - 1, last, PageSize + 1, cancellationToken);
         var skipFirst = rows.Count > 0 && rows[0].Sequence == first - 1;
         var index = skipFirst ? 1 : 0;
         while (expected <= last)
@@ -48,10 +74,10 @@ public sealed class ChainVerifier(ChainStore store, EventStore events, Checkpoin
             {
                 if (rows.Count <= (skipFirst ? 1 : 0) || rows[^1].Sequence >= last)
                 {
-                    return report.Broken(expected, "missing", $"Events {expected}–{last} are not stored, but the stream's head is {head.Sequence}.");
+                    return report.Broken(expected, "missing", $"Events {expected}–{last} are not stored, but the stream's head is {report.Head}.");
                 }
 
-                rows = await store.ReadRowsAsync(rows[^1].Sequence, last, PageSize + 1, cancellationToken);
+                rows = await snapshot.ReadRowsAsync(rows[^1].Sequence, last, PageSize + 1, cancellationToken);
                 skipFirst = false;
                 index = 0;
                 continue;
@@ -87,7 +113,7 @@ public sealed class ChainVerifier(ChainStore store, EventStore events, Checkpoin
             var hash = ChainHash.Link(previous, epoch, ChainHash.ServedJson(row.Body, row.Sequence));
             if (!hash.AsSpan().SequenceEqual(row.Hash))
             {
-                var next = await NextRowAsync(rows, index, last, cancellationToken);
+                var next = await NextRowAsync(snapshot, rows, index, last, cancellationToken);
                 if (next?.Body is { } nextBody
                     && ChainHash.Link(previous, epoch, ChainHash.ServedJson(nextBody, row.Sequence)).AsSpan().SequenceEqual(row.Hash))
                 {
@@ -123,38 +149,42 @@ public sealed class ChainVerifier(ChainStore store, EventStore events, Checkpoin
             index++;
         }
 
-        if (to is null && await store.ReadFirstAboveAsync(head.Sequence, cancellationToken) is { } beyond)
-        {
-            return report.Broken(beyond, "inserted", $"Event {beyond} is stored beyond the stream's head ({head.Sequence}): no commit made it.");
-        }
-
         return report;
     }
 
-    /// <summary>The hash the range starts from: the stored event before it, retention's anchor, or the chain's start.</summary>
-    private async Task<byte[]?> StartingHashAsync(long first, ChainReport report, CancellationToken cancellationToken)
+    /// <summary>
+    /// The hash the range starts from: the stored event before it, retention's anchor, the chain's start — or none, when
+    /// the range starts among events stored before the chain began (a database upgraded from then, whose oldest events a
+    /// retention of that time removed without an anchor): those prove nothing either way.
+    /// </summary>
+    private static async Task<byte[]?> StartingHashAsync(ChainSnapshot snapshot, long first, ChainReport report, List<EpochStart> epochs,
+        (long Sequence, byte[]? Hash)? anchor, CancellationToken cancellationToken)
     {
         if (first == 1)
         {
             return ChainHash.Genesis.ToArray();
         }
 
-        var before = await store.ReadRowsAsync(first - 2, first - 1, 1, cancellationToken);
+        var before = await snapshot.ReadRowsAsync(first - 2, first - 1, 1, cancellationToken);
         if (before.Count == 1)
         {
             return before[0].Hash; // null: stored before the chain began
         }
 
-        if (await store.ReadAnchorAsync(cancellationToken) is { } anchor && anchor.Sequence == first - 1)
+        if (anchor is { } pruned && pruned.Sequence == first - 1)
         {
             report.StartsAtRetention = true;
-            return anchor.Hash;
+            return pruned.Hash;
         }
 
         // Nothing before the range and no anchor: that is only right where the chain began (its first hash follows
-        // from the zero hash); anywhere else events were removed, and not by retention.
-        var start = await store.ReadRowsAsync(first - 1, first, 1, cancellationToken);
-        var epochs = await events.ReadEpochsAsync(cancellationToken);
+        // from the zero hash) or before it; anywhere else events were removed, and not by retention.
+        var start = await snapshot.ReadRowsAsync(first - 1, first, 1, cancellationToken);
+        if (start is [{ Hash: null }])
+        {
+            return null;
+        }
+
         if (start is [{ Hash: { } hash, Body: { } body }]
             && ChainHash.Link(ChainHash.Genesis, EpochOf(epochs, first), ChainHash.ServedJson(body, first)).AsSpan().SequenceEqual(hash))
         {
@@ -165,16 +195,22 @@ public sealed class ChainVerifier(ChainStore store, EventStore events, Checkpoin
         return null;
     }
 
-    private async Task<ChainRow?> NextRowAsync(List<ChainRow> rows, int index, long last, CancellationToken cancellationToken) =>
+    private static async Task<ChainRow?> NextRowAsync(ChainSnapshot snapshot, List<ChainRow> rows, int index, long last,
+        CancellationToken cancellationToken) =>
         index + 1 < rows.Count ? rows[index + 1]
-        : (await store.ReadRowsAsync(rows[index].Sequence, last + 1, 1, cancellationToken)).FirstOrDefault();
+        : (await snapshot.ReadRowsAsync(rows[index].Sequence, last + 1, 1, cancellationToken)).FirstOrDefault();
 
+    /// <summary>
+    /// The epoch an event was hashed in: the latest whose hashing had begun before it. That is where the epoch's chain
+    /// starts (<see cref="EpochStart.ChainStartsAfter"/>), not where its stream starts: events committed after a
+    /// restore but before a replica noticed it belong to the new history, yet were hashed in the old epoch.
+    /// </summary>
     internal static long EpochOf(List<EpochStart> epochs, long sequence)
     {
         var epoch = 1L;
         foreach (var start in epochs)
         {
-            if (start.StartsAfter < sequence)
+            if (start.ChainStartsAfter < sequence)
             {
                 epoch = Math.Max(epoch, start.Epoch);
             }

@@ -41,6 +41,13 @@ public sealed class StreamOptions : IValidatableObject
 
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Events one retention statement deletes (each batch is its own short transaction): small enough to stay far below
+    /// the statement timeout and hold no lock for long, large enough to keep up with any emit rate.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int RetentionBatchSize { get; set; } = 1000;
+
     /// <summary>Concurrent streams from one client address per replica (0: no per-address limit).</summary>
     [Range(0, 1_000_000)]
     public int MaxConnectionsPerAddress { get; set; } = 50;

@@ -285,12 +285,12 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
 
     public async Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT epoch, starts_after FROM kavach_stream_epochs ORDER BY epoch");
+        await using var command = dataSource.CreateCommand(EpochStart.SelectAll);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var epochs = new List<EpochStart>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            epochs.Add(new EpochStart(reader.GetInt64(0), reader.GetInt64(1)));
+            epochs.Add(EpochStart.Read(reader));
         }
 
         return epochs;
@@ -299,7 +299,9 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// <summary>
     /// Begins a new epoch, unless another replica already moved the database past <paramref name="seenEpoch"/>. The new
     /// epoch is above both the database's and <paramref name="atLeast"/> (the highest any hub has seen) and shares the
-    /// history up to <paramref name="startsAfter"/> (never beyond the database's last sequence).
+    /// history up to <paramref name="startsAfter"/> (never beyond the database's last sequence). It records that last
+    /// sequence too: holding the sequence row's lock, no commit is between it and the new epoch, so every event up to it
+    /// was hashed in the epoch before and every later one in this.
     /// </summary>
     public async Task BeginEpochAsync(long seenEpoch, long atLeast, long startsAfter, string reason, CancellationToken cancellationToken)
     {
@@ -308,10 +310,11 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 UPDATE kavach_stream_sequence
                 SET epoch = GREATEST(epoch + 1, $2), epoch_starts_after = LEAST($3, last_value)
                 WHERE epoch = $1
-                RETURNING epoch, epoch_starts_after)
-            INSERT INTO kavach_stream_epochs (epoch, starts_after, reason)
-            SELECT epoch, epoch_starts_after, $4 FROM begun
-            ON CONFLICT (epoch) DO UPDATE SET starts_after = EXCLUDED.starts_after, reason = EXCLUDED.reason, began_at = clock_timestamp()
+                RETURNING epoch, epoch_starts_after, last_value)
+            INSERT INTO kavach_stream_epochs (epoch, starts_after, chain_starts_after, reason)
+            SELECT epoch, epoch_starts_after, last_value, $4 FROM begun
+            ON CONFLICT (epoch) DO UPDATE SET starts_after = EXCLUDED.starts_after, chain_starts_after = EXCLUDED.chain_starts_after,
+                reason = EXCLUDED.reason, began_at = clock_timestamp()
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = seenEpoch });
         command.Parameters.Add(new NpgsqlParameter { Value = atLeast });
@@ -334,27 +337,6 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         }
 
         return ids;
-    }
-
-    /// <summary>
-    /// Deletes events committed before the cutoff. Commit time rises with sequence, so what is left is a suffix
-    /// of the stream and a cursor below it is known to be expired.
-    /// </summary>
-    public async Task<int> PruneAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
-    {
-        // The hash of the newest removed event stays as the chain's anchor, so what remains can still be verified.
-        await using var command = dataSource.CreateCommand("""
-            WITH gone AS (DELETE FROM kavach_stream_events WHERE committed_at < $1 RETURNING sequence, hash),
-            newest AS (SELECT sequence, hash FROM gone ORDER BY sequence DESC LIMIT 1),
-            anchored AS (
-                INSERT INTO kavach_chain_anchor (singleton, sequence, hash) SELECT true, sequence, hash FROM newest
-                ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash, pruned_at = clock_timestamp()
-                WHERE kavach_chain_anchor.sequence < excluded.sequence
-                RETURNING 1)
-            SELECT count(*)::int FROM gone
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = cutoff.UtcDateTime });
-        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static StoredEvent ReadEvent(NpgsqlDataReader reader)

@@ -1,12 +1,17 @@
+using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Options;
 using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Persistence;
 
-/// <summary>Deletes events older than <c>Kavach:Stream:Retention</c>, in the background.</summary>
+/// <summary>
+/// Deletes events older than <c>Kavach:Stream:Retention</c> every <c>RetentionSweepInterval</c>, in batches of
+/// <c>RetentionBatchSize</c>, on one replica at a time (see <see cref="RetentionStore"/>).
+/// </summary>
 public sealed class RetentionPruner(
-    EventStore store,
+    RetentionStore store,
     SchemaInitializer schema,
+    StreamMetrics metrics,
     IOptions<StreamOptions> options,
     TimeProvider time,
     ILogger<RetentionPruner> logger) : BackgroundService
@@ -14,20 +19,29 @@ public sealed class RetentionPruner(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await schema.Ready.WaitAsync(stoppingToken);
-        using var timer = new PeriodicTimer(options.Value.RetentionSweepInterval, time);
+        var settings = options.Value;
+        using var timer = new PeriodicTimer(settings.RetentionSweepInterval, time);
         do
         {
             try
             {
-                var deleted = await store.PruneAsync(time.GetUtcNow() - options.Value.Retention, stoppingToken);
-                if (deleted > 0)
+                var sweep = await store.SweepAsync(time.GetUtcNow() - settings.Retention, settings.RetentionBatchSize, stoppingToken);
+                metrics.RetentionSwept(sweep);
+                if (sweep is null)
                 {
-                    logger.LogInformation("Retention removed {Count} events older than {Retention}", deleted, options.Value.Retention);
+                    logger.LogInformation("Retention sweep skipped: another replica is sweeping");
+                }
+                else if (sweep.Deleted > 0)
+                {
+                    logger.LogInformation(
+                        "Retention removed {Count} events older than {Retention} in {Batches} batches ({ElapsedMs:0} ms; longest batch {LongestMs:0.0} ms)",
+                        sweep.Deleted, settings.Retention, sweep.Batches, sweep.Elapsed.TotalMilliseconds, sweep.LongestBatch.TotalMilliseconds);
                 }
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
             {
-                logger.LogWarning(e, "Retention sweep failed; trying again next time");
+                metrics.RetentionSweepFailed();
+                logger.LogWarning(e, "Retention sweep failed; what it removed stays removed, the rest is tried again next time");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -7,5 +7,16 @@ public sealed record StreamHead(Guid StreamId, long Epoch, long EpochStartsAfter
     public long FirstKept => Oldest ?? Last + 1;
 }
 
-/// <summary>An epoch and the last sequence it shares with the epoch before it.</summary>
-public sealed record EpochStart(long Epoch, long StartsAfter);
+/// <summary>
+/// An epoch; the last sequence it shares with the epoch before it (where streams go back to); and the last sequence
+/// committed when it began (events after it are hashed with this epoch; those between the two, committed before anyone
+/// noticed the database had gone back, were hashed with the epoch before).
+/// </summary>
+public sealed record EpochStart(long Epoch, long StartsAfter, long ChainStartsAfter)
+{
+    /// <summary>Every epoch, oldest first; an epoch begun before migration 7 recorded its hashing start counts from its start.</summary>
+    internal const string SelectAll =
+        "SELECT epoch, starts_after, coalesce(chain_starts_after, starts_after) FROM kavach_stream_epochs ORDER BY epoch";
+
+    internal static EpochStart Read(Npgsql.NpgsqlDataReader reader) => new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+}

@@ -259,7 +259,7 @@ public sealed class StreamSession(
             if (session._hub.SharedHistoryEnd(after.Epoch, out var unknownEpoch) is { } shared && after.Sequence > shared)
             {
                 _position = shared;
-                Resync(ResyncReasons.EpochChanged, new { reason = ResyncReasons.EpochChanged, epoch = _epoch, resumeAfter = shared });
+                Resync(ResyncReasons.EpochChanged, resumeAfter: shared);
                 return;
             }
 
@@ -282,7 +282,7 @@ public sealed class StreamSession(
                 var firstKept = await session._store.ReadFirstKeptAsync(_aborted);
                 _position = firstKept - 1;
                 _oldestChecked = true;
-                Resync(ResyncReasons.CursorAheadOfStream, new { reason = ResyncReasons.CursorAheadOfStream, oldestSequence = firstKept });
+                Resync(ResyncReasons.CursorAheadOfStream, oldestSequence: firstKept);
             }
         }
 
@@ -297,12 +297,17 @@ public sealed class StreamSession(
             _windowLag = buffer.Head - _position;
             _windowFlushTime = TimeSpan.Zero;
             _checkpointSent = 0;
-            Resync(ResyncReasons.EpochChanged, new { reason = ResyncReasons.EpochChanged, epoch = _epoch, resumeAfter = _position });
+            Resync(ResyncReasons.EpochChanged, resumeAfter: _position);
         }
 
-        private void Resync<T>(string reason, T body)
+        /// <summary>
+        /// Every resync names the stream's epoch, whatever its reason: a reader whose position is from another epoch (a
+        /// database that was reset or restored cold, epoch 1 again) learns where the stream now is.
+        /// </summary>
+        private void Resync(string reason, long? oldestSequence = null, long? resumeAfter = null)
         {
-            Write(SseFrames.Named(StreamFrameNames.Resync, JsonSerializer.Serialize(body)));
+            var resync = new Kavach.Contracts.Resync(reason, oldestSequence, _epoch, resumeAfter);
+            Write(SseFrames.Named(StreamFrameNames.Resync, JsonSerializer.Serialize(resync, Kavach.Contracts.KavachJson.Options)));
             session._metrics.Resynced(reason);
         }
 
@@ -358,7 +363,7 @@ public sealed class StreamSession(
                     if (_position + 1 < firstKept)
                     {
                         _position = firstKept - 1;
-                        Resync(ResyncReasons.CursorExpired, new { reason = ResyncReasons.CursorExpired, oldestSequence = firstKept });
+                        Resync(ResyncReasons.CursorExpired, oldestSequence: firstKept);
                     }
                 }
 

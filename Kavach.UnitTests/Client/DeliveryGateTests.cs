@@ -58,6 +58,31 @@ public sealed class DeliveryGateTests
     }
 
     [TestMethod]
+    public void AResyncIntoAnEarlierEpochIsFollowed()
+    {
+        // A client that followed the stream to epoch 3 meets a database that was reset (or restored cold): epoch 1 again.
+        var gate = new DeliveryGate(At(3, 500));
+        gate.Connected(1);
+        gate.Apply(new Resync(ResyncReasons.CursorAheadOfStream, OldestSequence: 1, Epoch: 1));
+
+        Assert.AreEqual(At(1, 0), gate.Position, "the cursor a reconnect now sends");
+        Assert.IsTrue(gate.Admit(At(1, 1)), "the reset stream's first event");
+        Assert.IsTrue(gate.Admit(At(1, 2)));
+        Assert.IsFalse(gate.Admit(At(1, 2)));
+    }
+
+    [TestMethod]
+    public void AResyncThatNamesNoEpochIsInTheConnectionsEpoch()
+    {
+        // A server from before every resync named its epoch: the connected frame just before it did.
+        var gate = new DeliveryGate(At(3, 500));
+        gate.Connected(1);
+        gate.Apply(new Resync(ResyncReasons.CursorAheadOfStream, OldestSequence: 1));
+
+        Assert.IsTrue(gate.Admit(At(1, 1)));
+    }
+
+    [TestMethod]
     public void AnEventsPositionIsItsIdOrItsSequenceInTheAnnouncedEpoch()
     {
         var gate = new DeliveryGate();

@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.Feed;
 
@@ -22,6 +23,54 @@ public sealed class EventFeedTests
         Assert.AreEqual(3, snapshot.Received);
         Assert.AreEqual(5, snapshot.LastSequence);
     }
+
+    [TestMethod]
+    public void AnEpochChangeDropsTheReplacedHistoryAndTakesItsSequencesAgain()
+    {
+        var feed = TestEvents.Feed();
+        foreach (var sequence in new long[] { 1, 2, 3, 4 })
+        {
+            feed.TryAppend(At(1, sequence));
+        }
+
+        feed.Resync(new Resync(ResyncReasons.EpochChanged, null, Epoch: 2, ResumeAfter: 2));
+
+        Assert.IsTrue(feed.TryAppend(At(2, 3)), "sequence 3 names another event in epoch 2");
+        Assert.IsFalse(feed.TryAppend(At(1, 4)), "nothing more of the old history");
+        CollectionAssert.AreEqual(new[] { "1:1", "1:2", "2:3" }, feed.Snapshot().Events.Select(e => $"{e.Position!.Value.Epoch}:{e.Sequence}").ToArray());
+    }
+
+    [TestMethod]
+    public void AStreamResetToAnEarlierEpochIsFollowedNotDroppedAsOld()
+    {
+        var feed = TestEvents.Feed();
+        foreach (var sequence in new long[] { 498, 499, 500 })
+        {
+            feed.TryAppend(At(3, sequence));
+        }
+
+        feed.Connected(1);
+        feed.Resync(new Resync(ResyncReasons.CursorAheadOfStream, OldestSequence: 1, Epoch: 1));
+
+        Assert.IsTrue(feed.TryAppend(At(1, 1)));
+        Assert.IsTrue(feed.TryAppend(At(1, 2)));
+        var snapshot = feed.Snapshot();
+        CollectionAssert.AreEqual(new long[] { 1, 2 }, snapshot.Events.Select(e => e.Sequence).ToArray());
+        Assert.AreEqual(2, snapshot.LastSequence);
+    }
+
+    [TestMethod]
+    public void RetentionMovesTheFeedForwardAndKeepsWhatItShows()
+    {
+        var feed = TestEvents.Feed();
+        feed.TryAppend(At(1, 10));
+        feed.Resync(new Resync(ResyncReasons.CursorExpired, OldestSequence: 5000, Epoch: 1));
+
+        Assert.IsTrue(feed.TryAppend(At(1, 5000)));
+        CollectionAssert.AreEqual(new long[] { 10, 5000 }, feed.Snapshot().Events.Select(e => e.Sequence).ToArray());
+    }
+
+    private static KavachEvent At(long epoch, long sequence) => TestEvents.Make(sequence) with { Position = new StreamPosition(epoch, sequence) };
 
     [TestMethod]
     public void TheRingKeepsOnlyTheNewestEventsButCountsEverything()

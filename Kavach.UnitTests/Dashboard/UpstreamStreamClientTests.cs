@@ -71,6 +71,51 @@ public sealed class UpstreamStreamClientTests
     }
 
     /// <summary>
+    /// The API's database was reset (or restored cold) while the console was away: the stream is at epoch 1 again, with
+    /// lower sequences than the console has. The console follows it from where the resync says, instead of dropping
+    /// every later event as older than what it holds and going silent.
+    /// </summary>
+    [TestMethod]
+    public async Task FollowsAStreamWhoseEpochWentBackAndShowsOnlyItsNewHistory()
+    {
+        var requests = new ConcurrentQueue<string?>();
+        await using var server = await FakeApi.StartAsync(app => app.MapGet(StreamPath, async context =>
+        {
+            requests.Enqueue(context.Request.Headers["Last-Event-ID"]);
+            context.Response.ContentType = "text/event-stream";
+            await FakeApi.WriteAsync(context, "retry: 50\n\n");
+            if (requests.Count == 1)
+            {
+                await FakeApi.WriteAsync(context, Connected(3) + Frame("3:4", 4) + Frame("3:5", 5));
+                return;
+            }
+
+            await FakeApi.WriteAsync(context, Connected(1)
+                + "event: resync\ndata: {\"reason\":\"cursor-ahead-of-stream\",\"oldestSequence\":1,\"epoch\":1}\n\n"
+                + Frame("1", 1) + Frame("2", 2));
+            await FakeApi.HoldOpenAsync(context);
+        }));
+
+        var feed = TestEvents.Feed(time: TimeProvider.System);
+        using var client = CreateClient(server.Address, feed);
+        await client.StartAsync(CancellationToken.None);
+        try
+        {
+            await FakeApi.WaitUntilAsync(() => feed.Snapshot().Events.Any(e => e.Sequence == 2));
+        }
+        finally
+        {
+            await client.StopAsync(CancellationToken.None);
+        }
+
+        var snapshot = feed.Snapshot();
+        Assert.AreEqual("3:5", requests.ElementAt(1));
+        CollectionAssert.AreEqual(new long[] { 1, 2 }, snapshot.Events.Select(e => e.Sequence).ToArray(),
+            "the events of the history that is gone are no longer shown");
+        Assert.AreEqual(2, snapshot.LastSequence);
+    }
+
+    /// <summary>
     /// The waits are read off the client's own timers on a fake clock, not measured on the wall clock: on a loaded
     /// machine a 50 ms wait can take 180 ms, which made the measured delays look as if they did not grow.
     /// </summary>
@@ -138,6 +183,12 @@ public sealed class UpstreamStreamClientTests
         return new UpstreamStreamClient(client, feed, Microsoft.Extensions.Options.Options.Create(api), time ?? TimeProvider.System,
             NullLogger<UpstreamStreamClient>.Instance);
     }
+
+    private static string Connected(long epoch) =>
+        $"event: connected\ndata: {{\"clientId\":\"c\",\"subscriberId\":\"kavach-console\",\"epoch\":{epoch},\"timestamp\":\"2026-11-28T09:00:00Z\"}}\n\n";
+
+    private static string Frame(string id, long sequence) =>
+        $"id: {id}\nevent: audit\ndata: {{\"id\":\"e{id}\",\"type\":\"audit\",\"timestamp\":\"2026-11-28T09:00:0{sequence}Z\",\"data\":{{}},\"agentId\":\"a\",\"sequence\":{sequence}}}\n\n";
 
     private static string Frames(params long[] sequences)
     {

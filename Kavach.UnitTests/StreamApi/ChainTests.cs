@@ -104,12 +104,14 @@ public sealed class ChainTests
     }
 
     [TestMethod]
-    public void AnEventsEpochIsTheLastThatStartedBeforeIt()
+    public void AnEventsEpochIsTheLastWhoseHashingBeganBeforeIt()
     {
-        var epochs = new List<EpochStart> { new(1, 0), new(2, 597), new(3, 900) };
+        // Epoch 2 starts after 597, but 598–610 were committed before anyone noticed the restore: hashed in epoch 1.
+        var epochs = new List<EpochStart> { new(1, 0, 0), new(2, 597, 610), new(3, 900, 900) };
         Assert.AreEqual(1, ChainVerifier.EpochOf(epochs, 1));
-        Assert.AreEqual(1, ChainVerifier.EpochOf(epochs, 597));
-        Assert.AreEqual(2, ChainVerifier.EpochOf(epochs, 598));
+        Assert.AreEqual(1, ChainVerifier.EpochOf(epochs, 598));
+        Assert.AreEqual(1, ChainVerifier.EpochOf(epochs, 610));
+        Assert.AreEqual(2, ChainVerifier.EpochOf(epochs, 611));
         Assert.AreEqual(3, ChainVerifier.EpochOf(epochs, 901));
     }
 }

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Kavach.Client;
+using Kavach.Contracts;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.Upstream;
@@ -22,9 +24,9 @@ public sealed class EventFeed
     private readonly List<Alert> _alerts = [];
     private readonly List<Channel<long>> _watchers = [];
     private readonly TimeProvider _time;
+    private readonly DeliveryGate _order = new();
     private int _start;
     private int _count;
-    private long _lastSequence;
     private long _received;
     private long _duplicatesDropped;
     private long _version;
@@ -46,26 +48,27 @@ public sealed class EventFeed
         {
             lock (_gate)
             {
-                return _lastSequence;
+                return LastSequenceLocked;
             }
         }
     }
 
+    private long LastSequenceLocked => _order.Position?.Sequence ?? 0;
+
     /// <summary>
-    /// Adds an event unless its sequence is not newer than the last one kept: across reconnects and API replica
-    /// restarts the upstream may send an event again, and the feed must show it once, in order.
+    /// Adds an event unless its position is not after the last one kept: across reconnects and API replica restarts the
+    /// upstream may send an event again, and the feed must show it once, in order.
     /// </summary>
     public bool TryAppend(KavachEvent e)
     {
         lock (_gate)
         {
-            if (e.Sequence <= _lastSequence)
+            if (!_order.Admit(e.Position ?? _order.PositionOf(null, e.Sequence)))
             {
                 _duplicatesDropped++;
                 return false;
             }
 
-            _lastSequence = e.Sequence;
             _received++;
             var end = (_start + _count) % _ring.Length;
             _ring[end] = e;
@@ -96,21 +99,31 @@ public sealed class EventFeed
         }
     }
 
-    /// <summary>
-    /// The stream began a new epoch (its database went back to an earlier state): what the feed holds after
-    /// <paramref name="resumeAfter"/> belongs to a history that was replaced, so it goes, and the sequences after it
-    /// are accepted again.
-    /// </summary>
-    public void BeginEpoch(long resumeAfter)
+    /// <summary>The epoch the upstream's connection announced: that of an event whose position names none.</summary>
+    public void Connected(long? epoch)
     {
         lock (_gate)
         {
-            while (_count > 0 && _ring[(_start + _count - 1) % _ring.Length].Sequence > resumeAfter)
+            _order.Connected(epoch);
+        }
+    }
+
+    /// <summary>
+    /// The stream goes on where the resync says: after a new epoch's <c>resumeAfter</c> (the database went back to an
+    /// earlier state), from the oldest kept event (retention), or from the start of a stream at a lower epoch (the
+    /// database was reset). What the feed holds after that point belongs to a history that was replaced, so it goes,
+    /// and the positions after it are accepted again.
+    /// </summary>
+    public void Resync(Resync resync)
+    {
+        lock (_gate)
+        {
+            _order.Apply(resync);
+            while (_count > 0 && _ring[(_start + _count - 1) % _ring.Length].Sequence > LastSequenceLocked)
             {
                 _count--;
             }
 
-            _lastSequence = Math.Min(_lastSequence, resumeAfter);
             ChangedLocked();
         }
     }
@@ -172,7 +185,7 @@ public sealed class EventFeed
             }
 
             _snapshot = new FeedSnapshot(
-                _version, events, _received, _duplicatesDropped, _lastSequence, counts,
+                _version, events, _received, _duplicatesDropped, LastSequenceLocked, counts,
                 _rates.Series(_time.GetUtcNow()), [.. _alerts], _status);
             return _snapshot;
         }

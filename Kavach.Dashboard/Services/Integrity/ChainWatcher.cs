@@ -51,12 +51,16 @@ public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApi
 
     private static ChainState Apply(ChainState state, ChainReport report, DateTimeOffset now)
     {
+        // The database went back (a restore, a reset, a new epoch): what was verified up to the old head may be another
+        // history now, so the next check verifies the whole stored range again.
+        var wentBack = report.Head < state.VerifiedThrough || (state.Epoch is { } epoch && report.Epoch != epoch);
         var next = state with
         {
             Reachable = true,
             CheckedAt = now,
             Valid = report.Valid,
-            VerifiedThrough = report.VerifiedThrough ?? state.VerifiedThrough,
+            VerifiedThrough = wentBack ? null : report.VerifiedThrough ?? state.VerifiedThrough,
+            Epoch = report.Epoch,
             Checkpoint = report.Checkpoint ?? state.Checkpoint,
         };
         if (report.Break is { } broken && state.Alert?.Break != broken)
@@ -80,7 +84,7 @@ public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApi
 }
 
 public sealed record ChainState(bool Reachable, DateTimeOffset? CheckedAt, bool Valid, long? VerifiedThrough,
-    ChainCheckpoint? Checkpoint, ChainAlert? Alert)
+    ChainCheckpoint? Checkpoint, ChainAlert? Alert, long? Epoch = null)
 {
     public static readonly ChainState Unknown = new(false, null, true, null, null, null);
 }

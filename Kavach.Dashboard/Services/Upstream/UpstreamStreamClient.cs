@@ -76,6 +76,7 @@ public sealed partial class UpstreamStreamClient(
                 feed.TryAppend(e);
                 break;
             case Connected connected:
+                feed.Connected(connected.Epoch);
                 LogConnected(logger, connected.SubscriberId, feed.LastSequence);
                 var now = time.GetUtcNow();
                 feed.UpdateStatus(s => s with
@@ -87,20 +88,10 @@ public sealed partial class UpstreamStreamClient(
                     NextAttemptAt = null,
                 });
                 break;
-            case Resync { Reason: ResyncReasons.EpochChanged, Epoch: { } epoch, ResumeAfter: { } resumeAfter }:
-                LogEpochChanged(logger, epoch, resumeAfter);
-                feed.BeginEpoch(resumeAfter);
-                feed.UpdateStatus(s => s with
-                {
-                    Resync = $"epoch {epoch}: the API's database went back to an earlier state; history after #{resumeAfter} was replaced",
-                });
-                break;
             case Resync resync:
-                LogResync(logger, resync.Reason, resync.OldestSequence);
-                feed.UpdateStatus(s => s with
-                {
-                    Resync = $"{resync.Reason ?? "resync"}: events before #{resync.OldestSequence} are no longer retained",
-                });
+                LogResync(logger, resync.Reason, resync.Epoch, resync.ResumeAfter ?? resync.OldestSequence);
+                feed.Resync(resync);
+                feed.UpdateStatus(s => s with { Resync = Describe(resync) });
                 break;
             case StreamError error:
                 LogUpstreamError(logger, error.Code, error.Message);
@@ -144,6 +135,15 @@ public sealed partial class UpstreamStreamClient(
         Reconnects = s.Reconnects + 1,
     });
 
+    private static string Describe(Resync resync) => resync.Reason switch
+    {
+        ResyncReasons.EpochChanged =>
+            $"epoch {resync.Epoch}: the API's database went back to an earlier state; history after #{resync.ResumeAfter} was replaced",
+        ResyncReasons.CursorAheadOfStream =>
+            $"the API's stream (epoch {resync.Epoch}) is behind what the console had: its database was reset or restored; following it from #{resync.OldestSequence}",
+        _ => $"{resync.Reason ?? "resync"}: events before #{resync.OldestSequence} are no longer retained",
+    };
+
     private static string Describe(KavachException refused) => refused switch
     {
         KavachAuthorizationException { Status: 401 } => "401: the API rejected the console's service token (check StreamApi:ClientId and ClientSecret)",
@@ -160,11 +160,8 @@ public sealed partial class UpstreamStreamClient(
     [LoggerMessage(Level = LogLevel.Error, Message = "The stream API refused the console ({Reason}); trying again in {DelayMs:0} ms")]
     private static partial void LogRefused(ILogger logger, string reason, double delayMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream began epoch {Epoch}: history after sequence {ResumeAfter} was replaced")]
-    private static partial void LogEpochChanged(ILogger logger, long epoch, long resumeAfter);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream resync ({Reason}): oldest retained sequence is {OldestSequence}")]
-    private static partial void LogResync(ILogger logger, string? reason, long? oldestSequence);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream resync ({Reason}): the stream goes on in epoch {Epoch} from sequence {Sequence}")]
+    private static partial void LogResync(ILogger logger, string? reason, long? epoch, long? sequence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream error frame {Code}: {Message}")]
     private static partial void LogUpstreamError(ILogger logger, string? code, string? message);

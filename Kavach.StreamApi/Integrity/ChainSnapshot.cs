@@ -1,0 +1,102 @@
+using System.Data;
+using Kavach.StreamApi.Persistence;
+using Npgsql;
+
+namespace Kavach.StreamApi.Integrity;
+
+/// <summary>
+/// One consistent view of the stored chain for one verification: a REPEATABLE READ transaction, so every read sees the
+/// same commits. A commit or a retention batch landing between two reads can then never look like an event stored
+/// beyond the head, or one missing from the range.
+/// </summary>
+public sealed class ChainSnapshot : IAsyncDisposable
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _transaction;
+
+    private ChainSnapshot(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        _connection = connection;
+        _transaction = transaction;
+    }
+
+    public static async Task<ChainSnapshot> OpenAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return new ChainSnapshot(connection, await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken));
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Task<ChainHead> ReadHeadAsync(CancellationToken cancellationToken) => ChainStore.ReadHeadAsync(Command, cancellationToken);
+
+    public Task<List<Checkpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, CancellationToken cancellationToken) =>
+        ChainStore.ReadCheckpointsAsync(Command, streamId, after, upTo, int.MaxValue, newestFirst: false, cancellationToken);
+
+    public async Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = Command(EpochStart.SelectAll);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var epochs = new List<EpochStart>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            epochs.Add(EpochStart.Read(reader));
+        }
+
+        return epochs;
+    }
+
+    /// <summary>What retention removed last: the sequence and hash of the newest pruned event.</summary>
+    public async Task<(long Sequence, byte[]? Hash)?> ReadAnchorAsync(CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT sequence, hash FROM kavach_chain_anchor");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1))
+            : null;
+    }
+
+    /// <summary>Rows with a sequence in (<paramref name="after"/>, <paramref name="upTo"/>], in order, every column verification needs.</summary>
+    public async Task<List<ChainRow>> ReadRowsAsync(long after, long upTo, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = Command("""
+            SELECT sequence, id, type, timestamp, agent_id, user_id, body, hash FROM kavach_stream_events
+            WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence LIMIT $3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        command.Parameters.Add(new NpgsqlParameter { Value = upTo });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<ChainRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new ChainRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The lowest sequence stored above <paramref name="after"/>, if any.</summary>
+    public async Task<long?> ReadFirstAboveAsync(long after, CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT min(sequence) FROM kavach_stream_events WHERE sequence > $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = after });
+        return await command.ExecuteScalarAsync(cancellationToken) is long sequence ? sequence : null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _transaction.DisposeAsync(); // rolls back: nothing was written
+        await _connection.DisposeAsync();
+    }
+
+    private NpgsqlCommand Command(string sql) => new(sql, _connection, _transaction);
+}
