@@ -284,6 +284,53 @@ public sealed class RarePathAttacks
         Assert.AreEqual(0, left);
     }
 
+    /// <summary>
+    /// Verification of the whole stored range while events are committed and retention removes the oldest a batch at a
+    /// time: a commit landing after the head was read, or a batch after the oldest event was found, is not a break.
+    /// </summary>
+    [TestMethod]
+    public async Task VerifyingWhileEventsAreCommittedAndPrunedFindsNoBreak()
+    {
+        var db = await OwnDatabase.CreateAsync(Cluster, "rare_verify_race");
+        var writer = await db.StartReplicaAsync("rare-race-writer");
+        using var emitter = new Api(writer.BaseAddress, Forge.Emitter("rare-race"));
+        for (var i = 0; i < 10; i++)
+        {
+            await emitter.EmitOkAsync([.. Enumerable.Range(0, 1000).Select(_ => Api.Event("audit", agentId: "aged"))]);
+        }
+
+        await db.ExecuteAsync("UPDATE kavach_stream_events SET committed_at = now() - interval '2 minutes'");
+        var pruner = await db.StartReplicaAsync("rare-race-pruner", new Dictionary<string, string>
+        {
+            ["Kavach__Stream__Retention"] = "00:01:00",
+            ["Kavach__Stream__RetentionSweepInterval"] = "00:00:01",
+            ["Kavach__Stream__RetentionBatchSize"] = "100",
+        });
+
+        using var stop = new CancellationTokenSource();
+        var emitting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await emitter.EmitOkAsync(Api.Event("audit", agentId: "fresh"));
+            }
+        });
+        using var reader = new Api(pruner.BaseAddress, Forge.Reader("rare-race-verifier"));
+        var verdicts = new List<string>();
+        var deadline = DateTime.UtcNow + Bound;
+        while (DateTime.UtcNow < deadline && (verdicts.Count < 20 || await db.ScalarAsync<long>("SELECT count(*) FROM kavach_stream_events WHERE agent_id = 'aged'") > 0))
+        {
+            verdicts.Add(Verdict(await reader.GetAsync($"{Api.Events}/verify")));
+        }
+
+        await stop.CancelAsync();
+        await emitting;
+        var broken = verdicts.Where(v => !v.StartsWith("valid:true", StringComparison.Ordinal)).ToList();
+        Findings.Record("GET /verify in a loop while events are committed and 10,000 are pruned 100 at a time",
+            $"{verdicts.Count - broken.Count} of {verdicts.Count} valid{(broken.Count > 0 ? "; " + string.Join("; ", broken.Distinct().Take(3)) : "")}");
+        Assert.IsEmpty(broken);
+    }
+
     private static int Skipped(ApiReplica replica) =>
         replica.LogTail(int.MaxValue).Split('\n').Count(line => line.Contains("Retention sweep skipped", StringComparison.Ordinal));
 
