@@ -22,6 +22,7 @@ public static class BenchmarkSuite
         ["fanout"] = () => new FanOut(),
         ["x"] = () => new CrossReplica(),
         ["w3"] = () => new IdleConnections(),
+        ["retention"] = () => new RetentionUnderLoad(),
     };
 
     public static async Task<int> RunAsync(SuiteOptions options)
@@ -63,7 +64,7 @@ public static class BenchmarkSuite
                 Log($"{workload.Title} ...");
                 try
                 {
-                    await workload.RunAsync(context, report).WaitAsync(TimeSpan.FromMinutes(options.Quick ? 5 : 15));
+                    await workload.RunAsync(context, report).WaitAsync(TimeSpan.FromMinutes(options.Quick ? 5 : 20));
                 }
                 catch (Exception e)
                 {

@@ -42,6 +42,16 @@ public sealed class Sizes(bool quick)
     public double XRate => 200;
     public double XSeconds => quick ? 5 : 20;
 
+    // R: retention under sustained load.
+    public double RetentionRate => 3000;
+    public double RetentionSeconds => quick ? 90 : 600;
+    public int RetentionBatch => 10;
+    public int RetentionConnections => 8;
+    public TimeSpan Retention => TimeSpan.FromMinutes(1);
+    public TimeSpan RetentionSweep => TimeSpan.FromSeconds(5);
+    public TimeSpan RetentionSampleInterval => TimeSpan.FromSeconds(5);
+    public TimeSpan RetentionTableInterval => TimeSpan.FromSeconds(quick ? 10 : 30);
+
     /// <summary>Subscribers per generator process: one epoll thread each, well under a process's descriptor limit.</summary>
     public int SubscribersPerProcess => 5000;
 }

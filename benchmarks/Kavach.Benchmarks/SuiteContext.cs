@@ -24,6 +24,9 @@ public sealed class SuiteContext(SuiteOptions options, BenchCluster cluster, str
     /// <summary>Pinned: the generators' own core; otherwise anywhere.</summary>
     public ProcessPlacement? GeneratorPlacement { get; } = options.Pin ? new ProcessPlacement(Cpus: "1") : null;
 
+    /// <summary>Pinned: the servers' core, for servers a workload starts of its own.</summary>
+    public ProcessPlacement? ServerPlacement { get; } = options.Pin ? new ProcessPlacement(Cpus: "0") : null;
+
     public void Log(string message) => log(message);
 
     /// <summary>

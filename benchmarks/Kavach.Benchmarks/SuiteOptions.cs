@@ -11,6 +11,9 @@ public sealed record SuiteOptions(
     /// <summary>Every workload, in the order a full run takes them (W3 and W4's history case restart processes last).</summary>
     public static readonly IReadOnlyList<string> All = ["w5", "w5b", "w1", "w2", "w4", "fanout", "x", "w3"];
 
+    /// <summary>Workloads run only when named: they take long enough to be a run of their own.</summary>
+    public static readonly IReadOnlyList<string> OnRequest = ["retention"];
+
     public const string Usage = """
         usage: dotnet run -c Release --project benchmarks/Kavach.Benchmarks -- [workloads...] [options]
 
@@ -23,6 +26,8 @@ public sealed record SuiteOptions(
           w4      resume 1,000 events behind by Last-Event-ID, request → last event (live buffer and PostgreSQL)
           fanout  10,000 subscribers on one replica × 20 events/s: p99
           x       emits on replica A only, subscribers on A and B: same- vs cross-replica latency, CPU, PostgreSQL reads
+          retention  only when named: 3,000 events/s for 10 minutes (90 s with --quick) against a 1-minute retention
+                  swept every 5 s, on two replicas of their own: rows and size over time, each sweep's batches
 
         options:
           --quick         small sizes and short phases: a smoke run of everything in a few minutes
@@ -55,7 +60,7 @@ public sealed record SuiteOptions(
                 case "-h" or "--help":
                     error = Usage;
                     return null;
-                case var name when All.Contains(name.ToLowerInvariant()):
+                case var name when All.Contains(name.ToLowerInvariant()) || OnRequest.Contains(name.ToLowerInvariant()):
                     workloads.Add(name.ToLowerInvariant());
                     break;
                 case "all":
@@ -74,7 +79,7 @@ public sealed record SuiteOptions(
         }
 
         error = null;
-        var selected = workloads.Count == 0 ? All : All.Where(workloads.Contains).ToList();
+        var selected = workloads.Count == 0 ? All : [.. All.Concat(OnRequest).Where(workloads.Contains)];
         return new SuiteOptions(selected, quick, pin, api,
             results ?? Path.GetFullPath(Path.Combine(RepositoryRoot(), "artifacts", "benchmarks", DateTime.Now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture))));
     }
