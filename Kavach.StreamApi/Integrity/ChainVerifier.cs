@@ -31,9 +31,11 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
 
         var report = new ChainReport { From = first, To = last, Head = head.Sequence, Epoch = head.Epoch };
         var anchor = await snapshot.ReadAnchorAsync(cancellationToken);
-        if (anchor is { } pruned && first <= pruned.Sequence)
+        if (anchor is { } pruned && first <= pruned.Sequence
+            && (await snapshot.ReadFirstAboveAsync(first - 1, cancellationToken) ?? long.MaxValue) > pruned.Sequence)
         {
-            // Retention removed the range's beginning (its anchor says how far): what is left of it is checked from there.
+            // Retention removed the range's beginning (its anchor says how far, and nothing up to it is left): what is
+            // left of the range is checked from there.
             report.From = first = pruned.Sequence + 1;
         }
 
