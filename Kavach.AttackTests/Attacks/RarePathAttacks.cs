@@ -133,17 +133,19 @@ public sealed class RarePathAttacks
     }
 
     /// <summary>
-    /// A client that followed a stream to epoch 7 meets a database that was reset (a new one, or a cold restore that no
-    /// replica saw): epoch 1 again, lower sequences. It must deliver what is committed there, not drop it as old.
+    /// A client that followed a stream to epoch 7 meets a database that was reset (here: a new one, or a cold restore
+    /// that no replica saw): epoch 1 again, lower sequences. It must deliver what is committed there, not drop it as old.
     /// </summary>
     [TestMethod]
     public async Task TheClientFollowsAStreamWhoseEpochWentBack()
     {
         var marker = $"after-reset-{Guid.NewGuid():N}";
+        var db = await OwnDatabase.CreateAsync(Cluster, "rare_reset");
+        var replica = await db.StartReplicaAsync("rare-reset");
         using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         var client = new KavachClient(http, new KavachClientOptions
         {
-            BaseAddress = Cluster.Replicas[0].BaseAddress,
+            BaseAddress = replica.BaseAddress,
             AccessTokenProvider = _ => ValueTask.FromResult<string?>(Forge.Reader("rare-client")),
         });
         using var stop = new CancellationTokenSource(Bound);
@@ -173,7 +175,7 @@ public sealed class RarePathAttacks
         });
 
         await resynced.Task.WaitAsync(Bound);
-        using var emitter = new Api(Cluster.Replicas[0].BaseAddress, Forge.Emitter("rare-client"));
+        using var emitter = new Api(replica.BaseAddress, Forge.Emitter("rare-client"));
         var emitted = await emitter.EmitOkAsync(Api.Event("audit", agentId: marker));
         var watch = Stopwatch.StartNew();
         await reading;
