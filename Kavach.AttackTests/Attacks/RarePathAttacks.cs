@@ -271,11 +271,12 @@ public sealed class RarePathAttacks
                 await take.ExecuteNonQueryAsync();
             }
 
-            var skippedBefore = Skipped(replica);
+            var (skippedBefore, removedBefore) = (Logged(replica, "Retention sweep skipped"), Logged(replica, "Retention removed"));
             await db.ExecuteAsync("UPDATE kavach_stream_events SET committed_at = now() - interval '2 minutes'");
-            // Two skipped turns after the events aged: at least one of them started after they had.
-            await WaitForAsync(() => Task.FromResult(Skipped(replica) - skippedBefore),
-                skipped => skipped >= 2 || (skipped == 0 && replica.LogTail(400).Contains("Retention removed", StringComparison.Ordinal)));
+            // Two skipped turns after the events aged (at least one of them started after they had), or a sweep.
+            await WaitForAsync(
+                () => Task.FromResult((Skipped: Logged(replica, "Retention sweep skipped") - skippedBefore, Swept: Logged(replica, "Retention removed") - removedBefore)),
+                turns => turns.Skipped >= 2 || turns.Swept > 0);
             kept = await db.ScalarAsync<long>("SELECT count(*) FROM kavach_stream_events");
         }
 
@@ -333,8 +334,9 @@ public sealed class RarePathAttacks
         Assert.IsEmpty(broken);
     }
 
-    private static int Skipped(ApiReplica replica) =>
-        replica.LogTail(int.MaxValue).Split('\n').Count(line => line.Contains("Retention sweep skipped", StringComparison.Ordinal));
+    /// <summary>Lines of the replica's log (which earlier runs may have written to as well) that hold <paramref name="text"/>.</summary>
+    private static int Logged(ApiReplica replica, string text) =>
+        replica.LogTail(int.MaxValue).Split('\n').Count(line => line.Contains(text, StringComparison.Ordinal));
 
     /// <summary>Polls <paramref name="read"/> until <paramref name="done"/> holds or <see cref="Bound"/> passes; the last value.</summary>
     private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done)
