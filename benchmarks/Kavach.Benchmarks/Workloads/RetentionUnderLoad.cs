@@ -156,7 +156,10 @@ public sealed partial class RetentionUnderLoad : IWorkload
     {
         public static Sweeps Read(IEnumerable<ApiReplica> replicas)
         {
-            var lines = replicas.SelectMany(r => r.LogTail(int.MaxValue).Split('\n')).ToList();
+            // This run's lines only: a log file given again (the same --results) keeps earlier runs' lines above its start.
+            var lines = replicas.Select(r => r.LogTail(int.MaxValue).Split('\n'))
+                .SelectMany(log => log.Skip(Array.FindLastIndex(log, l => l.StartsWith("---- ", StringComparison.Ordinal)) + 1))
+                .ToList();
             var done = lines.Select(l => Removed().Match(l)).Where(m => m.Success)
                 .Select(m => (long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture),
                     double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture)))
