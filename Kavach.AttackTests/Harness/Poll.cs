@@ -1,0 +1,22 @@
+namespace Kavach.AttackTests.Harness;
+
+/// <summary>Bounded waits on a condition read from outside (the database, a log), never a fixed sleep.</summary>
+public static class Poll
+{
+    /// <summary>How long an attack waits for something the system should do within seconds.</summary>
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    /// <summary>Reads until <paramref name="done"/> holds or <see cref="Bound"/> passes; the last value read.</summary>
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        var value = await read();
+        while (!done(value) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            value = await read();
+        }
+
+        return value;
+    }
+}
