@@ -33,31 +33,42 @@ public sealed class EventStreamModule(
 
     /// <summary>
     /// Commits the events and only then returns; the answer holds each event's id, sequence and timestamp. An id
-    /// already stored is not stored again and answers with its original sequence.
+    /// already stored by the same emitter is not stored again and answers with its original sequence.
     /// </summary>
-    /// <exception cref="EmitRejectedException">The batch is invalid or too large; nothing was stored.</exception>
+    /// <param name="emitter">Who emits (default: the service itself, which may also revoke agents).</param>
+    /// <exception cref="EmitRejectedException">The batch is invalid, too large, or names a party the emitter may not speak for; nothing was stored.</exception>
+    /// <exception cref="EmitConflictException">An id belongs to another emitter's event; nothing was stored.</exception>
     /// <exception cref="EmitUnavailableException">
     /// The database failed or the stream is recovering; <see cref="EmitUnavailableException.MayBeStored"/> says whether
     /// the events may nevertheless be stored. Retrying with the same ids is always safe.
     /// </exception>
-    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EventDraft> drafts, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EventDraft> drafts, Emitter? emitter = null,
+        CancellationToken cancellationToken = default)
     {
-        var events = validator.Validate(drafts, isBatch: drafts.Count != 1, out var rejection);
+        emitter ??= Emitter.Service;
+        var isBatch = drafts.Count != 1;
+        drafts = EmitterRules.Apply(emitter, drafts, isBatch, out var forbidden);
+        if (forbidden is not null)
+        {
+            throw new EmitRejectedException(new EmitRejection(forbidden, Forbidden: true));
+        }
+
+        var events = validator.Validate(drafts, isBatch, out var rejection);
         if (rejection is not null)
         {
             throw new EmitRejectedException(rejection);
         }
 
-        return await EmitValidatedAsync(events, cancellationToken);
+        return await EmitValidatedAsync(events, emitter, cancellationToken);
     }
 
-    internal async Task<IReadOnlyList<EmittedEvent>> EmitValidatedAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<EmittedEvent>> EmitValidatedAsync(IReadOnlyList<NewEvent> events, Emitter emitter, CancellationToken cancellationToken)
     {
         AppendResult result;
         try
         {
             // The committer hands what it committed to fan-out itself, once per group, in sequence order.
-            result = await AppendAsync(events, cancellationToken);
+            result = await AppendAsync(events, emitter, cancellationToken);
         }
         catch (AmbiguousCommitException ambiguous)
         {
@@ -65,12 +76,17 @@ public sealed class EventStreamModule(
             fanOut.Committed(result.Epoch, result.Committed);
         }
 
+        if (result.Conflicts.Count > 0)
+        {
+            throw new EmitConflictException(result.Conflicts);
+        }
+
         metrics.Emitted(result.Committed.Count);
         return result.Emitted;
     }
 
     /// <summary>Appends; if the database turns out to be behind what this replica delivered, lets the hub begin a new epoch first.</summary>
-    private async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    private async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, Emitter emitter, CancellationToken cancellationToken)
     {
         if (!hub.Ready.IsCompletedSuccessfully)
         {
@@ -88,7 +104,7 @@ public sealed class EventStreamModule(
 
         try
         {
-            return await committer.AppendAsync(events, hub.Position);
+            return await committer.AppendAsync(events, emitter, hub.Position);
         }
         catch (StreamRegressionException regression)
         {
@@ -96,7 +112,7 @@ public sealed class EventStreamModule(
             try
             {
                 await hub.CheckHeadAsync(cancellationToken).WaitAsync(RecoveryWait, cancellationToken);
-                return await committer.AppendAsync(events, hub.Position);
+                return await committer.AppendAsync(events, emitter, hub.Position);
             }
             catch (Exception e) when (e is StreamRegressionException or TimeoutException)
             {
@@ -143,7 +159,8 @@ public sealed class EventStreamModule(
         return new AppendResult(
             [.. ids.Select(id => byId[id]).Select(e => new EmittedEvent(e.Id, e.Sequence, e.Timestamp))],
             [.. stored.Where(c => fresh.Contains(c.Id))],
-            hub.Position.Epoch);
+            hub.Position.Epoch,
+            []);
     }
 
     /// <summary>
@@ -178,6 +195,13 @@ public sealed class EventStreamModule(
         admission.Close();
         openStreams.CloseAll();
     }
+}
+
+/// <summary>Ids of the emit that another emitter's events already hold: nothing was stored. Use new ids.</summary>
+public sealed class EmitConflictException(IReadOnlyList<string> ids)
+    : Exception($"The id(s) {string.Join(", ", ids.Select(id => $"'{id}'"))} belong to events another emitter stored. Nothing was stored: use new ids.")
+{
+    public IReadOnlyList<string> Ids { get; } = ids;
 }
 
 public sealed class EmitRejectedException(EmitRejection rejection)

@@ -146,6 +146,7 @@ public static class StreamApiServices
             {
                 var auth = authOptions.Value;
                 jwt.MapInboundClaims = false;
+                jwt.Events = new JwtBearerEvents { OnTokenValidated = JwtTokenValidator.KeepValidatedToken };
                 var ownKey = string.IsNullOrEmpty(auth.Authority);
                 if (!ownKey)
                 {

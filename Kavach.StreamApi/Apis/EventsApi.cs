@@ -94,7 +94,14 @@ public static class EventsApi
         {
             var errors = new Dictionary<string, string[]>();
             var (drafts, isBatch) = EmitRequestReader.Read(document!.RootElement, errors);
-            var events = validator.Validate(drafts, isBatch, out var rejection);
+            var emitter = RequireToken.SubscriberOf(context).AsEmitter();
+            var own = EmitterRules.Apply(emitter, drafts, isBatch, out var forbidden);
+            if (forbidden is not null)
+            {
+                return Problems.Forbidden(string.Join(" ", forbidden.Select(f => $"{f.Key}: {string.Join(" ", f.Value)}")) + " Nothing was stored.");
+            }
+
+            var events = validator.Validate(own, isBatch, out var rejection);
             if (rejection is { TooLarge: true })
             {
                 return Problems.TooLarge(string.Join(" ", rejection.Errors.SelectMany(e => e.Value)));
@@ -110,9 +117,16 @@ public static class EventsApi
                 return Problems.Invalid(errors);
             }
 
-            // The request's cancellation is not passed on: an emit that has started is finished and answered.
-            var emitted = await module.EmitValidatedAsync(events, CancellationToken.None);
-            return TypedResults.Created(Prefix, new EmitResponse(emitted));
+            try
+            {
+                // The request's cancellation is not passed on: an emit that has started is finished and answered.
+                var emitted = await module.EmitValidatedAsync(events, emitter, CancellationToken.None);
+                return TypedResults.Created(Prefix, new EmitResponse(emitted));
+            }
+            catch (EmitConflictException conflict)
+            {
+                return Problems.Conflict(conflict.Message + " An event id is its emitter's: a retry with the same id by the same token's subject is safe.");
+            }
         }
     }
 

@@ -4,8 +4,11 @@ using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Auth;
 
-/// <summary>The answer to "may this request do that": a subscriber, or why not (401: no valid token; 403: a missing scope).</summary>
-public readonly record struct Access(Subscriber? Subscriber, TokenProblem Unauthorized, string? Forbidden)
+/// <summary>
+/// The answer to "may this request do that": a subscriber, or why not (401: no valid token, with what is wrong with it
+/// when that can be said; 503: its revocation cannot be checked now; 403: a missing scope).
+/// </summary>
+public readonly record struct Access(Subscriber? Subscriber, TokenProblem Unauthorized, string? Forbidden, string? Detail = null)
 {
     public bool Granted => Subscriber is not null;
 }
@@ -28,7 +31,7 @@ public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> 
         var check = await tokens.ValidateAsync(context);
         if (check.Subscriber is not { } subscriber)
         {
-            return new Access(null, check.Problem, null);
+            return new Access(null, check.Problem, null, check.Detail);
         }
 
         if (!subscriber.HasScope(scope) && !(scope == KavachTokens.ReadScope && auth.Value.AllowReadWithoutScope))
