@@ -22,6 +22,7 @@ public sealed class EventStreamModule(
     StreamAdmission admission,
     OpenStreams openStreams,
     IConnectionPresence presence,
+    Revocations revocations,
     EventTypeFilter moduleTypes,
     StreamMetrics metrics,
     ILogger<EventStreamModule> logger)
@@ -82,7 +83,25 @@ public sealed class EventStreamModule(
         }
 
         metrics.Emitted(result.Committed.Count);
+        if (result.Committed.Any(e => e.Type == KavachEventTypes.AgentRevoked) && events.Any(emitter.Revokes))
+        {
+            await FollowRevocationsAsync(cancellationToken);
+        }
+
         return result.Emitted;
+    }
+
+    /// <summary>This replica enforces the revocation it just committed at once, as it does after the revocation API.</summary>
+    private async Task FollowRevocationsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await revocations.FollowAsync(cancellationToken);
+        }
+        catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+        {
+            logger.LogWarning(e, "Reading the revocation just committed failed; the next follow reads it");
+        }
     }
 
     /// <summary>Appends; if the database turns out to be behind what this replica delivered, lets the hub begin a new epoch first.</summary>
