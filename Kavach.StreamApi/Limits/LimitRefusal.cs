@@ -36,6 +36,8 @@ public static class LimitRefusal
         {
             LimitKind.PerAddress => ($"{key}:PerAddress", $"Too many {what} from this address",
                 $"This replica takes {limit.PerAddress} {what} {Per(limit.Window)} from one client address."),
+            LimitKind.PerSubject when !endpoint.HasTokenSubject() => ($"{key}:PerSubject", $"Too many {what} for this client",
+                $"This replica issues {limit.PerSubject} tokens {Per(limit.Window)} to one service client."),
             LimitKind.PerSubject => ($"{key}:PerSubject", $"Too many {what} for this token's subject",
                 $"This replica takes {limit.PerSubject} {what} {Per(limit.Window)} for one token subject."),
             LimitKind.Concurrency => ($"{key}:Concurrent", $"Too many {what} at once",
