@@ -190,8 +190,14 @@ public sealed class EventStreamModule(
         [.. (await ReplayStoredAsync(since, scope, cancellationToken)).Select(r => r.ToStreamEvent())];
 
     internal Task<List<StoredEvent>> ReplayStoredAsync(DateTimeOffset since, ReadScope? scope, CancellationToken cancellationToken) =>
-        store.ReadAsync(new EventQuery(0, ReplayLimit, scope ?? ReadScope.Module(moduleTypes), Since: since, NewestFirst: true),
-            cancellationToken, fromHistoryPool: true);
+        store.ReadAsync(ReplayQuery(since, scope), cancellationToken, fromHistoryPool: true);
+
+    /// <summary>The same replay, an event at a time as it is read (the HTTP answer is written as it goes).</summary>
+    internal IAsyncEnumerable<StoredEvent> ReplayEachAsync(DateTimeOffset since, ReadScope scope, CancellationToken cancellationToken) =>
+        store.ReadEachAsync(ReplayQuery(since, scope), fromHistoryPool: true, cancellationToken);
+
+    private EventQuery ReplayQuery(DateTimeOffset since, ReadScope? scope) =>
+        new(0, ReplayLimit, scope ?? ReadScope.Module(moduleTypes), Since: since, NewestFirst: true);
 
     /// <summary>The scope of a reader that holds <paramref name="grant"/> (from its token), narrowed by the request's filters.</summary>
     public bool TryScope(ReadGrant grant, string? types, string? agentId, string? userId, out ReadScope scope, out string? error)

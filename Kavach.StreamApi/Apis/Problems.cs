@@ -72,6 +72,5 @@ public static class Problems
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail);
     }
 
-    private static void SetRetryAfter(HttpContext context, TimeSpan retryAfter) =>
-        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static void SetRetryAfter(HttpContext context, TimeSpan retryAfter) => ServiceDefaults.Limits.RetryAfter.Set(context.Response, retryAfter);
 }

@@ -1,3 +1,5 @@
+using System.Data;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Kavach.StreamApi.Events;
 using Npgsql;
@@ -241,7 +243,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         var events = new List<StoredEvent>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(ReadEvent(reader));
+            events.Add(await ReadEventAsync(reader, cancellationToken));
         }
 
         return events;
@@ -249,6 +251,35 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
 
     /// <summary>Reads committed events from the main pool (the hub) or the history pool (streams, pages, replay).</summary>
     public async Task<List<StoredEvent>> ReadAsync(EventQuery query, CancellationToken cancellationToken, bool fromHistoryPool = false)
+    {
+        var events = new List<StoredEvent>();
+        await foreach (var e in ReadEachAsync(query, fromHistoryPool, cancellationToken))
+        {
+            events.Add(e);
+        }
+
+        return events;
+    }
+
+    /// <summary>
+    /// The same read, one event at a time as PostgreSQL sends it, holding one row in memory: for answers written while
+    /// they are read (pages, replay). The connection is held until the enumeration ends.
+    /// </summary>
+    public async IAsyncEnumerable<StoredEvent> ReadEachAsync(EventQuery query, bool fromHistoryPool,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Select(query);
+        await using var connection = await (fromHistoryPool ? history.DataSource : dataSource).OpenConnectionAsync(cancellationToken);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return await ReadEventAsync(reader, cancellationToken);
+        }
+    }
+
+    /// <summary>The one place a read of events becomes SQL.</summary>
+    private static NpgsqlCommand Select(EventQuery query)
     {
         var conditions = new List<string> { "sequence > $1" };
         var command = new NpgsqlCommand { Parameters = { new NpgsqlParameter { Value = query.After } } };
@@ -301,20 +332,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             ORDER BY sequence {(query.NewestFirst ? "DESC" : "ASC")}
             LIMIT {query.Limit}
             """;
-
-        await using var connection = await (fromHistoryPool ? history.DataSource : dataSource).OpenConnectionAsync(cancellationToken);
-        command.Connection = connection;
-        await using (command)
-        {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var events = new List<StoredEvent>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                events.Add(ReadEvent(reader));
-            }
-
-            return events;
-        }
+        return command;
     }
 
     /// <summary>The stream's identity, epoch, last assigned sequence and oldest kept one.</summary>
@@ -415,26 +433,25 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private static StoredEvent ReadEvent(NpgsqlDataReader reader)
+    /// <summary>A row of <see cref="Columns"/>, its columns read in order (a sequential read allows nothing else).</summary>
+    private static async ValueTask<StoredEvent> ReadEventAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
+        var sequence = reader.GetInt64(0);
         var id = reader.GetString(1);
         var type = reader.GetString(2);
         var timestamp = reader.GetFieldValue<DateTimeOffset>(3);
-        var agentId = reader.IsDBNull(4) ? null : reader.GetString(4);
-        var userId = reader.IsDBNull(5) ? null : reader.GetString(5);
-        string body;
-        if (!reader.IsDBNull(7))
-        {
-            body = reader.GetString(7);
-        }
-        else
+        var agentId = await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4);
+        var userId = await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5);
+        var committedAt = reader.GetFieldValue<DateTimeOffset>(6);
+        var body = await reader.IsDBNullAsync(7, cancellationToken) ? null : await reader.GetFieldValueAsync<string>(7, cancellationToken);
+        if (body is null)
         {
             // Stored before bodies were: built once from the columns (data as jsonb keeps it).
-            using var data = JsonDocument.Parse(reader.GetString(8), StoredData);
+            using var data = JsonDocument.Parse(await reader.GetFieldValueAsync<string>(8, cancellationToken), StoredData);
             body = StoredEvent.BodyOf(id, type, timestamp, data.RootElement, agentId, userId);
         }
 
-        return new StoredEvent(reader.GetInt64(0), id, type, agentId, userId, timestamp, reader.GetFieldValue<DateTimeOffset>(6), body,
-            reader.IsDBNull(9) ? null : reader.GetFieldValue<byte[]>(9));
+        var hash = await reader.IsDBNullAsync(9, cancellationToken) ? null : await reader.GetFieldValueAsync<byte[]>(9, cancellationToken);
+        return new StoredEvent(sequence, id, type, agentId, userId, timestamp, committedAt, body, hash);
     }
 }
