@@ -66,6 +66,12 @@ if (builder.ExecutionContext.IsRunMode)
             Method = HttpMethod.Post,
             Description = "Emit a minute of realistic traffic of all 12 event types through the real emit API",
             IconName = "Play",
+            // The console takes this POST only with its header (RequireConsoleHeader), which no page on another site can send.
+            PrepareRequest = request =>
+            {
+                request.Request.Headers.Add("X-Kavach-Console", "1");
+                return Task.CompletedTask;
+            },
         });
 }
 

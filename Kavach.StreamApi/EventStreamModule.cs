@@ -22,6 +22,7 @@ public sealed class EventStreamModule(
     StreamAdmission admission,
     OpenStreams openStreams,
     IConnectionPresence presence,
+    Revocations revocations,
     EventTypeFilter moduleTypes,
     StreamMetrics metrics,
     ILogger<EventStreamModule> logger)
@@ -33,31 +34,42 @@ public sealed class EventStreamModule(
 
     /// <summary>
     /// Commits the events and only then returns; the answer holds each event's id, sequence and timestamp. An id
-    /// already stored is not stored again and answers with its original sequence.
+    /// already stored by the same emitter is not stored again and answers with its original sequence.
     /// </summary>
-    /// <exception cref="EmitRejectedException">The batch is invalid or too large; nothing was stored.</exception>
+    /// <param name="emitter">Who emits (default: the service itself, which may also revoke agents).</param>
+    /// <exception cref="EmitRejectedException">The batch is invalid, too large, or names a party the emitter may not speak for; nothing was stored.</exception>
+    /// <exception cref="EmitConflictException">An id belongs to another emitter's event; nothing was stored.</exception>
     /// <exception cref="EmitUnavailableException">
     /// The database failed or the stream is recovering; <see cref="EmitUnavailableException.MayBeStored"/> says whether
     /// the events may nevertheless be stored. Retrying with the same ids is always safe.
     /// </exception>
-    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EventDraft> drafts, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EventDraft> drafts, Emitter? emitter = null,
+        CancellationToken cancellationToken = default)
     {
-        var events = validator.Validate(drafts, isBatch: drafts.Count != 1, out var rejection);
+        emitter ??= Emitter.Service;
+        var isBatch = drafts.Count != 1;
+        drafts = EmitterRules.Apply(emitter, drafts, isBatch, out var forbidden);
+        if (forbidden is not null)
+        {
+            throw new EmitRejectedException(new EmitRejection(forbidden, Forbidden: true));
+        }
+
+        var events = validator.Validate(drafts, isBatch, out var rejection);
         if (rejection is not null)
         {
             throw new EmitRejectedException(rejection);
         }
 
-        return await EmitValidatedAsync(events, cancellationToken);
+        return await EmitValidatedAsync(events, emitter, cancellationToken);
     }
 
-    internal async Task<IReadOnlyList<EmittedEvent>> EmitValidatedAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<EmittedEvent>> EmitValidatedAsync(IReadOnlyList<NewEvent> events, Emitter emitter, CancellationToken cancellationToken)
     {
         AppendResult result;
         try
         {
             // The committer hands what it committed to fan-out itself, once per group, in sequence order.
-            result = await AppendAsync(events, cancellationToken);
+            result = await AppendAsync(events, emitter, cancellationToken);
         }
         catch (AmbiguousCommitException ambiguous)
         {
@@ -65,12 +77,35 @@ public sealed class EventStreamModule(
             fanOut.Committed(result.Epoch, result.Committed);
         }
 
+        if (result.Conflicts.Count > 0)
+        {
+            throw new EmitConflictException(result.Conflicts);
+        }
+
         metrics.Emitted(result.Committed.Count);
+        if (result.Committed.Any(e => e.Type == KavachEventTypes.AgentRevoked) && events.Any(emitter.Revokes))
+        {
+            await FollowRevocationsAsync(cancellationToken);
+        }
+
         return result.Emitted;
     }
 
+    /// <summary>This replica enforces the revocation it just committed at once, as it does after the revocation API.</summary>
+    private async Task FollowRevocationsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await revocations.FollowAsync(cancellationToken);
+        }
+        catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+        {
+            logger.LogWarning(e, "Reading the revocation just committed failed; the next follow reads it");
+        }
+    }
+
     /// <summary>Appends; if the database turns out to be behind what this replica delivered, lets the hub begin a new epoch first.</summary>
-    private async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, CancellationToken cancellationToken)
+    private async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, Emitter emitter, CancellationToken cancellationToken)
     {
         if (!hub.Ready.IsCompletedSuccessfully)
         {
@@ -88,7 +123,7 @@ public sealed class EventStreamModule(
 
         try
         {
-            return await committer.AppendAsync(events, hub.Position);
+            return await committer.AppendAsync(events, emitter, hub.Position);
         }
         catch (StreamRegressionException regression)
         {
@@ -96,7 +131,7 @@ public sealed class EventStreamModule(
             try
             {
                 await hub.CheckHeadAsync(cancellationToken).WaitAsync(RecoveryWait, cancellationToken);
-                return await committer.AppendAsync(events, hub.Position);
+                return await committer.AppendAsync(events, emitter, hub.Position);
             }
             catch (Exception e) when (e is StreamRegressionException or TimeoutException)
             {
@@ -143,7 +178,8 @@ public sealed class EventStreamModule(
         return new AppendResult(
             [.. ids.Select(id => byId[id]).Select(e => new EmittedEvent(e.Id, e.Sequence, e.Timestamp))],
             stored,
-            hub.Position.Epoch);
+            hub.Position.Epoch,
+            []);
     }
 
     /// <summary>
@@ -154,8 +190,14 @@ public sealed class EventStreamModule(
         [.. (await ReplayStoredAsync(since, scope, cancellationToken)).Select(r => r.ToStreamEvent())];
 
     internal Task<List<StoredEvent>> ReplayStoredAsync(DateTimeOffset since, ReadScope? scope, CancellationToken cancellationToken) =>
-        store.ReadAsync(new EventQuery(0, ReplayLimit, scope ?? ReadScope.Module(moduleTypes), Since: since, NewestFirst: true),
-            cancellationToken, fromHistoryPool: true);
+        store.ReadAsync(ReplayQuery(since, scope), cancellationToken, fromHistoryPool: true);
+
+    /// <summary>The same replay, an event at a time as it is read (the HTTP answer is written as it goes).</summary>
+    internal IAsyncEnumerable<StoredEvent> ReplayEachAsync(DateTimeOffset since, ReadScope scope, CancellationToken cancellationToken) =>
+        store.ReadEachAsync(ReplayQuery(since, scope), fromHistoryPool: true, cancellationToken);
+
+    private EventQuery ReplayQuery(DateTimeOffset since, ReadScope? scope) =>
+        new(0, ReplayLimit, scope ?? ReadScope.Module(moduleTypes), Since: since, NewestFirst: true);
 
     /// <summary>The scope of a reader that holds <paramref name="grant"/> (from its token), narrowed by the request's filters.</summary>
     public bool TryScope(ReadGrant grant, string? types, string? agentId, string? userId, out ReadScope scope, out string? error)
@@ -178,6 +220,13 @@ public sealed class EventStreamModule(
         admission.Close();
         openStreams.CloseAll();
     }
+}
+
+/// <summary>Ids of the emit that another emitter's events already hold: nothing was stored. Use new ids.</summary>
+public sealed class EmitConflictException(IReadOnlyList<string> ids)
+    : Exception($"The id(s) {string.Join(", ", ids.Select(id => $"'{id}'"))} belong to events another emitter stored. Nothing was stored: use new ids.")
+{
+    public IReadOnlyList<string> Ids { get; } = ids;
 }
 
 public sealed class EmitRejectedException(EmitRejection rejection)

@@ -3,6 +3,7 @@ using Kavach.StreamApi;
 using Kavach.StreamApi.Apis;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
+using Kavach.StreamApi.Limits;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -16,10 +17,11 @@ app.UseExceptionHandler(); // then: whatever fails below, the answer is a proble
 app.UseStatusCodePages();
 app.UseAccessTokenFromQuery();
 app.UseCors();
+app.UseRequestLimits(); // per client address and per replica, before any token is checked; per subject after, on each endpoint
 app.UseAuthentication(); // after the query token is moved to the header (WebApplication would put it first); see AddTokenValidation
 
 app.MapDefaultEndpoints();
-app.MapOpenApi();
+app.MapOpenApiDescription();
 app.MapEventsApi();
 app.MapRevocationsApi();
 app.MapIntegrityApi();

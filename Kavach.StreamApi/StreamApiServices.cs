@@ -5,6 +5,7 @@ using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Integrity;
+using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Persistence.Migrations;
@@ -22,7 +23,12 @@ public static class StreamApiServices
     {
         var services = builder.Services;
 
-        services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations()
+            .Validate<IHostEnvironment>((stream, environment) => stream.RequireAuth || stream.AllowAnyoneToReadAndEmit || environment.IsDevelopment(),
+                $"{StreamOptions.Section}:RequireAuth=false is refused outside Development: anyone who can reach this service would read " +
+                $"every event and emit any. Configure {AuthOptions.Section}:SigningKey or Authority and keep RequireAuth on; to run " +
+                $"without tokens anyway, set {StreamOptions.Section}:{nameof(StreamOptions.AllowAnyoneToReadAndEmit)}=true.")
+            .ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
             .PostConfigure<IOptions<StreamOptions>>((auth, stream) => auth.Required = stream.Value.RequireAuth)
             .ValidateDataAnnotations().ValidateOnStart();
@@ -62,6 +68,7 @@ public static class StreamApiServices
         services.AddSingleton<ChainVerifier>();
 
         builder.AddReadinessChecks();
+        builder.AddRequestLimits();
 
         builder.AddTokenValidation();
         builder.AddBrowserOrigins();
@@ -147,6 +154,7 @@ public static class StreamApiServices
             {
                 var auth = authOptions.Value;
                 jwt.MapInboundClaims = false;
+                jwt.Events = new JwtBearerEvents { OnTokenValidated = JwtTokenValidator.KeepValidatedToken };
                 var ownKey = string.IsNullOrEmpty(auth.Authority);
                 if (!ownKey)
                 {
@@ -183,8 +191,8 @@ public static class StreamApiServices
         if (!app.Services.GetRequiredService<IOptions<StreamOptions>>().Value.RequireAuth)
         {
             app.Logger.LogWarning(
-                "AUTH IS OFF ({Setting}=false): anyone who can reach this service can read the stream and emit events. " +
-                "Never run like this in production.", $"{StreamOptions.Section}:RequireAuth");
+                "AUTH IS OFF ({Setting}=false): anyone who can reach this service can read the stream and emit events " +
+                "(the revocation API still needs an admin token). Never run like this in production.", $"{StreamOptions.Section}:RequireAuth");
         }
 
         return app;

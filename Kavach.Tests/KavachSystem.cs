@@ -65,6 +65,15 @@ public static class KavachSystem
             .WithEnvironment("Kavach__Stream__HeartbeatInterval", HeartbeatInterval.ToString())
             .WithEnvironment("Kavach__Integrity__CheckpointInterval", CheckpointInterval.ToString())
             .WithEnvironment("Kavach__Integrity__CheckpointKey", CheckpointKey.ExportPkcs8PrivateKeyPem())
+            // Every test client is on 127.0.0.1, so a per-address limit would be one limit on the whole suite; and the
+            // console verifies the whole chain every two seconds. Per-subject limits stay as in production.
+            .WithEnvironment("Kavach__Limits__Emit__PerAddress", "0")
+            .WithEnvironment("Kavach__Limits__Tokens__PerAddress", "0")
+            .WithEnvironment("Kavach__Limits__Pages__PerAddress", "0")
+            .WithEnvironment("Kavach__Limits__Replay__PerAddress", "0")
+            .WithEnvironment("Kavach__Limits__Verify__PerAddress", "0")
+            .WithEnvironment("Kavach__Limits__Verify__PerSubject", "0")
+            .WithEnvironment("Kavach__Limits__Verify__EventsPerSubject", "0")
             // Request-level logs on, so the test that looks for leaked tokens in logs has something to read.
             .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug");
 

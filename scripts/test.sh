@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test project, one after another: the fast tests that start nothing (Kavach.UnitTests), then the tests
-# against the real system (PostgreSQL, Redis, both API replicas, the console), then the fault tests where they exist.
+# against the real system (PostgreSQL, Redis, both API replicas, the console), then the attack suite (the security
+# promises played by their adversaries), then the fault tests where they exist.
 # Installs what the tests need where it can (as root or with sudo): redis-server and Chromium from apt.
 # PostgreSQL server binaries (initdb, postgres) must already be on the machine.
 # Then packs the client libraries (Kavach.Contracts, Kavach.Client) into artifacts/packages; nothing is published.
@@ -10,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # In this order. Not in parallel: the integration suites are timing-sensitive and the machine may have two cores.
-projects=(Kavach.UnitTests Kavach.Tests Kavach.FaultTests)
+projects=(Kavach.UnitTests Kavach.Tests Kavach.AttackTests Kavach.FaultTests)
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Kavach.Dashboard.Options;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -33,6 +34,14 @@ public static class ConsoleAccess
                 "required, as it is outside Development. The AppHost passes its secret parameter 'console-access-key'.")
             .ValidateOnStart();
 
+        builder.Services.AddOptions<SignInLimitOptions>()
+            .BindConfiguration(SignInLimitOptions.Section)
+            .Validate(o => o.PerAddress >= 0, $"{SignInLimitOptions.Section}:PerAddress is sign-in attempts per window from one address, 0 for no limit.")
+            .Validate(o => o.Window >= TimeSpan.FromSeconds(1) && o.Window <= TimeSpan.FromDays(1),
+                $"{SignInLimitOptions.Section}:Window must be between 00:00:01 and 1.00:00:00.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<SignInThrottle>();
+
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(cookie =>
             {
@@ -60,8 +69,15 @@ public static class ConsoleAccess
     {
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapPost(LogoutPath, async (HttpContext context) =>
+        // The sign-out form carries an antiforgery token: another site cannot sign an operator out behind their back.
+        app.MapPost(LogoutPath, async (HttpContext context, IAntiforgery antiforgery) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Sign out from the console",
+                    detail: "Sign-out takes the console's own form (its antiforgery token): use the Sign out button.");
+            }
+
             await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.LocalRedirect(LoginPath);
         }).AllowAnonymous();

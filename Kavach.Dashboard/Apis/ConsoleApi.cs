@@ -1,4 +1,5 @@
 using Kavach.Contracts;
+using Kavach.Dashboard.Access;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Demo;
@@ -23,14 +24,16 @@ public static class ConsoleApi
         if (app.Services.GetRequiredService<IOptions<StreamApiOptions>>().Value.EnableDemoTraffic)
         {
             app.MapPost("/api/demo/traffic", StartDemoTraffic).WithName("StartDemoTraffic")
-                .WithSummary("Development: emit realistic traffic of all 12 event types for a while (default 60 s)");
+                .WithSummary("Development: emit realistic traffic of all 12 event types for a while (default 60 s)")
+                .AddEndpointFilter<RequireConsoleHeader>();
             app.MapDelete("/api/demo/traffic", StopDemoTraffic).WithName("StopDemoTraffic");
         }
 
         if (app.Environment.IsDevelopment())
         {
             app.MapPost("/api/console/upstream/drop", DropUpstream).WithName("DropUpstream")
-                .WithSummary("Development: drop the upstream SSE connection to exercise reconnect with Last-Event-ID");
+                .WithSummary("Development: drop the upstream SSE connection to exercise reconnect with Last-Event-ID")
+                .AddEndpointFilter<RequireConsoleHeader>();
         }
 
         return app;

@@ -14,8 +14,9 @@ public sealed class FaultCluster : IAsyncDisposable
 {
     /// <summary>
     /// Settings every replica gets (then the cluster's own): more streams than the storm opens, no per-address limit
-    /// (every client here is on 127.0.0.1), heartbeats often enough to tell a silent stream from a dead one, and a
-    /// short write timeout for the stalled-reader scenario.
+    /// on streams or emits and no per-subject limit on emits (every client here is on 127.0.0.1, and the emitters
+    /// share one token and drive up to a thousand emits a second, retries on top), heartbeats often enough to tell a
+    /// silent stream from a dead one, and a short write timeout for the stalled-reader scenario.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> SuiteStreamSettings = new Dictionary<string, string>
     {
@@ -23,6 +24,8 @@ public sealed class FaultCluster : IAsyncDisposable
         // connections are gone: a refusal (503) there would be the suite's limit, not the storm's behaviour.
         ["Kavach__Stream__MaxConnections"] = Math.Max(2000, SuiteSettings.StormClients * 2).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Kavach__Stream__MaxConnectionsPerAddress"] = "0",
+        ["Kavach__Limits__Emit__PerSubject"] = "0",
+        ["Kavach__Limits__Emit__PerAddress"] = "0",
         ["Kavach__Stream__HeartbeatInterval"] = "00:00:02",
         ["Kavach__Stream__ReconnectDelay"] = "00:00:00.500",
         ["Kavach__Stream__WriteTimeout"] = "00:00:03",

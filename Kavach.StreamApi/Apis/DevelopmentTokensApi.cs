@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Kavach.ServiceDefaults.Auth;
+using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,8 @@ public static class DevelopmentTokensApi
             .WithSummary("Development only: a token for 'subject' with the space-separated 'scope' and optional read grants.")
             // The body is read by hand: declaring it (a parameter, or Accepts) would let routing answer another media
             // type from its own 415 endpoint, which has no DisableCors and so would carry the default CORS headers.
-            .WithMetadata(new Microsoft.AspNetCore.Cors.DisableCorsAttribute()); // no browser on another origin may call it
+            .WithMetadata(new Microsoft.AspNetCore.Cors.DisableCorsAttribute()) // no browser on another origin may call it
+            .WithLimits(LimitedEndpoint.DevelopmentTokens);
         return app;
     }
 

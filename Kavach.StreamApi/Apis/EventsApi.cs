@@ -5,6 +5,7 @@ using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
+using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
@@ -31,16 +32,16 @@ public static class EventsApi
 
         api.MapPost("/", EmitAsync)
             .WithName("Emit").WithSummary("Commit one event or a batch, then answer with their sequences.")
-            .AddEndpointFilter(new RequireToken(KavachTokens.EmitScope))
+            .AddEndpointFilter(new RequireToken(KavachTokens.EmitScope)).WithLimits(LimitedEndpoint.Emit)
             .Accepts<JsonElement>("application/json");
 
-        api.MapGet("/", PageAsync)
+        api.MapGet("/", Page)
             .WithName("Page").WithSummary("Committed events in ascending sequence order, a page at a time.")
-            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
+            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope)).WithLimits(LimitedEndpoint.Pages);
 
-        api.MapGet("/replay", ReplayAsync)
+        api.MapGet("/replay", Replay)
             .WithName("Replay").WithSummary("Up to 1000 events at or after 'since', newest first.")
-            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
+            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope)).WithLimits(LimitedEndpoint.Replay);
 
         api.MapGet("/stream/connections", ConnectionsAsync)
             .WithName("Connections").WithSummary("Open streams on this replica and on all replicas.")
@@ -94,7 +95,14 @@ public static class EventsApi
         {
             var errors = new Dictionary<string, string[]>();
             var (drafts, isBatch) = EmitRequestReader.Read(document!.RootElement, errors);
-            var events = validator.Validate(drafts, isBatch, out var rejection);
+            var emitter = RequireToken.SubscriberOf(context).AsEmitter();
+            var own = EmitterRules.Apply(emitter, drafts, isBatch, out var forbidden);
+            if (forbidden is not null)
+            {
+                return Problems.Forbidden(string.Join(" ", forbidden.Select(f => $"{f.Key}: {string.Join(" ", f.Value)}")) + " Nothing was stored.");
+            }
+
+            var events = validator.Validate(own, isBatch, out var rejection);
             if (rejection is { TooLarge: true })
             {
                 return Problems.TooLarge(string.Join(" ", rejection.Errors.SelectMany(e => e.Value)));
@@ -110,13 +118,20 @@ public static class EventsApi
                 return Problems.Invalid(errors);
             }
 
-            // The request's cancellation is not passed on: an emit that has started is finished and answered.
-            var emitted = await module.EmitValidatedAsync(events, CancellationToken.None);
-            return TypedResults.Created(Prefix, new EmitResponse(emitted));
+            try
+            {
+                // The request's cancellation is not passed on: an emit that has started is finished and answered.
+                var emitted = await module.EmitValidatedAsync(events, emitter, CancellationToken.None);
+                return TypedResults.Created(Prefix, new EmitResponse(emitted));
+            }
+            catch (EmitConflictException conflict)
+            {
+                return Problems.Conflict(conflict.Message + " An event id is its emitter's: a retry with the same id by the same token's subject is safe.");
+            }
         }
     }
 
-    public static async Task<Results<StoredEventsResult, ProblemHttpResult>> PageAsync(
+    public static Results<StoredEventsResult, ProblemHttpResult> Page(
         HttpContext context, EventStore store, EventTypeFilter moduleTypes,
         long? after, string? types, string? agentId, string? userId, string? since, string? until, int? limit)
     {
@@ -142,14 +157,11 @@ public static class EventsApi
         }
 
         var size = limit ?? DefaultPageSize;
-        var rows = await store.ReadAsync(
-            new EventQuery(after ?? 0, size + 1, scope, Since: sinceValue, Until: untilValue),
-            context.RequestAborted, fromHistoryPool: true);
-        var events = rows.Count > size ? rows[..size] : rows;
-        return StoredEventsResult.Page(events, rows.Count > size ? events[^1].Sequence : null);
+        return StoredEventsResult.Page(store.ReadEachAsync(
+            new EventQuery(after ?? 0, size + 1, scope, Since: sinceValue, Until: untilValue), fromHistoryPool: true, context.RequestAborted), size);
     }
 
-    public static async Task<Results<StoredEventsResult, ProblemHttpResult>> ReplayAsync(
+    public static Results<StoredEventsResult, ProblemHttpResult> Replay(
         HttpContext context, EventStreamModule module, EventTypeFilter moduleTypes, string? since, string? types)
     {
         if (since is null)
@@ -167,7 +179,7 @@ public static class EventsApi
             return refused;
         }
 
-        return StoredEventsResult.Replay(await module.ReplayStoredAsync(sinceValue!.Value, scope, context.RequestAborted));
+        return StoredEventsResult.Replay(module.ReplayEachAsync(sinceValue!.Value, scope, context.RequestAborted));
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Kavach.ServiceDefaults.Auth;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Integrity;
+using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -17,14 +18,15 @@ public static class IntegrityApi
     {
         var api = app.MapGroup("/api/kavach/events").WithTags("Integrity").AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
         api.MapGet("/verify", VerifyAsync)
-            .WithName("Verify").WithSummary("Recompute the hash chain over sequences from..to and check the checkpoints in it.");
+            .WithName("Verify").WithSummary("Recompute the hash chain over sequences from..to and check the checkpoints in it.")
+            .WithLimits(LimitedEndpoint.Verify);
         api.MapGet("/checkpoints", CheckpointsAsync)
             .WithName("Checkpoints").WithSummary("Signed checkpoints after a sequence, the public keys that verify them, and the epochs.");
         return app;
     }
 
     public static async Task<Results<Ok<ChainReport>, ProblemHttpResult>> VerifyAsync(
-        HttpContext context, ChainVerifier verifier, long? from, long? to)
+        HttpContext context, ChainVerifier verifier, SubjectLimits limits, long? from, long? to)
     {
         if (EveryEventRefused(context) is { } refused)
         {
@@ -36,9 +38,13 @@ public static class IntegrityApi
             return Problems.BadRequest("'from' and 'to' are sequences (1 or more), 'from' ≤ 'to'; leave either out for the oldest stored event or the head.");
         }
 
+        // Each verification is charged its whole range, up front, to its token's subject.
+        var subscriber = RequireToken.SubscriberOf(context);
+        ProblemHttpResult? overBudget = null;
+        bool Admit(long events) => subscriber.IsAnonymous || (overBudget = limits.ChargeVerification(context, subscriber.Id, events)) is null;
         try
         {
-            return TypedResults.Ok(await verifier.VerifyAsync(from, to, context.RequestAborted));
+            return await verifier.VerifyAsync(from, to, context.RequestAborted, Admit) is { } report ? TypedResults.Ok(report) : overBudget!;
         }
         catch (ArgumentOutOfRangeException e)
         {

@@ -12,17 +12,37 @@ public static class Problems
     {
         TokenProblem.Missing => "Bearer token required",
         TokenProblem.Revoked => "Token revoked",
+        TokenProblem.Unverifiable => "Token cannot be checked now",
         _ => "Invalid token",
     };
 
-    public static ProblemHttpResult Unauthorized(HttpContext context, TokenProblem problem)
+    /// <summary>What to do about it: the token's own problem when the validator could name it.</summary>
+    public static string TokenDetail(TokenProblem problem, string? detail) => problem switch
     {
+        TokenProblem.Unverifiable => "This replica cannot read revocations from its database right now, so it cannot tell whether the " +
+            "token was revoked; it refuses rather than guess. Retry shortly.",
+        TokenProblem.Revoked => "This token, its subject or the agent it speaks for was revoked. Get a new token.",
+        _ => (detail is null ? "" : detail + " ") +
+            "Send a valid token as 'Authorization: Bearer <token>' (or the 'token' query parameter on the stream).",
+    };
+
+    /// <summary>401 for a missing, invalid or revoked token; 503 (with Retry-After) when its revocation cannot be checked.</summary>
+    public static ProblemHttpResult Unauthorized(HttpContext context, TokenProblem problem, string? detail = null)
+    {
+        if (problem == TokenProblem.Unverifiable)
+        {
+            return Unavailable(context, TokenMessage(problem), TokenDetail(problem, detail), TimeSpan.FromSeconds(1));
+        }
+
         context.Response.Headers.WWWAuthenticate = InvalidTokenChallenge;
         return TypedResults.Problem(
             statusCode: StatusCodes.Status401Unauthorized,
             title: TokenMessage(problem),
-            detail: "Send a valid token as 'Authorization: Bearer <token>' (or the 'token' query parameter on the stream).");
+            detail: TokenDetail(problem, detail));
     }
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: detail);
 
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail);
@@ -52,6 +72,5 @@ public static class Problems
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail);
     }
 
-    private static void SetRetryAfter(HttpContext context, TimeSpan retryAfter) =>
-        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static void SetRetryAfter(HttpContext context, TimeSpan retryAfter) => ServiceDefaults.Limits.RetryAfter.Set(context.Response, retryAfter);
 }

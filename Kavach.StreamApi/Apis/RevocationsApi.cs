@@ -14,9 +14,6 @@ public static class RevocationsApi
 {
     public const string Prefix = "/api/kavach/revocations";
 
-    /// <summary>How long a revocation is kept when the request does not say: longer than any token should live.</summary>
-    public static readonly TimeSpan DefaultKeepFor = TimeSpan.FromDays(7);
-
     public static IEndpointRouteBuilder MapRevocationsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(Prefix).WithTags("Revocations").AddEndpointFilter(new RequireToken(KavachTokens.AdminScope));
@@ -49,14 +46,14 @@ public static class RevocationsApi
             return Problems.BadRequest("'keepForHours' must be between 1 and 8784 (a revocation must outlive the tokens it stops).");
         }
 
-        var keepFor = request.KeepForHours is { } hours ? TimeSpan.FromHours(hours) : DefaultKeepFor;
+        var keepFor = request.KeepForHours is { } hours ? TimeSpan.FromHours(hours) : RevocationStore.DefaultKeepFor;
         var revocation = await revocations.RevokeAsync(kind, value, request.Reason, RequireToken.SubscriberOf(context).Id, keepFor,
             context.RequestAborted);
         return TypedResults.Created($"{Prefix}/{revocation.Id}", revocation);
     }
 
     public static async Task<Ok<RevocationList>> ListAsync(HttpContext context, RevocationStore store) =>
-        TypedResults.Ok(new RevocationList(await store.ReadAsync(0, context.RequestAborted)));
+        TypedResults.Ok(new RevocationList(await store.ListAsync(context.RequestAborted)));
 }
 
 public sealed record RevocationRequest(string? TokenId = null, string? Subject = null, string? Reason = null, int? KeepForHours = null);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Kavach.ServiceDefaults.Auth;
+using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -39,11 +40,13 @@ public static class ServiceTokensApi
             .WithName("IssueServiceToken").WithTags("Tokens")
             .WithSummary("OAuth 2.0 client credentials: a short-lived token for a configured service client.")
             .Accepts<IFormCollection>("application/x-www-form-urlencoded")
-            .WithMetadata(new Microsoft.AspNetCore.Cors.DisableCorsAttribute()); // no browser on another origin may call it
+            .WithMetadata(new Microsoft.AspNetCore.Cors.DisableCorsAttribute()) // no browser on another origin may call it
+            .WithLimits(LimitedEndpoint.ServiceTokens);
         return app;
     }
 
-    public static async Task<Results<Ok<ServiceToken>, ProblemHttpResult>> IssueAsync(HttpContext context, IOptions<AuthOptions> options)
+    public static async Task<Results<Ok<ServiceToken>, ProblemHttpResult>> IssueAsync(HttpContext context, IOptions<AuthOptions> options,
+        SubjectLimits limits)
     {
         var auth = options.Value;
         if (!context.Request.HasFormContentType)
@@ -63,6 +66,12 @@ public static class ServiceTokensApi
             context.Response.Headers.WWWAuthenticate = "Basic";
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Invalid client",
                 detail: "Unknown client_id or wrong client_secret.");
+        }
+
+        // Counted only once the secret matched: a flood naming this client without its secret cannot use up its allowance.
+        if (limits.Check(context, LimitedEndpoint.ServiceTokens, client.Id) is { } tooMany)
+        {
+            return tooMany;
         }
 
         var allowed = client.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries);

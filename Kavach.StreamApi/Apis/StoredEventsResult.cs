@@ -2,48 +2,99 @@ using System.Buffers;
 using System.Globalization;
 using System.Reflection;
 using Kavach.StreamApi.Events;
+using Kavach.StreamApi.Options;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Apis;
 
 /// <summary>
-/// <c>{"events":[...]}</c> (with <c>"next"</c> for pages) written from the stored bodies as they are: the same JSON a
-/// serializer would write for <see cref="EventPage"/> or <see cref="ReplayResponse"/>, without parsing any event.
+/// <c>{"events":[...]}</c> (with <c>"next"</c> for pages) written from the stored bodies as PostgreSQL sends them: the
+/// same JSON a serializer would write for <see cref="EventPage"/> or <see cref="ReplayResponse"/>, without parsing an
+/// event and without holding the answer — it goes out every <see cref="FlushBytes"/>, so a page of a thousand 64 KiB
+/// events costs a replica about one row of memory, not the page.
 /// </summary>
-public sealed class StoredEventsResult(IReadOnlyList<StoredEvent> events, bool withNext, long? next)
-    : IResult, IEndpointMetadataProvider
+/// <remarks>
+/// Nothing is written until the first row is read, so a database that cannot be read still gets its 503 problem. A
+/// failure after that aborts the connection: a cut answer must never reach a client as a well-formed shorter one.
+/// </remarks>
+public sealed class StoredEventsResult(IAsyncEnumerable<StoredEvent> rows, int? pageSize) : IResult, IEndpointMetadataProvider
 {
-    public static StoredEventsResult Page(IReadOnlyList<StoredEvent> events, long? next) => new(events, withNext: true, next);
+    public const int FlushBytes = 64 * 1024;
 
-    public static StoredEventsResult Replay(IReadOnlyList<StoredEvent> events) => new(events, withNext: false, next: null);
+    /// <param name="rows">Up to <paramref name="size"/> + 1 rows: a row beyond the page means there is more (<c>next</c>).</param>
+    public static StoredEventsResult Page(IAsyncEnumerable<StoredEvent> rows, int size) => new(rows, size);
+
+    public static StoredEventsResult Replay(IAsyncEnumerable<StoredEvent> rows) => new(rows, pageSize: null);
 
     public async Task ExecuteAsync(HttpContext context)
     {
+        var aborted = context.RequestAborted;
+        await using var events = rows.GetAsyncEnumerator(aborted);
+        var more = await events.MoveNextAsync();
+
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json; charset=utf-8";
         var output = context.Response.BodyWriter;
-        output.Write("{\"events\":["u8);
-        for (var i = 0; i < events.Count; i++)
+        var writeTimeout = context.RequestServices.GetRequiredService<IOptions<StreamOptions>>().Value.WriteTimeout;
+        try
         {
-            if (i > 0)
+            output.Write("{\"events\":["u8);
+            var unflushed = 0;
+            var count = 0;
+            long last = 0;
+            while (more && (pageSize is null || count < pageSize))
             {
-                output.Write(","u8);
+                if (count++ > 0)
+                {
+                    output.Write(","u8);
+                }
+
+                unflushed += events.Current.WriteJson(output);
+                last = events.Current.Sequence;
+                if (unflushed >= FlushBytes)
+                {
+                    await FlushAsync(output, writeTimeout, aborted);
+                    unflushed = 0;
+                }
+
+                more = await events.MoveNextAsync();
             }
 
-            events[i].WriteJson(output);
-        }
+            output.Write("]"u8);
+            if (pageSize is not null)
+            {
+                output.Write(",\"next\":"u8);
+                output.Write(more ? System.Text.Encoding.ASCII.GetBytes(last.ToString(CultureInfo.InvariantCulture)) : "null"u8);
+            }
 
-        output.Write("]"u8);
-        if (withNext)
+            output.Write("}"u8);
+            await FlushAsync(output, writeTimeout, aborted);
+        }
+        catch (Exception e)
         {
-            output.Write(",\"next\":"u8);
-            output.Write(next is { } value
-                ? System.Text.Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture))
-                : "null"u8);
+            context.Abort();
+            var logger = context.RequestServices.GetRequiredService<ILogger<StoredEventsResult>>();
+            if (aborted.IsCancellationRequested)
+            {
+                logger.LogDebug(e, "The client went away while its events were written");
+            }
+            else
+            {
+                logger.LogWarning(e, "Writing events failed after the answer began; the connection was aborted so the client cannot take it for a whole one");
+            }
         }
+    }
 
-        output.Write("}"u8);
-        await output.FlushAsync(context.RequestAborted);
+    /// <summary>Sends what is buffered; a reader that takes none of it for the stream's write timeout is cut off, as on the stream.</summary>
+    private static async Task FlushAsync(System.IO.Pipelines.PipeWriter output, TimeSpan timeout, CancellationToken aborted)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        deadline.CancelAfter(timeout);
+        if ((await output.FlushAsync(deadline.Token)).IsCompleted)
+        {
+            throw new OperationCanceledException("The client stopped reading.", aborted);
+        }
     }
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>

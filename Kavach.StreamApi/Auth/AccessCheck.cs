@@ -4,8 +4,11 @@ using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Auth;
 
-/// <summary>The answer to "may this request do that": a subscriber, or why not (401: no valid token; 403: a missing scope).</summary>
-public readonly record struct Access(Subscriber? Subscriber, TokenProblem Unauthorized, string? Forbidden)
+/// <summary>
+/// The answer to "may this request do that": a subscriber, or why not (401: no valid token, with what is wrong with it
+/// when that can be said; 503: its revocation cannot be checked now; 403: a missing scope).
+/// </summary>
+public readonly record struct Access(Subscriber? Subscriber, TokenProblem Unauthorized, string? Forbidden, string? Detail = null)
 {
     public bool Granted => Subscriber is not null;
 }
@@ -13,14 +16,15 @@ public readonly record struct Access(Subscriber? Subscriber, TokenProblem Unauth
 /// <summary>
 /// The one place a request's token is checked against what it wants to do — the stream and every JSON endpoint go
 /// through it. Reading needs <c>events:read</c> (unless <c>Kavach:Auth:AllowReadWithoutScope</c>), emitting
-/// <c>events:emit</c>, revoking <c>events:admin</c>. With <c>Kavach:Stream:RequireAuth=false</c> everyone is
-/// <see cref="Subscriber.Anonymous"/>.
+/// <c>events:emit</c>, revoking <c>events:admin</c>. With <c>Kavach:Stream:RequireAuth=false</c> everyone reads and
+/// emits as <see cref="Subscriber.Anonymous"/>, but revoking still takes an admin token: turning tokens off must not
+/// let anyone lift or impose revocations.
 /// </summary>
 public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> stream, IOptions<AuthOptions> auth)
 {
     public async Task<Access> CheckAsync(HttpContext context, string scope)
     {
-        if (!stream.Value.RequireAuth)
+        if (!stream.Value.RequireAuth && scope != KavachTokens.AdminScope)
         {
             return new Access(Subscriber.Anonymous, default, null);
         }
@@ -28,7 +32,7 @@ public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> 
         var check = await tokens.ValidateAsync(context);
         if (check.Subscriber is not { } subscriber)
         {
-            return new Access(null, check.Problem, null);
+            return new Access(null, check.Problem, null, check.Detail);
         }
 
         if (!subscriber.HasScope(scope) && !(scope == KavachTokens.ReadScope && auth.Value.AllowReadWithoutScope))

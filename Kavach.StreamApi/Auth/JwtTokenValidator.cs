@@ -1,24 +1,36 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Security.Claims;
-using Kavach.ServiceDefaults.Auth;
+using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using Microsoft.Net.Http.Headers;
 
 namespace Kavach.StreamApi.Auth;
 
 /// <summary>
-/// Validates bearer tokens with ASP.NET Core's JWT bearer handler and reads what they grant. A token that validated
-/// is remembered for up to a minute (never past its expiry), so an emitter sending thousands of requests with one token
+/// Validates bearer tokens with ASP.NET Core's JWT bearer handler (signature, issuer, audience, lifetime), then reads
+/// what they grant from the validated token's JSON payload (<see cref="TokenClaims"/>). A token that validated is
+/// remembered for up to a minute (never past its expiry), so an emitter sending thousands of requests with one token
 /// pays for the signature and the claims once; revocation is checked on every use.
 /// </summary>
 public sealed class JwtTokenValidator(Revocations revocations, TimeProvider time) : ITokenValidator
 {
+    /// <summary>Where the JWT handler's <c>OnTokenValidated</c> leaves the validated token for this validator.</summary>
+    public const string ValidatedTokenParameter = "kavach.validated-token";
+
     private static readonly TimeSpan RememberFor = TimeSpan.FromMinutes(1);
     private const int MaxRemembered = 10_000;
 
     private readonly ConcurrentDictionary<string, Validated> _recent = new(StringComparer.Ordinal);
+
+    /// <summary>Hands the validated token to <see cref="ValidateAsync"/> (set as the JWT handler's event).</summary>
+    public static Task KeepValidatedToken(TokenValidatedContext context)
+    {
+        context.Properties.SetParameter(ValidatedTokenParameter, context.SecurityToken);
+        return Task.CompletedTask;
+    }
 
     public async Task<TokenCheck> ValidateAsync(HttpContext context)
     {
@@ -31,10 +43,10 @@ public sealed class JwtTokenValidator(Revocations revocations, TimeProvider time
         var header = authorization.ToString();
         if (!_recent.TryGetValue(header, out var known) || now >= known.Until)
         {
-            known = await AuthenticateAsync(context, now);
-            if (known is null)
+            var (validated, problem) = await AuthenticateAsync(context, now);
+            if (validated is null)
             {
-                return TokenCheck.Failed(TokenProblem.Invalid);
+                return TokenCheck.Failed(TokenProblem.Invalid, problem);
             }
 
             if (_recent.Count >= MaxRemembered)
@@ -42,51 +54,56 @@ public sealed class JwtTokenValidator(Revocations revocations, TimeProvider time
                 _recent.Clear();
             }
 
-            _recent[header] = known;
+            _recent[header] = known = validated;
         }
 
-        if (revocations.IsRevoked(known.Subscriber))
+        switch (revocations.Check(known.Subscriber))
         {
-            return TokenCheck.Failed(TokenProblem.Revoked);
+            case RevocationStatus.Revoked:
+                return TokenCheck.Failed(TokenProblem.Revoked);
+            case RevocationStatus.Unknown:
+                return TokenCheck.Failed(TokenProblem.Unverifiable);
         }
 
         context.User = known.Principal;
         return TokenCheck.Valid(known.Subscriber);
     }
 
-    private static async Task<Validated?> AuthenticateAsync(HttpContext context, DateTimeOffset now)
+    private static async Task<(Validated?, string?)> AuthenticateAsync(HttpContext context, DateTimeOffset now)
     {
         var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
-        if (!result.Succeeded || result.Principal.FindFirst("sub")?.Value is not { Length: > 0 } subject)
+        if (!result.Succeeded)
         {
-            return null;
+            return (null, null);
         }
 
-        var reads = ReadGrant.FromClaims(result.Principal, subject, out var claimError);
-        if (claimError is not null)
+        if (Payload(result.Properties?.GetParameter<SecurityToken>(ValidatedTokenParameter)) is not { } payload)
         {
-            return null;
+            return (null, "The token's payload could not be read.");
         }
 
-        // "scope" is the OAuth 2.0 claim; Entra ID issues "scp". Both are space-separated lists.
-        var scopes = result.Principal.FindAll(c => c.Type is KavachTokens.ScopeClaim or "scp")
-            .SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .ToHashSet(StringComparer.Ordinal);
-        var expires = UnixTime(result.Principal, "exp");
-        var subscriber = new Subscriber(subject, scopes, reads, result.Principal.FindFirst("jti")?.Value, UnixTime(result.Principal, "iat"), expires);
-
-        var until = now + RememberFor;
-        if (expires is { } exp && exp < until)
+        using (payload)
         {
-            until = exp;
-        }
+            if (!TokenClaims.TryRead(payload.RootElement, out var subscriber, out var error))
+            {
+                return (null, error);
+            }
 
-        return new Validated(subscriber, result.Principal, until);
+            var until = now + RememberFor;
+            if (subscriber!.ExpiresAt is { } exp && exp < until)
+            {
+                until = exp;
+            }
+
+            return (new Validated(subscriber, result.Principal, until), null);
+        }
     }
 
-    private static DateTimeOffset? UnixTime(ClaimsPrincipal principal, string claim) =>
-        long.TryParse(principal.FindFirst(claim)?.Value, CultureInfo.InvariantCulture, out var seconds)
-            ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+    /// <summary>The JSON payload of a validated JWT (the inner token of an encrypted one).</summary>
+    private static JsonDocument? Payload(SecurityToken? token) =>
+        token is JsonWebToken jwt && (jwt.InnerToken ?? jwt).EncodedPayload is { Length: > 0 } encoded
+            ? JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(encoded))
+            : null;
 
     private sealed record Validated(Subscriber Subscriber, ClaimsPrincipal Principal, DateTimeOffset Until);
 }

@@ -1,5 +1,5 @@
 using System.Collections.Frozen;
-using System.Security.Claims;
+using System.Text.Json;
 using Kavach.ServiceDefaults.Auth;
 
 namespace Kavach.StreamApi.Auth;
@@ -10,6 +10,11 @@ namespace Kavach.StreamApi.Auth;
 /// <c>agentId</c> is a granted agent or its <c>userId</c> a granted user. <c>kavach_subject</c> = <c>agent</c> or
 /// <c>user</c> grants the token's own subject.
 /// </summary>
+/// <remarks>
+/// Fails closed: a narrowing claim that is present narrows, an empty array to nothing at all (an identity provider
+/// mapping "the users this admin manages" gives <c>[]</c> to an admin who manages none yet). A claim of the wrong shape
+/// invalidates the token rather than being read as absent.
+/// </remarks>
 public sealed record ReadGrant(
     FrozenSet<string>? Types,
     FrozenSet<string>? Agents,
@@ -21,41 +26,112 @@ public sealed record ReadGrant(
 
     public bool NarrowsParties => Agents is not null || Users is not null;
 
-    /// <summary>Reads the <c>kavach_*</c> claims; <paramref name="error"/> says what is wrong with them.</summary>
-    public static ReadGrant FromClaims(ClaimsPrincipal principal, string subject, out string? error)
+    /// <summary>Reads nothing narrowed: every type, every party (what verification, which reads every event, needs).</summary>
+    public bool ReadsEverything => Types is null && !NarrowsParties;
+
+    /// <summary>
+    /// The one grant parser: reads the <c>kavach_*</c> claims from a token's JSON payload. False with the reason when
+    /// one is malformed: not a string or an array of strings, an id the emit rules would refuse (empty, too long,
+    /// control characters), a type that is not one of the twelve, a <c>kavach_subject</c> other than agent or user.
+    /// </summary>
+    public static bool TryParse(JsonElement payload, string subject, out ReadGrant grant, out string? error)
     {
-        error = null;
-        var types = Values(principal, KavachTokens.TypesClaim);
-        var agents = Values(principal, KavachTokens.AgentsClaim);
-        var users = Values(principal, KavachTokens.UsersClaim);
-        var kind = principal.FindFirst(KavachTokens.SubjectKindClaim)?.Value;
-        switch (kind)
+        grant = Everything;
+        if (!TryValues(payload, KavachTokens.TypesClaim, out var types, out error)
+            || !TryValues(payload, KavachTokens.AgentsClaim, out var agents, out error)
+            || !TryValues(payload, KavachTokens.UsersClaim, out var users, out error))
         {
-            case null:
-                break;
-            case "agent":
-                agents = [.. agents ?? [], subject];
-                break;
-            case "user":
-                users = [.. users ?? [], subject];
-                break;
-            default:
-                error = $"The {KavachTokens.SubjectKindClaim} claim must be 'agent' or 'user', not '{kind}'.";
-                break;
+            return false;
         }
 
-        return new ReadGrant(
+        if (types?.FirstOrDefault(t => !KavachEventTypes.IsKnown(t)) is { } unknown)
+        {
+            error = $"The token's {KavachTokens.TypesClaim} claim names '{Shorten(unknown)}', which is not an event type. Types: {Events.EventTypeCatalog.AllAsText}.";
+            return false;
+        }
+
+        string? kind = null;
+        if (payload.TryGetProperty(KavachTokens.SubjectKindClaim, out var kindClaim))
+        {
+            kind = kindClaim.ValueKind == JsonValueKind.String ? kindClaim.GetString() : null;
+            if (kind is not ("agent" or "user"))
+            {
+                error = $"The token's {KavachTokens.SubjectKindClaim} claim must be \"agent\" or \"user\".";
+                return false;
+            }
+
+            if (kind == "agent")
+            {
+                agents = [.. agents ?? [], subject];
+            }
+            else
+            {
+                users = [.. users ?? [], subject];
+            }
+        }
+
+        grant = new ReadGrant(
             types?.ToFrozenSet(StringComparer.Ordinal),
             agents?.ToFrozenSet(StringComparer.Ordinal),
             users?.ToFrozenSet(StringComparer.Ordinal),
             SubjectIsAgent: kind == "agent",
             SubjectIsUser: kind == "user");
+        return true;
     }
 
-    /// <summary>A claim's values: a JSON array becomes one claim per element (a plain string is one value).</summary>
-    private static List<string>? Values(ClaimsPrincipal principal, string type)
+    /// <summary>A claim's values: absent (null), one string, or an array of strings (possibly empty).</summary>
+    private static bool TryValues(JsonElement payload, string claim, out List<string>? values, out string? error)
     {
-        var values = principal.FindAll(type).Select(c => c.Value).ToList();
-        return values.Count == 0 ? null : values;
+        values = null;
+        error = null;
+        if (!payload.TryGetProperty(claim, out var value))
+        {
+            return true;
+        }
+
+        IEnumerable<JsonElement> items = value.ValueKind switch
+        {
+            JsonValueKind.String => [value],
+            JsonValueKind.Array => value.EnumerateArray(),
+            _ => [],
+        };
+        if (value.ValueKind is not (JsonValueKind.String or JsonValueKind.Array))
+        {
+            error = $"The token's {claim} claim must be a string or an array of strings, not {Describe(value.ValueKind)}.";
+            return false;
+        }
+
+        values = [];
+        foreach (var item in items)
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                error = $"The token's {claim} claim must be a string or an array of strings; it holds {Describe(item.ValueKind)}.";
+                return false;
+            }
+
+            var text = item.GetString()!;
+            if (Emit.EventValidator.CheckText(text) is { } textError)
+            {
+                error = $"The token's {claim} claim holds a value that can name nothing: {textError}";
+                return false;
+            }
+
+            values.Add(text);
+        }
+
+        return true;
     }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Null => "null",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "…";
 }

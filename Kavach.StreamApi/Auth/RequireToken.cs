@@ -24,7 +24,7 @@ public sealed class RequireToken(string scope) : IEndpointFilter
 
         if (access.Subscriber is not { } subscriber)
         {
-            return Problems.Unauthorized(http, access.Unauthorized);
+            return Problems.Unauthorized(http, access.Unauthorized, access.Detail);
         }
 
         http.Items[SubscriberItem] = subscriber;

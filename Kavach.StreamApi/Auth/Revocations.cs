@@ -1,36 +1,83 @@
 using System.Collections.Concurrent;
+using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Auth;
 
-/// <summary>
-/// The revocations every replica knows, kept in memory and followed in PostgreSQL (every second, and at once when a
-/// replica revokes): a token by its <c>jti</c>, or a subject's tokens issued up to the moment of revocation. A token
-/// revoked anywhere is refused here within about a second, and <see cref="Added"/> ends the streams it holds.
-/// </summary>
-public sealed class Revocations(RevocationStore store, TimeProvider time, ILogger<Revocations> logger) : BackgroundService
+public enum RevocationStatus
 {
-    private static readonly TimeSpan FollowEvery = TimeSpan.FromSeconds(1);
+    Valid,
+    Revoked,
 
-    private readonly ConcurrentDictionary<string, Revocation> _tokens = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Revocation> _subjects = new(StringComparer.Ordinal);
+    /// <summary>Revocations were not read recently enough to say: refuse (503) rather than guess.</summary>
+    Unknown,
+}
+
+/// <summary>
+/// The revocations every replica knows — a token by its <c>jti</c>, a subject's tokens, an agent's tokens, each issued
+/// up to the moment of revocation — kept in memory and followed in PostgreSQL in commit order (every
+/// <c>Kavach:Auth:RevocationFollowInterval</c>, and at once when this replica revokes). The one owner of "is this
+/// token still good": every path (the stream at connect and while open, pages, replay, verify, emit) asks
+/// <see cref="Check"/>. A revocation committed at T is enforced everywhere by T + <c>RevocationMaxAge</c>: past that age
+/// without a successful read, every check answers <see cref="RevocationStatus.Unknown"/>, and tokens are refused.
+/// </summary>
+public sealed class Revocations(
+    RevocationStore store,
+    SchemaInitializer schema,
+    IOptions<AuthOptions> options,
+    TimeProvider time,
+    ILogger<Revocations> logger)
+    : BackgroundService, IHealthCheck
+{
+    private readonly AuthOptions _options = options.Value;
+    private readonly ConcurrentDictionary<(RevocationKind, string), Revocation> _revoked = new();
+    private readonly ConcurrentDictionary<long, DateTimeOffset> _seen = new();
     private readonly SemaphoreSlim _following = new(1, 1);
-    private long _lastId;
+    private ulong _nextFrom;
+    private long _readAt = long.MinValue; // TimeProvider timestamp of the start of the last successful read
 
     /// <summary>Raised for each revocation this replica learns of (streams end on it).</summary>
     public event Action<Revocation>? Added;
 
-    public bool IsRevoked(Subscriber subscriber)
+    /// <summary>Raised when revocations are known again after a time they were not (paused streams go on).</summary>
+    public event Action? Known;
+
+    /// <summary>Whether the last successful read is recent enough for <see cref="Check"/> to answer.</summary>
+    public bool IsCurrent => Volatile.Read(ref _readAt) is var readAt && readAt != long.MinValue
+        && time.GetElapsedTime(readAt) <= _options.RevocationMaxAge;
+
+    public RevocationStatus Check(Subscriber subscriber)
     {
-        if (subscriber.TokenId is { } jti && _tokens.ContainsKey(jti))
+        if (subscriber.IsAnonymous)
         {
-            return true;
+            return RevocationStatus.Valid;
         }
 
-        // A subject revocation covers tokens issued up to it; a token without iat cannot show it is newer.
-        return _subjects.TryGetValue(subscriber.Id, out var revoked)
-            && (subscriber.IssuedAt is not { } issued || issued <= revoked.RevokedAt);
+        if ((subscriber.TokenId is { } jti && _revoked.ContainsKey((RevocationKind.Token, jti)))
+            || (_revoked.TryGetValue((RevocationKind.Subject, subscriber.Id), out var subject) && Covers(subject, subscriber))
+            || (subscriber.Agent is { } agent && _revoked.TryGetValue((RevocationKind.Agent, agent), out var revokedAgent) && Covers(revokedAgent, subscriber)))
+        {
+            return RevocationStatus.Revoked;
+        }
+
+        return IsCurrent ? RevocationStatus.Valid : RevocationStatus.Unknown;
     }
+
+    /// <summary>
+    /// The rule: a token revocation covers that token; a subject or agent revocation covers the subject's (or the agent's
+    /// own) tokens issued up to it — a token without <c>iat</c> cannot show it is newer.
+    /// </summary>
+    public static bool Covers(Revocation revocation, Subscriber subscriber) => revocation.Kind switch
+    {
+        RevocationKind.Token => subscriber.TokenId == revocation.Value,
+        RevocationKind.Subject => subscriber.Id == revocation.Value && IssuedBy(subscriber, revocation),
+        _ => subscriber.Agent == revocation.Value && IssuedBy(subscriber, revocation),
+    };
+
+    private static bool IssuedBy(Subscriber subscriber, Revocation revocation) =>
+        subscriber.IssuedAt is not { } issued || issued <= revocation.RevokedAt;
 
     public async Task<Revocation> RevokeAsync(RevocationKind kind, string value, string? reason, string revokedBy, TimeSpan keepFor,
         CancellationToken cancellationToken)
@@ -40,48 +87,32 @@ public sealed class Revocations(RevocationStore store, TimeProvider time, ILogge
         return revocation;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(FollowEvery);
-        do
-        {
-            try
-            {
-                await FollowAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning(e, "Reading revocations failed; retrying");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    private async Task FollowAsync(CancellationToken cancellationToken)
+    /// <summary>Reads what was revoked since the last read; revocations that may commit later are read again next time.</summary>
+    public async Task FollowAsync(CancellationToken cancellationToken)
     {
         await _following.WaitAsync(cancellationToken);
         try
         {
-            foreach (var revocation in await store.ReadAsync(_lastId, cancellationToken))
+            var started = time.GetTimestamp();
+            var read = await store.FollowAsync(_nextFrom, cancellationToken);
+            foreach (var revocation in read.Revocations)
             {
-                (revocation.Kind == RevocationKind.Token ? _tokens : _subjects)[revocation.Value] = revocation;
-                _lastId = revocation.Id;
-                logger.LogInformation("Revoked {Kind} {Value} by {RevokedBy}: {Reason}",
-                    revocation.Kind, revocation.Value, revocation.RevokedBy, revocation.Reason);
-                Added?.Invoke(revocation);
+                if (_seen.TryAdd(revocation.Id, revocation.ExpiresAt))
+                {
+                    Remember(revocation);
+                    logger.LogInformation("Revoked {Kind} {Value} by {RevokedBy}: {Reason}",
+                        revocation.Kind, revocation.Value, revocation.RevokedBy, revocation.Reason);
+                    Added?.Invoke(revocation);
+                }
             }
 
-            // Past its keep-for time, a revocation outlived every token it could match.
-            var now = time.GetUtcNow();
-            foreach (var known in new[] { _tokens, _subjects })
+            _nextFrom = read.NextFrom;
+            Forget(time.GetUtcNow());
+            var wasCurrent = IsCurrent;
+            Volatile.Write(ref _readAt, started);
+            if (!wasCurrent)
             {
-                foreach (var (value, revocation) in known)
-                {
-                    if (revocation.ExpiresAt <= now)
-                    {
-                        known.TryRemove(value, out _);
-                    }
-                }
+                Known?.Invoke();
             }
         }
         finally
@@ -89,4 +120,57 @@ public sealed class Revocations(RevocationStore store, TimeProvider time, ILogge
             _following.Release();
         }
     }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await schema.Ready.WaitAsync(stoppingToken);
+        using var timer = new PeriodicTimer(_options.RevocationFollowInterval, time);
+        do
+        {
+            try
+            {
+                await FollowAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            {
+                logger.LogWarning(e, "Reading revocations failed; retrying. Tokens are refused once the last read is older than {MaxAge}",
+                    _options.RevocationMaxAge);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Two revocations of the same token, subject or agent cover the later issue time and the later expiry.</summary>
+    private void Remember(Revocation revocation) =>
+        _revoked.AddOrUpdate((revocation.Kind, revocation.Value), revocation, (_, known) => known with
+        {
+            RevokedAt = revocation.RevokedAt > known.RevokedAt ? revocation.RevokedAt : known.RevokedAt,
+            ExpiresAt = revocation.ExpiresAt > known.ExpiresAt ? revocation.ExpiresAt : known.ExpiresAt,
+        });
+
+    /// <summary>Past its keep-for time, a revocation outlived every token it could match.</summary>
+    private void Forget(DateTimeOffset now)
+    {
+        foreach (var (key, revocation) in _revoked)
+        {
+            if (revocation.ExpiresAt <= now)
+            {
+                _revoked.TryRemove(key, out _);
+            }
+        }
+
+        foreach (var (id, expires) in _seen)
+        {
+            if (expires <= now)
+            {
+                _seen.TryRemove(id, out _);
+            }
+        }
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(IsCurrent
+            ? HealthCheckResult.Healthy("Revocations are current.")
+            : new HealthCheckResult(context.Registration.FailureStatus,
+                $"Revocations were not read within {_options.RevocationMaxAge}: every token is refused until they are."));
 }

@@ -21,6 +21,12 @@ public sealed record Subscriber(
 
     /// <summary>The agent this token speaks for, when its subject is an agent: revoking the agent ends its streams.</summary>
     public string? Agent => Reads.SubjectIsAgent ? Id : null;
+
+    /// <summary>The user this token speaks for, when its subject is a user.</summary>
+    public string? User => Reads.SubjectIsUser ? Id : null;
+
+    /// <summary>This token as an emitter: it owns the ids it uses, speaks for its own agent or user, and (with <c>events:admin</c>) may revoke.</summary>
+    public Events.Emitter AsEmitter() => new(Id, Agent, User, MayChangeAccess: HasScope(Kavach.ServiceDefaults.Auth.KavachTokens.AdminScope));
 }
 
 public enum TokenProblem
@@ -28,12 +34,15 @@ public enum TokenProblem
     Missing,
     Invalid,
     Revoked,
+
+    /// <summary>Whether the token is revoked cannot be known now (revocations not read recently): 503, never a guess.</summary>
+    Unverifiable,
 }
 
-/// <summary>A token check's outcome: a subscriber, or why there is none.</summary>
-public readonly record struct TokenCheck(Subscriber? Subscriber, TokenProblem Problem)
+/// <summary>A token check's outcome: a subscriber, or why there is none (with what is wrong, when that can be said).</summary>
+public readonly record struct TokenCheck(Subscriber? Subscriber, TokenProblem Problem, string? Detail = null)
 {
     public static TokenCheck Valid(Subscriber subscriber) => new(subscriber, default);
 
-    public static TokenCheck Failed(TokenProblem problem) => new(null, problem);
+    public static TokenCheck Failed(TokenProblem problem, string? detail = null) => new(null, problem, detail);
 }

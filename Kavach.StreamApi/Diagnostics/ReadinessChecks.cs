@@ -7,8 +7,8 @@ using StackExchange.Redis;
 namespace Kavach.StreamApi.Diagnostics;
 
 /// <summary>
-/// What <c>/health</c> (readiness) means for this replica: it can serve when PostgreSQL answers, the schema exists
-/// and the hub is delivering. Redis only carries hints and connection counts, so a Redis outage is Degraded (still
+/// What <c>/health</c> (readiness) means for this replica: it can serve when PostgreSQL answers, the schema exists,
+/// the hub is delivering and revocations are current. Redis only carries hints and connection counts, so a Redis outage is Degraded (still
 /// ready: events keep flowing through the hub's checks of PostgreSQL), never Unhealthy. Every check is bounded, so
 /// the endpoint answers within a couple of seconds whatever is down.
 /// </summary>
@@ -21,7 +21,9 @@ public static class ReadinessChecks
         var checks = builder.Services.AddHealthChecks()
             .AddCheck<PostgresCheck>("postgres", HealthStatus.Unhealthy, [], Timeout)
             .AddCheck<SchemaInitializer>("schema", HealthStatus.Unhealthy, [], Timeout)
-            .AddCheck<EventHub>("hub", HealthStatus.Unhealthy, [], Timeout);
+            .AddCheck<EventHub>("hub", HealthStatus.Unhealthy, [], Timeout)
+            // Without current revocations every token is refused: nothing could be served.
+            .AddCheck<Auth.Revocations>("revocations", HealthStatus.Unhealthy, [], Timeout);
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
         {
             checks.AddCheck<RedisCheck>("redis", HealthStatus.Degraded, [], Timeout);

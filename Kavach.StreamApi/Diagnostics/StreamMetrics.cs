@@ -19,6 +19,7 @@ public sealed class StreamMetrics
     private readonly Counter<long> _readFromStore;
     private readonly Counter<long> _epochs;
     private readonly Counter<long> _ambiguousCommits;
+    private readonly Counter<long> _limited;
     private readonly UpDownCounter<long> _activeConnections;
     private readonly UpDownCounter<long> _catchUpsWaiting;
     private readonly Histogram<int> _commitEvents;
@@ -57,6 +58,9 @@ public sealed class StreamMetrics
             "New epochs this replica moved to: the database's sequence went backwards (restore, failover).");
         _ambiguousCommits = meter.CreateCounter<long>("kavach.stream.emits.ambiguous", "{emit}",
             "Emits whose COMMIT failed in flight, by outcome once resolved (stored, not_stored, unknown).");
+        _limited = meter.CreateCounter<long>("kavach.api.requests.limited", "{request}",
+            "Requests refused with 429 by Kavach:Limits, by endpoint (emit, service_tokens, development_tokens, pages, replay, verify) " +
+            "and limit (per_address, per_subject, concurrency, verify_budget).");
         _commitEvents = meter.CreateHistogram<int>("kavach.stream.commit.events", "{event}",
             "Events per group commit (one statement, one transaction, one fsync); its count is the commits.");
         _commitDuration = meter.CreateHistogram<double>("kavach.stream.commit.duration", "s",
@@ -118,6 +122,9 @@ public sealed class StreamMetrics
     public void EpochBegan() => _epochs.Add(1);
 
     public void AmbiguousCommit(string outcome) => _ambiguousCommits.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Limited(string endpoint, string limit) =>
+        _limited.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("limit", limit));
 
     public void CatchUpWaiting(int delta) => _catchUpsWaiting.Add(delta);
 

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Emit;
 
-/// <summary>What is wrong with an emit: field errors (400) or a size limit passed (413).</summary>
-public sealed record EmitRejection(IDictionary<string, string[]> Errors, bool TooLarge = false);
+/// <summary>What is wrong with an emit: field errors (400), a size limit passed (413), or a party the emitter may not speak for (403).</summary>
+public sealed record EmitRejection(IDictionary<string, string[]> Errors, bool TooLarge = false, bool Forbidden = false);
 
 /// <summary>
 /// Checks drafts and turns them into events ready to commit. The one place the emit rules live, for HTTP and

@@ -24,9 +24,9 @@ public sealed record StoredEvent(
 {
     /// <summary>
     /// The event's JSON as readers see it: <c>{...body...,"sequence":N,"hash":"…"}</c> (no hash for events stored
-    /// before the chain began). Without its hash field it is exactly what the hash covers.
+    /// before the chain began). Without its hash field it is exactly what the hash covers. Returns the bytes written.
     /// </summary>
-    public void WriteJson(IBufferWriter<byte> output)
+    public int WriteJson(IBufferWriter<byte> output)
     {
         var body = Body.AsSpan(0, Body.Length - 1); // without the closing brace
         var length = Encoding.UTF8.GetByteCount(body);
@@ -45,6 +45,7 @@ public sealed record StoredEvent(
 
         span[written++] = (byte)'}';
         output.Advance(written);
+        return written;
     }
 
     private const int HashField = 10 + 64 + 1;

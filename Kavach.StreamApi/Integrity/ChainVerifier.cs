@@ -14,7 +14,11 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
 {
     private const int PageSize = 2000;
 
-    public async Task<ChainReport> VerifyAsync(long? from, long? to, CancellationToken cancellationToken)
+    /// <param name="admit">
+    /// Asked with the number of events in the range before any is read: false refuses the verification (a caller's
+    /// budget), and the answer is null.
+    /// </param>
+    public async Task<ChainReport?> VerifyAsync(long? from, long? to, CancellationToken cancellationToken, Func<long, bool>? admit = null)
     {
         await using var snapshot = await store.OpenSnapshotAsync(cancellationToken);
         var head = await snapshot.ReadHeadAsync(cancellationToken);
@@ -27,6 +31,11 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
         {
             throw new ArgumentOutOfRangeException(nameof(from),
                 $"A range starts at 1 or later and holds at most {options.Value.MaxVerifyRange} events (Kavach:Integrity:MaxVerifyRange).");
+        }
+
+        if (admit is not null && !admit(Math.Max(0, last - first + 1)))
+        {
+            return null;
         }
 
         var report = new ChainReport { From = first, To = last, Head = head.Sequence, Epoch = head.Epoch };

@@ -42,6 +42,15 @@ public sealed class AuthOptions : IValidatableObject
     /// <summary>Lifetime of tokens issued to service clients.</summary>
     public TimeSpan ClientTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How often each replica reads new revocations from PostgreSQL (it also reads at once after revoking).</summary>
+    public TimeSpan RevocationFollowInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// The oldest a replica's knowledge of revocations may be: past it (PostgreSQL unreachable) every token is refused
+    /// with 503 and open streams pause, so a revocation committed at T is enforced on every replica by T + this.
+    /// </summary>
+    public TimeSpan RevocationMaxAge { get; set; } = TimeSpan.FromSeconds(1.5);
+
     /// <summary>False when <c>Kavach:Stream:RequireAuth</c> is off; then no key is needed. Not bound from configuration.</summary>
     internal bool Required { get; set; } = true;
 
@@ -85,6 +94,15 @@ public sealed class AuthOptions : IValidatableObject
         if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromMinutes(5))
         {
             yield return new ValidationResult($"{Section}:ClockSkew must be between 0 and 00:05:00 (it is {ClockSkew}).", [nameof(ClockSkew)]);
+        }
+
+        if (RevocationFollowInterval < TimeSpan.FromMilliseconds(50) || RevocationMaxAge < 2 * RevocationFollowInterval
+            || RevocationMaxAge > TimeSpan.FromMinutes(1))
+        {
+            yield return new ValidationResult(
+                $"{Section}:RevocationFollowInterval must be at least 50 ms, and {Section}:RevocationMaxAge at least twice it and at most " +
+                $"1 minute (they are {RevocationFollowInterval} and {RevocationMaxAge}): a revocation is enforced everywhere within RevocationMaxAge.",
+                [nameof(RevocationFollowInterval), nameof(RevocationMaxAge)]);
         }
 
         if (ClientTokenLifetime < TimeSpan.FromMinutes(1) || ClientTokenLifetime > TimeSpan.FromHours(24))

@@ -11,6 +11,13 @@ public sealed class StreamOptions : IValidatableObject
     /// <summary>Streams require a valid bearer token. Turning this off is for local use only.</summary>
     public bool RequireAuth { get; set; } = true;
 
+    /// <summary>
+    /// Outside Development, <see cref="RequireAuth"/> off is refused at start unless this says, in its name, what it
+    /// gives away: anyone who can reach the service reads every event and emits any. The revocation API keeps
+    /// needing an admin token either way.
+    /// </summary>
+    public bool AllowAnyoneToReadAndEmit { get; set; }
+
     /// <summary>Concurrent streams per replica; beyond it new streams get 503.</summary>
     [Range(1, 1_000_000)]
     public int MaxConnections { get; set; } = 100;

@@ -22,9 +22,9 @@ public sealed class EventCommitter(EventStore store, ICommitObserver observer, S
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
     /// <summary>Queues the events for the next group commit; completes once they are committed (or failed).</summary>
-    public Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, StreamPosition delivered)
+    public Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, Emitter emitter, StreamPosition delivered)
     {
-        var pending = new PendingAppend(events, delivered);
+        var pending = new PendingAppend(new EmitBatch(events, emitter), delivered);
         if (!_pending.Writer.TryWrite(pending))
         {
             pending.Done.TrySetException(new ObjectDisposedException(nameof(EventCommitter), "The replica is shutting down."));
@@ -44,20 +44,20 @@ public sealed class EventCommitter(EventStore store, ICommitObserver observer, S
             if (carried is not null)
             {
                 group.Add(carried);
-                events = carried.Events.Count;
+                events = carried.Batch.Events.Count;
                 carried = null;
             }
 
             while (events < MaxGroupEvents && _pending.Reader.TryRead(out var next))
             {
-                if (group.Count > 0 && events + next.Events.Count > MaxGroupEvents)
+                if (group.Count > 0 && events + next.Batch.Events.Count > MaxGroupEvents)
                 {
                     carried = next;
                     break;
                 }
 
                 group.Add(next);
-                events += next.Events.Count;
+                events += next.Batch.Events.Count;
             }
 
             await CommitAsync(group);
@@ -84,10 +84,11 @@ public sealed class EventCommitter(EventStore store, ICommitObserver observer, S
         using var activity = StreamTracing.Source.StartActivity("kavach.stream.commit", ActivityKind.Internal, parentContext: default,
             links: group.Where(p => p.Caller != default).Select(p => new ActivityLink(p.Caller)));
         activity?.SetTag("kavach.commit.emits", group.Count);
-        activity?.SetTag("kavach.commit.events", group.Sum(p => p.Events.Count));
+        activity?.SetTag("kavach.commit.events", group.Sum(p => p.Batch.Events.Count));
         try
         {
-            var (results, timing) = await store.AppendAsync([.. group.Select(p => p.Events)], delivered, CancellationToken.None);
+            var (results, timing) = await store.AppendAsync([.. group.Select(p => p.Batch)], delivered, RevocationStore.DefaultKeepFor,
+                CancellationToken.None);
             metrics.Committed(timing);
             activity?.SetTag("kavach.commit.lock_wait_ms", timing.LockWait.TotalMilliseconds);
             observer.Committed(results[0].Epoch, [.. results.SelectMany(r => r.Committed)]);
@@ -120,7 +121,7 @@ public sealed class EventCommitter(EventStore store, ICommitObserver observer, S
         }
     }
 
-    private sealed record PendingAppend(IReadOnlyList<NewEvent> Events, StreamPosition Delivered)
+    private sealed record PendingAppend(EmitBatch Batch, StreamPosition Delivered)
     {
         public TaskCompletionSource<AppendResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -10,12 +10,22 @@ public sealed class HistoryDataSource(NpgsqlDataSource dataSource)
     public NpgsqlDataSource DataSource { get; } = dataSource;
 }
 
+/// <summary>The revocations' own small pool: a replica that cannot read revocations refuses every token (see Revocations).</summary>
+public sealed class RevocationDataSource(NpgsqlDataSource dataSource)
+{
+    /// <summary>Connections it may open: the follower's reads and an admin's revocation at once.</summary>
+    public const int PoolSize = 2;
+
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+}
+
 public static class EventDatabase
 {
     public const string ConnectionName = "kavachdb";
 
     /// <summary>
-    /// Two pools on the <c>kavachdb</c> connection: the main one (emits, hub, health, retention) and the history one.
+    /// Three pools on the <c>kavachdb</c> connection: the main one (emits, hub, health, retention), the history one, and
+    /// the revocations' own.
     /// Both bound every wait: connect, statements, the sequence lock and idle transactions.
     /// </summary>
     public static IHostApplicationBuilder AddEventDatabase(this IHostApplicationBuilder builder)
@@ -35,6 +45,14 @@ public static class EventDatabase
             Bound(history.ConnectionStringBuilder, validated, validated.HistoryPoolSize, "kavach-stream-history");
             history.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return new HistoryDataSource(history.Build());
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var revocations = new NpgsqlDataSourceBuilder(connectionString);
+            Bound(revocations.ConnectionStringBuilder, sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, RevocationDataSource.PoolSize,
+                "kavach-stream-revocations");
+            revocations.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
+            return new RevocationDataSource(revocations.Build());
         });
 
         return builder;

@@ -1,3 +1,5 @@
+using System.Data;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Kavach.StreamApi.Events;
 using Npgsql;
@@ -5,8 +7,15 @@ using NpgsqlTypes;
 
 namespace Kavach.StreamApi.Persistence;
 
-/// <summary>What an append did: an answer for every requested event, and the events it newly committed, in the epoch it saw.</summary>
-public sealed record AppendResult(IReadOnlyList<EmittedEvent> Emitted, IReadOnlyList<StoredEvent> Committed, long Epoch);
+/// <summary>One emit handed to a group commit: its events, and who emits them.</summary>
+public sealed record EmitBatch(IReadOnlyList<NewEvent> Events, Emitter Emitter);
+
+/// <summary>
+/// What an append did: an answer for every requested event, and the events it newly committed, in the epoch it saw —
+/// or, when <see cref="Conflicts"/> is not empty, the ids another emitter owns, and nothing stored.
+/// </summary>
+public sealed record AppendResult(IReadOnlyList<EmittedEvent> Emitted, IReadOnlyList<StoredEvent> Committed, long Epoch,
+    IReadOnlyList<string> Conflicts);
 
 /// <summary>How a group commit went, for the metrics: its events, the wait for the sequence lock, the whole round trip.</summary>
 public readonly record struct CommitTiming(int Events, TimeSpan LockWait, TimeSpan Duration);
@@ -23,23 +32,34 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     private static readonly JsonDocumentOptions StoredData = new() { MaxDepth = StreamEvent.MaxStoredDepth };
 
     /// <summary>
-    /// One statement, so one round trip, that commits a group of appends (from concurrent emits) together: ids already
-    /// stored are found before the sequence lock is taken and answer with their original sequence; the lock is held
-    /// only for claiming the sequences, the insert and the commit's fsync, which all events of the group share.
-    /// Refuses (storing nothing) when the database is behind <c>delivered</c>: it went backwards.
+    /// One statement, so one round trip, that commits a group of emits (concurrent ones, gathered by the committer)
+    /// together: ids already stored are found before the sequence lock is taken and answer with their original sequence
+    /// — unless another emitter stored them, which refuses the whole emit that mentions them (nothing of it is stored);
+    /// the lock is held only for claiming the sequences, the insert and the commit's fsync, which all events of the group
+    /// share. An admin's <c>agent.revoked</c> writes its agent's revocation in the same transaction. Refuses (storing
+    /// nothing) when the database is behind <c>delivered</c>: it went backwards.
     /// </summary>
     private const string AppendSql = """
         WITH input AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::text[], $7::text[])
-                WITH ORDINALITY AS t(id, type, timestamp, data, agent_id, user_id, body, ord)),
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::text[], $7::text[],
+                                 $10::int[], $11::text[], $12::bool[])
+                WITH ORDINALITY AS t(id, type, timestamp, data, agent_id, user_id, body, emit, emitter, revokes, ord)),
         checked AS (
             -- One index lookup per id. LIMIT keeps the planner from turning this into a join that scans the table,
             -- a plan it would cache on an empty table and keep while the table grows.
-            SELECT input.*, stored.sequence AS stored_sequence, stored.timestamp AS stored_timestamp
+            SELECT input.*, stored.sequence AS stored_sequence, stored.timestamp AS stored_timestamp, stored.emitted_by AS stored_by
             FROM input LEFT JOIN LATERAL (
-                SELECT e.sequence, e.timestamp FROM kavach_stream_events e WHERE e.id = input.id LIMIT 1) stored ON true),
+                SELECT e.sequence, e.timestamp, e.emitted_by FROM kavach_stream_events e WHERE e.id = input.id LIMIT 1) stored ON true),
+        mentions AS (
+            -- Each id is sent once, for the first emit that mentions it; later emits of the same emitter mention it too.
+            SELECT emit, id FROM input UNION ALL SELECT * FROM unnest($14::int[], $15::text[])),
+        refused AS (
+            SELECT DISTINCT m.emit, c.id FROM mentions m JOIN checked c ON c.id = m.id
+            WHERE c.stored_sequence IS NOT NULL AND c.stored_by IS DISTINCT FROM c.emitter),
         fresh AS (
-            SELECT checked.*, row_number() OVER (ORDER BY ord) AS n FROM checked WHERE stored_sequence IS NULL),
+            SELECT checked.*, row_number() OVER (ORDER BY ord) AS n FROM checked
+            WHERE stored_sequence IS NULL
+              AND EXISTS (SELECT 1 FROM mentions m WHERE m.id = checked.id AND m.emit NOT IN (SELECT emit FROM refused))),
         bodies AS (
             SELECT count(*) AS count, array_agg(body ORDER BY n) AS bodies FROM fresh),
         claimed AS (
@@ -50,11 +70,16 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             WHERE b.count > 0 AND (epoch > $8 OR (epoch = $8 AND last_value >= $9))
             RETURNING last_value - b.count AS base, epoch, chain_hashes, clock_timestamp() - statement_timestamp() AS lock_wait),
         inserted AS (
-            INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id, user_id, body, hash)
+            INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id, user_id, body, hash, emitted_by)
             SELECT c.base + fresh.n, fresh.id, fresh.type, fresh.timestamp, fresh.data, fresh.agent_id, fresh.user_id, fresh.body,
-                c.chain_hashes[fresh.n::int]
+                c.chain_hashes[fresh.n::int], fresh.emitter
             FROM fresh CROSS JOIN claimed c
-            RETURNING sequence, id, committed_at, hash)
+            RETURNING sequence, id, committed_at, hash),
+        revoked AS (
+            INSERT INTO kavach_revocations (kind, value, reason, revoked_by, revoked_at, expires_at)
+            SELECT 'agent', f.agent_id, 'agent.revoked event ' || f.id, f.emitter, i.committed_at, i.committed_at + $13::interval
+            FROM fresh f JOIN inserted i ON i.id = f.id
+            WHERE f.revokes)
         SELECT 1 AS kind, i.id, i.sequence, NULL::timestamptz AS timestamp, i.committed_at, c.epoch, c.lock_wait, i.hash
             FROM inserted i CROSS JOIN claimed c
         UNION ALL
@@ -62,43 +87,67 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         UNION ALL
         SELECT 3, NULL, s.last_value, NULL, NULL, s.epoch, NULL, NULL
             FROM kavach_stream_sequence s WHERE EXISTS (SELECT 1 FROM fresh) AND NOT EXISTS (SELECT 1 FROM claimed)
+        UNION ALL
+        SELECT 4, id, emit, NULL, NULL, NULL, NULL, NULL FROM refused
         """;
 
     /// <summary>
-    /// Commits every append of the group that is not stored yet, in one transaction, in group order; the answer for
-    /// each append says what happened to each of its events. Nothing is cancelled once sent: the statement is bounded
-    /// by the database timeouts instead.
+    /// Commits every emit of the group that is not stored yet, in one transaction, in group order; the answer for each
+    /// emit says what happened to each of its events, or which of its ids another emitter owns (then nothing of it was
+    /// stored). Nothing is cancelled once sent: the statement is bounded by the database timeouts instead.
     /// </summary>
+    /// <param name="revocationKeep">How long an agent revocation written by the commit is kept.</param>
     /// <exception cref="StreamRegressionException">The database is behind <paramref name="delivered"/>; nothing was stored.</exception>
     /// <exception cref="AmbiguousCommitException">The connection failed while the statement (and its commit) ran.</exception>
     public async Task<(IReadOnlyList<AppendResult> Results, CommitTiming Timing)> AppendAsync(
-        IReadOnlyList<IReadOnlyList<NewEvent>> group, StreamPosition delivered, CancellationToken cancellationToken)
+        IReadOnlyList<EmitBatch> group, StreamPosition delivered, TimeSpan revocationKeep, CancellationToken cancellationToken)
     {
-        // Within the group each id is sent once; a later mention answers with the earlier one's sequence.
-        var unique = new Dictionary<string, NewEvent>(StringComparer.Ordinal);
-        foreach (var events in group)
+        // Each id is sent once, for the first emit that mentions it. An emit that mentions an id an earlier emit of
+        // another emitter mentioned is refused here; one of the same emitter answers with the earlier one's sequence.
+        var first = new Dictionary<string, (NewEvent Event, int Emit)>(StringComparer.Ordinal);
+        var extraMentions = new List<(int Emit, string Id)>();
+        var refusedHere = new Dictionary<int, List<string>>();
+        for (var b = 0; b < group.Count; b++)
         {
-            foreach (var e in events)
+            var emitter = group[b].Emitter.Id;
+            var taken = group[b].Events.Where(e => first.TryGetValue(e.Id, out var earlier) && group[earlier.Emit].Emitter.Id != emitter)
+                .Select(e => e.Id).ToList();
+            if (taken.Count > 0)
             {
-                unique.TryAdd(e.Id, e);
+                refusedHere[b] = taken;
+                continue;
+            }
+
+            foreach (var e in group[b].Events)
+            {
+                if (!first.TryAdd(e.Id, (e, b)))
+                {
+                    extraMentions.Add((b, e.Id));
+                }
             }
         }
 
-        var input = unique.Values.ToList();
+        var input = first.Values.ToList();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(AppendSql, connection)
         {
             Parameters =
             {
-                new NpgsqlParameter { Value = input.Select(e => e.Id).ToArray() },
-                new NpgsqlParameter { Value = input.Select(e => e.Type).ToArray() },
-                new NpgsqlParameter { Value = input.Select(e => e.Timestamp.UtcDateTime).ToArray() },
-                new NpgsqlParameter { Value = input.Select(e => e.DataJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                new NpgsqlParameter { Value = input.Select(e => e.AgentId).ToArray() },
-                new NpgsqlParameter { Value = input.Select(e => e.UserId).ToArray() },
-                new NpgsqlParameter { Value = input.Select(e => e.Body).ToArray() },
+                new NpgsqlParameter { Value = input.Select(i => i.Event.Id).ToArray() },
+                new NpgsqlParameter { Value = input.Select(i => i.Event.Type).ToArray() },
+                new NpgsqlParameter { Value = input.Select(i => i.Event.Timestamp.UtcDateTime).ToArray() },
+                new NpgsqlParameter { Value = input.Select(i => i.Event.DataJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                new NpgsqlParameter { Value = input.Select(i => i.Event.AgentId).ToArray() },
+                new NpgsqlParameter { Value = input.Select(i => i.Event.UserId).ToArray() },
+                new NpgsqlParameter { Value = input.Select(i => i.Event.Body).ToArray() },
                 new NpgsqlParameter { Value = delivered.Epoch },
                 new NpgsqlParameter { Value = delivered.Sequence },
+                new NpgsqlParameter { Value = input.Select(i => i.Emit).ToArray() },
+                new NpgsqlParameter { Value = input.Select(i => group[i.Emit].Emitter.Id).ToArray() },
+                new NpgsqlParameter { Value = input.Select(i => group[i.Emit].Emitter.Revokes(i.Event)).ToArray() },
+                new NpgsqlParameter { Value = revocationKeep },
+                new NpgsqlParameter { Value = extraMentions.Select(m => m.Emit).ToArray() },
+                new NpgsqlParameter { Value = extraMentions.Select(m => m.Id).ToArray() },
             },
         };
 
@@ -125,20 +174,31 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                         break;
                     case 3:
                         throw new StreamRegressionException(new StreamPosition(reader.GetInt64(5), reader.GetInt64(2)), delivered);
+                    case 4:
+                        var emit = (int)reader.GetInt64(2);
+                        (refusedHere.TryGetValue(emit, out var taken) ? taken : refusedHere[emit] = []).Add(reader.GetString(1));
+                        break;
                 }
             }
         }
         catch (Exception e) when (e is (NpgsqlException or TimeoutException or IOException) and not PostgresException)
         {
             // PostgreSQL answering with an error means nothing was committed; anything else leaves the outcome unknown.
-            throw new AmbiguousCommitException([.. input.Select(i => i.Id)], e);
+            throw new AmbiguousCommitException([.. input.Select(i => i.Event.Id)], e);
         }
 
         var timing = new CommitTiming(inserted.Count, lockWait, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         var results = new List<AppendResult>(group.Count);
-        foreach (var events in group)
+        for (var b = 0; b < group.Count; b++)
         {
+            if (refusedHere.TryGetValue(b, out var taken))
+            {
+                results.Add(new AppendResult([], [], epoch, taken));
+                continue;
+            }
+
+            var events = group[b].Events;
             var emitted = new List<EmittedEvent>(events.Count);
             var committed = new List<StoredEvent>();
             foreach (var e in events)
@@ -157,7 +217,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 }
             }
 
-            results.Add(new AppendResult(emitted, committed, epoch));
+            results.Add(new AppendResult(emitted, committed, epoch, []));
         }
 
         return (results, timing);
@@ -183,7 +243,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         var events = new List<StoredEvent>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(ReadEvent(reader));
+            events.Add(await ReadEventAsync(reader, cancellationToken));
         }
 
         return events;
@@ -191,6 +251,35 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
 
     /// <summary>Reads committed events from the main pool (the hub) or the history pool (streams, pages, replay).</summary>
     public async Task<List<StoredEvent>> ReadAsync(EventQuery query, CancellationToken cancellationToken, bool fromHistoryPool = false)
+    {
+        var events = new List<StoredEvent>();
+        await foreach (var e in ReadEachAsync(query, fromHistoryPool, cancellationToken))
+        {
+            events.Add(e);
+        }
+
+        return events;
+    }
+
+    /// <summary>
+    /// The same read, one event at a time as PostgreSQL sends it, holding one row in memory: for answers written while
+    /// they are read (pages, replay). The connection is held until the enumeration ends.
+    /// </summary>
+    public async IAsyncEnumerable<StoredEvent> ReadEachAsync(EventQuery query, bool fromHistoryPool,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = Select(query);
+        await using var connection = await (fromHistoryPool ? history.DataSource : dataSource).OpenConnectionAsync(cancellationToken);
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return await ReadEventAsync(reader, cancellationToken);
+        }
+    }
+
+    /// <summary>The one place a read of events becomes SQL.</summary>
+    private static NpgsqlCommand Select(EventQuery query)
     {
         var conditions = new List<string> { "sequence > $1" };
         var command = new NpgsqlCommand { Parameters = { new NpgsqlParameter { Value = query.After } } };
@@ -243,20 +332,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             ORDER BY sequence {(query.NewestFirst ? "DESC" : "ASC")}
             LIMIT {query.Limit}
             """;
-
-        await using var connection = await (fromHistoryPool ? history.DataSource : dataSource).OpenConnectionAsync(cancellationToken);
-        command.Connection = connection;
-        await using (command)
-        {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var events = new List<StoredEvent>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                events.Add(ReadEvent(reader));
-            }
-
-            return events;
-        }
+        return command;
     }
 
     /// <summary>The stream's identity, epoch, last assigned sequence and oldest kept one.</summary>
@@ -339,26 +415,25 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         return ids;
     }
 
-    private static StoredEvent ReadEvent(NpgsqlDataReader reader)
+    /// <summary>A row of <see cref="Columns"/>, its columns read in order (a sequential read allows nothing else).</summary>
+    private static async ValueTask<StoredEvent> ReadEventAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
+        var sequence = reader.GetInt64(0);
         var id = reader.GetString(1);
         var type = reader.GetString(2);
         var timestamp = reader.GetFieldValue<DateTimeOffset>(3);
-        var agentId = reader.IsDBNull(4) ? null : reader.GetString(4);
-        var userId = reader.IsDBNull(5) ? null : reader.GetString(5);
-        string body;
-        if (!reader.IsDBNull(7))
-        {
-            body = reader.GetString(7);
-        }
-        else
+        var agentId = await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4);
+        var userId = await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5);
+        var committedAt = reader.GetFieldValue<DateTimeOffset>(6);
+        var body = await reader.IsDBNullAsync(7, cancellationToken) ? null : await reader.GetFieldValueAsync<string>(7, cancellationToken);
+        if (body is null)
         {
             // Stored before bodies were: built once from the columns (data as jsonb keeps it).
-            using var data = JsonDocument.Parse(reader.GetString(8), StoredData);
+            using var data = JsonDocument.Parse(await reader.GetFieldValueAsync<string>(8, cancellationToken), StoredData);
             body = StoredEvent.BodyOf(id, type, timestamp, data.RootElement, agentId, userId);
         }
 
-        return new StoredEvent(reader.GetInt64(0), id, type, agentId, userId, timestamp, reader.GetFieldValue<DateTimeOffset>(6), body,
-            reader.IsDBNull(9) ? null : reader.GetFieldValue<byte[]>(9));
+        var hash = await reader.IsDBNullAsync(9, cancellationToken) ? null : await reader.GetFieldValueAsync<byte[]>(9, cancellationToken);
+        return new StoredEvent(sequence, id, type, agentId, userId, timestamp, committedAt, body, hash);
     }
 }

@@ -9,20 +9,34 @@ public enum RevocationKind
 
     /// <summary>Every token of a subject issued up to the revocation.</summary>
     Subject,
+
+    /// <summary>Every token that speaks for an agent (<c>kavach_subject</c> = agent) issued up to the revocation: an admin's <c>agent.revoked</c>.</summary>
+    Agent,
 }
 
 public sealed record Revocation(long Id, RevocationKind Kind, string Value, string? Reason, string RevokedBy,
     DateTimeOffset RevokedAt, DateTimeOffset ExpiresAt);
 
-/// <summary>The <c>kavach_revocations</c> table.</summary>
-public sealed class RevocationStore(NpgsqlDataSource dataSource)
+/// <summary>What one read of the revocations found, and where the next read must start (a transaction id).</summary>
+public sealed record RevocationsRead(ulong NextFrom, IReadOnlyList<Revocation> Revocations);
+
+/// <summary>
+/// The <c>kavach_revocations</c> table, on a pool of its own (<see cref="RevocationDataSource"/>): a replica that cannot
+/// read revocations refuses every token, so emits and history reads must never be able to take its connections.
+/// </summary>
+public sealed class RevocationStore(RevocationDataSource revocations)
 {
     private const string Columns = "id, kind, value, reason, revoked_by, revoked_at, expires_at";
+
+    /// <summary>How long a revocation is kept when nobody says otherwise: longer than any token should live.</summary>
+    public static readonly TimeSpan DefaultKeepFor = TimeSpan.FromDays(7);
+
+    private NpgsqlDataSource DataSource => revocations.DataSource;
 
     public async Task<Revocation> AddAsync(RevocationKind kind, string value, string? reason, string revokedBy, TimeSpan keepFor,
         CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var command = DataSource.CreateCommand($"""
             INSERT INTO kavach_revocations (kind, value, reason, revoked_by, expires_at)
             VALUES ($1, $2, $3, $4, clock_timestamp() + $5) RETURNING {Columns}
             """);
@@ -33,51 +47,72 @@ public sealed class RevocationStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter { Value = keepFor });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return Read(reader);
+        return Read(reader, 0);
     }
 
-    /// <summary>Revocations added after <paramref name="afterId"/> that have not expired, oldest first.</summary>
-    public async Task<List<Revocation>> ReadAsync(long afterId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Unexpired revocations written by transactions at or after <paramref name="from"/>, in one statement (one snapshot)
+    /// with the oldest transaction still running in that snapshot: every revocation invisible to this read was written
+    /// by a transaction at or after it, so reading from it next time misses none, whatever order they commit in. The
+    /// same revocation may come twice.
+    /// </summary>
+    public async Task<RevocationsRead> FollowAsync(ulong from, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            $"SELECT {Columns} FROM kavach_revocations WHERE id > $1 AND expires_at > clock_timestamp() ORDER BY id");
-        command.Parameters.Add(new NpgsqlParameter { Value = afterId });
+        await using var command = DataSource.CreateCommand($"""
+            SELECT s.next_from, {string.Join(", ", Columns.Split(", ").Select(c => "r." + c))}
+            FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS next_from) s
+            LEFT JOIN kavach_revocations r ON r.xid >= $1::text::xid8 AND r.expires_at > clock_timestamp()
+            ORDER BY r.id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = from.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var next = from;
+        var found = new List<Revocation>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            next = ulong.Parse(reader.GetFieldValue<string>(0), System.Globalization.CultureInfo.InvariantCulture);
+            if (!reader.IsDBNull(1))
+            {
+                found.Add(Read(reader, 1));
+            }
+        }
+
+        return new RevocationsRead(next, found);
+    }
+
+    /// <summary>Every unexpired revocation, oldest first (the admin API's list).</summary>
+    public async Task<List<Revocation>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var command = DataSource.CreateCommand(
+            $"SELECT {Columns} FROM kavach_revocations WHERE expires_at > clock_timestamp() ORDER BY id");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var revocations = new List<Revocation>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            revocations.Add(Read(reader));
+            revocations.Add(Read(reader, 0));
         }
 
         return revocations;
     }
 
-    /// <summary>Whether an <c>agent.revoked</c> event for <paramref name="agentId"/> was committed at or after <paramref name="since"/>.</summary>
-    public async Task<bool> AgentRevokedSinceAsync(string agentId, DateTimeOffset since, CancellationToken cancellationToken)
+    private static string Kind(RevocationKind kind) => kind switch
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT EXISTS (SELECT 1 FROM kavach_stream_events
-                           WHERE agent_id = $1 AND type = 'agent.revoked' AND committed_at >= $2)
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = agentId });
-        command.Parameters.Add(new NpgsqlParameter { Value = since.UtcDateTime });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
+        RevocationKind.Token => "token",
+        RevocationKind.Subject => "subject",
+        _ => "agent",
+    };
 
-    public async Task<int> PruneAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("DELETE FROM kavach_revocations WHERE expires_at <= clock_timestamp()");
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static string Kind(RevocationKind kind) => kind == RevocationKind.Token ? "token" : "subject";
-
-    private static Revocation Read(NpgsqlDataReader reader) => new(
-        reader.GetInt64(0),
-        reader.GetString(1) == "token" ? RevocationKind.Token : RevocationKind.Subject,
-        reader.GetString(2),
-        reader.IsDBNull(3) ? null : reader.GetString(3),
-        reader.GetString(4),
-        reader.GetFieldValue<DateTimeOffset>(5),
-        reader.GetFieldValue<DateTimeOffset>(6));
+    private static Revocation Read(NpgsqlDataReader reader, int first) => new(
+        reader.GetInt64(first),
+        reader.GetString(first + 1) switch
+        {
+            "token" => RevocationKind.Token,
+            "subject" => RevocationKind.Subject,
+            _ => RevocationKind.Agent,
+        },
+        reader.GetString(first + 2),
+        reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3),
+        reader.GetString(first + 4),
+        reader.GetFieldValue<DateTimeOffset>(first + 5),
+        reader.GetFieldValue<DateTimeOffset>(first + 6));
 }

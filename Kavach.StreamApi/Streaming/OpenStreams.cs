@@ -10,7 +10,7 @@ namespace Kavach.StreamApi.Streaming;
 /// <summary>
 /// Every open stream on this replica, and the one periodic sweep over them: abort streams whose write has passed
 /// its deadline, end those whose token has expired, and ask each for a heartbeat when one is due. Also ends the
-/// streams of a revoked token or subject as soon as this replica learns of it, and them all at shutdown.
+/// streams of a revoked token, subject or agent as soon as this replica learns of it, and them all at shutdown.
 /// </summary>
 public sealed class OpenStreams : BackgroundService
 {
@@ -24,6 +24,7 @@ public sealed class OpenStreams : BackgroundService
         _time = time;
         _logger = logger;
         revocations.Added += EndRevoked;
+        revocations.Known += WakeAll;
     }
 
     private readonly ConcurrentDictionary<OpenStream, byte> _streams = new();
@@ -70,14 +71,19 @@ public sealed class OpenStreams : BackgroundService
     {
         foreach (var (stream, _) in _streams)
         {
-            var subscriber = stream.Subscriber;
-            var matches = revocation.Kind == RevocationKind.Token
-                ? subscriber.TokenId == revocation.Value
-                : subscriber.Id == revocation.Value && (subscriber.IssuedAt is not { } issued || issued <= revocation.RevokedAt);
-            if (matches)
+            if (Revocations.Covers(revocation, stream.Subscriber))
             {
                 stream.RequestEnd(StreamEnd.TokenRevoked);
             }
+        }
+    }
+
+    /// <summary>Revocations are known again: streams that paused while they were not go on.</summary>
+    private void WakeAll()
+    {
+        foreach (var (stream, _) in _streams)
+        {
+            stream.Signal.Set();
         }
     }
 

@@ -27,6 +27,7 @@ public sealed class StreamSession(
     CatchUpGate gate,
     StreamMetrics metrics,
     Integrity.CheckpointService checkpoints,
+    Revocations revocations,
     IOptions<StreamOptions> options,
     ILogger<StreamSession> logger)
 {
@@ -41,6 +42,12 @@ public sealed class StreamSession(
         using (context.RequestAborted.UnsafeRegister(static s => ((StreamSignal)s!).Set(), stream.Signal))
         {
             openStreams.Add(stream);
+            // A revocation this replica learnt of between the token check and now ended no stream of this one's: check again.
+            if (_revocations.Check(subscriber) == RevocationStatus.Revoked)
+            {
+                stream.RequestEnd(StreamEnd.TokenRevoked);
+            }
+
             _hub.Listen(stream.Signal);
             try
             {
@@ -145,6 +152,18 @@ public sealed class StreamSession(
                     // Announced once the stream has sent everything it covers, so a reader can check its chain there.
                     Write(SseFrames.Named("checkpoint", JsonSerializer.Serialize(checkpoint.ToView(), JsonSerializerOptions.Web)));
                     _checkpointSent = checkpoint.Sequence;
+                }
+
+                if (!session._revocations.IsCurrent && !stream.Subscriber.IsAnonymous)
+                {
+                    // Whether the token was revoked cannot be told now: nothing more is sent until it can (heartbeats go on).
+                    if (_unflushed && !await FlushAsync(_options.WriteTimeout))
+                    {
+                        return StreamEnd.ClientGone;
+                    }
+
+                    await stream.Signal.WaitAsync();
+                    continue;
                 }
 
                 if (_position >= buffer.Head)
@@ -325,14 +344,6 @@ public sealed class StreamSession(
                 }
 
                 _position = envelope.Sequence;
-                if (envelope.AgentId is not null && envelope.AgentId == stream.Subscriber.Agent
-                    && envelope.Type == KavachEventTypes.AgentRevoked)
-                {
-                    // The agent this token speaks for was revoked: its stream ends, whatever it reads.
-                    stream.RequestEnd(StreamEnd.TokenRevoked);
-                    break;
-                }
-
                 if (!scope.Allows(envelope))
                 {
                     continue;
@@ -483,6 +494,7 @@ public sealed class StreamSession(
     private readonly CatchUpGate _gate = gate;
     private readonly StreamMetrics _metrics = metrics;
     private readonly Integrity.CheckpointService _checkpoints = checkpoints;
+    private readonly Revocations _revocations = revocations;
     private readonly ILogger<StreamSession> _logger = logger;
     private readonly StreamOptions _options = options.Value;
 }

@@ -280,7 +280,8 @@ public sealed class ConsoleInBrowserTests
         await Expect(page.Locator("button.event-row")).ToHaveCountAsync(10, new() { Timeout = Visible.Timeout });
         var reconnectsBefore = (await s_system.FeedStatusAsync()).GetProperty("upstream").GetProperty("reconnects").GetInt32();
 
-        using (var drop = await s_system.Console.PostAsync("/api/console/upstream/drop", null).WaitAsync(ConsoleSystem.UiTimeout))
+        using var dropRequest = new HttpRequestMessage(HttpMethod.Post, "/api/console/upstream/drop") { Headers = { { "X-Kavach-Console", "1" } } };
+        using (var drop = await s_system.Console.SendAsync(dropRequest).WaitAsync(ConsoleSystem.UiTimeout))
         {
             drop.EnsureSuccessStatusCode();
         }

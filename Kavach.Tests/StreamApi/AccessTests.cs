@@ -305,7 +305,7 @@ public sealed class AccessTests
     }
 
     [TestMethod]
-    public async Task AnAgentRevokedEventEndsThatAgentsOwnStreams()
+    public async Task AnAdminsAgentRevokedEventEndsThatAgentsOwnStreams()
     {
         var agent = Unique("agent");
         var token = Tokens.Reader(agent, new TokenGrants(SubjectKind: "agent"));
@@ -314,7 +314,7 @@ public sealed class AccessTests
         await own.NextAsync();
         await soc.NextAsync();
 
-        using var emitter = new EventsClient(Replicas[1], Tokens.Emitter());
+        using var emitter = new EventsClient(Replicas[1], Tokens.AdminEmitter());
         await emitter.EmitAsync(Event("agent.revoked", agent, null));
 
         var end = (await own.ReadToEndAsync(Generous)).Last();

@@ -97,4 +97,34 @@ public sealed class LimitsTests
         Assert.IsFalse(readTimeout.IsCancellationRequested, "the slow stream was still open");
         Assert.IsTrue(drained < emitted * 32L * 1024, $"the slow reader got everything ({drained} bytes): it was never cut off");
     }
+
+    [TestMethod]
+    public async Task TheDevelopmentTokenEndpointIsLimitedPerAddress()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: false,
+            new Dictionary<string, string?> { ["Kavach:Limits:Tokens:PerAddress"] = "3" }, onKestrel: true);
+        using var http = new HttpClient { BaseAddress = host.KestrelAddress };
+
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 4; i++)
+        {
+            answers.Add(await http.PostAsync("/api/kavach/dev/tokens",
+                new StringContent("""{"subject":"me","scope":"events:read"}""", System.Text.Encoding.UTF8, "application/json")));
+        }
+
+        try
+        {
+            CollectionAssert.AreEqual(new[] { HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests },
+                answers.Select(a => a.StatusCode).ToArray());
+            var refused = answers[^1];
+            Assert.IsTrue(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "Retry-After is missing");
+            Assert.AreEqual("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+            Assert.AreEqual("Kavach:Limits:Tokens:PerAddress", problem.GetProperty("limit").GetString());
+        }
+        finally
+        {
+            answers.ForEach(a => a.Dispose());
+        }
+    }
 }

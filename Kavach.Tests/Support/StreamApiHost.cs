@@ -36,10 +36,21 @@ public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebAp
 
         host.StartServer(); // so a bad setting fails here
         await host.Services.GetRequiredService<Kavach.StreamApi.FanOut.EventHub>().Ready.WaitAsync(TimeSpan.FromSeconds(30));
+        await host.WaitForRevocationsAsync(TimeSpan.FromSeconds(30)); // until then every token is refused (503)
         return host;
     }
 
     public const string EnvironmentKey = "environment";
+
+    private async Task WaitForRevocationsAsync(TimeSpan timeout)
+    {
+        var revocations = Services.GetRequiredService<Kavach.StreamApi.Auth.Revocations>();
+        using var cancel = new CancellationTokenSource(timeout);
+        while (!revocations.IsCurrent)
+        {
+            await Task.Delay(50, cancel.Token);
+        }
+    }
 
     public EventStreamModule Module => Services.GetRequiredService<EventStreamModule>();
 

@@ -25,6 +25,10 @@ public static class Tokens
     public static string Admin(string subject = "test-admin") =>
         KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.AdminScope, KavachTokens.ReadScope], TimeSpan.FromHours(1));
 
+    /// <summary>An emitter whose events may change access: its <c>agent.revoked</c> revokes the agent.</summary>
+    public static string AdminEmitter(string subject = "test-admin-emitter") =>
+        KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachTokens.EmitScope, KavachTokens.AdminScope], TimeSpan.FromHours(1));
+
     public static string Expired() =>
         KavachTokens.Issue(KavachSystem.SigningKey, "late", [KavachTokens.ReadScope], TimeSpan.FromMinutes(-5));
 

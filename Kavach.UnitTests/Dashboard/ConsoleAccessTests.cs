@@ -1,9 +1,6 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Kavach.Dashboard;
-using Kavach.Dashboard.Services;
 using Kavach.UnitTests.Support;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Options;
 
@@ -15,14 +12,12 @@ namespace Kavach.UnitTests.Dashboard;
 /// outside Development has no Blazor script to serve.
 /// </summary>
 [TestClass]
-public sealed partial class ConsoleAccessTests
+public sealed class ConsoleAccessTests
 {
-    private const string AccessKey = "a-console-access-key-for-tests";
-
     [TestMethod]
     public async Task WithoutASessionEveryPageRedirectsToSignInButHealthStaysOpen()
     {
-        await using var factory = Console(requireSignIn: true);
+        await using var factory = InProcessConsole.Start(requireSignIn: true);
         using var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
         foreach (var path in new[] { "/", "/history", "/agents/a1" })
@@ -48,16 +43,16 @@ public sealed partial class ConsoleAccessTests
     [TestMethod]
     public async Task TheRightAccessKeyOpensASessionAndAWrongOneDoesNot()
     {
-        await using var factory = Console(requireSignIn: true);
+        await using var factory = InProcessConsole.Start(requireSignIn: true);
         using var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
-        using (var wrong = await SignInAsync(client, "not-the-key"))
+        using (var wrong = await InProcessConsole.SignInAsync(client, "not-the-key"))
         {
             Assert.AreEqual(HttpStatusCode.OK, wrong.StatusCode);
             StringAssert.Contains(await wrong.Content.ReadAsStringAsync(), "That access key is not right.");
         }
 
-        using (var right = await SignInAsync(client, AccessKey, returnUrl: "/history"))
+        using (var right = await InProcessConsole.SignInAsync(client, InProcessConsole.AccessKey, returnUrl: "/history"))
         {
             Assert.AreEqual(HttpStatusCode.Redirect, right.StatusCode);
             Assert.AreEqual("/history", new Uri(new Uri("http://localhost/"), right.Headers.Location!).PathAndQuery);
@@ -71,7 +66,7 @@ public sealed partial class ConsoleAccessTests
     [TestMethod]
     public async Task InDevelopmentTheConsoleIsOpen()
     {
-        await using var factory = Console(requireSignIn: null);
+        await using var factory = InProcessConsole.Start(requireSignIn: null);
         using var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         using var response = await client.GetAsync("/history");
         Assert.AreEqual(HttpStatusCode.OK, response.StatusCode);
@@ -87,7 +82,7 @@ public sealed partial class ConsoleAccessTests
     [TestMethod]
     public void WithoutClientCredentialsOrATokenTheConsoleRefusesToStartAndSaysWhichKeys()
     {
-        var error = StartupFailure("Development", new() { ["Console:AccessKey"] = AccessKey });
+        var error = StartupFailure("Development", new() { ["Console:AccessKey"] = InProcessConsole.AccessKey });
         StringAssert.Contains(error, "StreamApi:ClientId");
         StringAssert.Contains(error, "StreamApi:Token");
     }
@@ -98,39 +93,4 @@ public sealed partial class ConsoleAccessTests
         settings["StreamApi:EnableDemoTraffic"] = "false";
         return StartupValidation.Failure(environment, settings, builder => builder.AddDashboardServices());
     }
-
-    private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string key, string? returnUrl = null)
-    {
-        var form = await client.GetStringAsync("/login");
-        var token = AntiforgeryField().Match(form).Groups[1].Value;
-        return await client.PostAsync("/login" + (returnUrl is null ? "" : $"?ReturnUrl={Uri.EscapeDataString(returnUrl)}"), new FormUrlEncodedContent(
-        [
-            new("_handler", "login"),
-            new("__RequestVerificationToken", token),
-            new("Input.AccessKey", key),
-        ]));
-    }
-
-    private static WebApplicationFactory<StreamApiClient> Console(bool? requireSignIn, string environment = "Development", string? accessKey = AccessKey) =>
-        new WebApplicationFactory<StreamApiClient>().WithWebHostBuilder(host =>
-        {
-            host.UseEnvironment(environment);
-            host.UseSetting("StreamApi:ClientId", "kavach-console");
-            host.UseSetting("StreamApi:ClientSecret", "a-client-secret-long-enough-0123");
-
-            host.UseSetting("StreamApi:BaseAddress", "http://127.0.0.1:9");
-            host.UseSetting("StreamApi:EnableDemoTraffic", "false");
-            if (accessKey is not null)
-            {
-                host.UseSetting("Console:AccessKey", accessKey);
-            }
-
-            if (requireSignIn is { } require)
-            {
-                host.UseSetting("Console:RequireSignIn", require ? "true" : "false");
-            }
-        });
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Security.Claims;
 using Kavach.ServiceDefaults.Auth;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Events;
@@ -77,20 +76,17 @@ public sealed class ReadScopeTests
     [TestMethod]
     public void ClaimsBecomeAGrantAndTheSubjectCanBeTheAgentOrTheUser()
     {
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(
-        [
-            new Claim(KavachTokens.TypesClaim, "audit"), new Claim(KavachTokens.TypesClaim, "agent.revoked"),
-            new Claim(KavachTokens.UsersClaim, "user with spaces"), new Claim(KavachTokens.SubjectKindClaim, "agent"),
-        ]));
-        var grant = ReadGrant.FromClaims(principal, "agent-7", out var error);
+        using var payload = System.Text.Json.JsonDocument.Parse(
+            """{"kavach_types":["audit","agent.revoked"],"kavach_users":"user with spaces","kavach_subject":"agent"}""");
+        Assert.IsTrue(ReadGrant.TryParse(payload.RootElement, "agent-7", out var grant, out var error), error);
 
-        Assert.IsNull(error);
         Assert.IsTrue(grant.SubjectIsAgent);
         CollectionAssert.AreEquivalent(new[] { "audit", "agent.revoked" }, grant.Types!.ToArray());
         CollectionAssert.AreEquivalent(new[] { "agent-7" }, grant.Agents!.ToArray());
         CollectionAssert.AreEquivalent(new[] { "user with spaces" }, grant.Users!.ToArray(), "a claim value is one id, spaces and all");
 
-        ReadGrant.FromClaims(new ClaimsPrincipal(new ClaimsIdentity([new Claim(KavachTokens.SubjectKindClaim, "robot")])), "x", out error);
-        StringAssert.Contains(error, "'agent' or 'user'");
+        using var robot = System.Text.Json.JsonDocument.Parse("""{"kavach_subject":"robot"}""");
+        Assert.IsFalse(ReadGrant.TryParse(robot.RootElement, "x", out _, out error));
+        StringAssert.Contains(error, "\"agent\" or \"user\"");
     }
 }

@@ -26,4 +26,14 @@ public static class StartupValidation
         Assert.IsTrue(errors.All(e => e is OptionsValidationException), failure.ToString());
         return string.Join(Environment.NewLine, errors.Select(e => e.Message));
     }
+
+    /// <summary>Asserts that the settings pass every check a service runs when it starts.</summary>
+    public static void Passes(string environment, IDictionary<string, string?> settings, Action<IHostApplicationBuilder> addServices)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
+        builder.Configuration.AddInMemoryCollection(settings);
+        addServices(builder);
+        using var app = builder.Build();
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+    }
 }

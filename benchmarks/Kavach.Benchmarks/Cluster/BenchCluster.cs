@@ -14,15 +14,18 @@ public sealed class BenchCluster : IAsyncDisposable
     public const string BaselineDatabase = "kavachdb_baseline";
 
     /// <summary>
-    /// Settings every replica gets: room for the largest workload's streams, no per-address or per-subject limit
-    /// (every generator connects from 127.0.0.1 with one token per process), and logs at Warning so that logging is
-    /// not what is measured. Everything else is the API's default.
+    /// Settings every replica gets: room for the largest workload's streams, no per-address or per-subject limit on
+    /// streams or emits (every generator connects from 127.0.0.1 with one token per process, and drives thousands of
+    /// emits a second: Kavach:Limits:Emit would measure itself), and logs at Warning so that logging is not what is
+    /// measured. Everything else is the API's default.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> BenchStreamSettings = new Dictionary<string, string>
     {
         ["Kavach__Stream__MaxConnections"] = "25000",
         ["Kavach__Stream__MaxConnectionsPerAddress"] = "0",
         ["Kavach__Stream__MaxConnectionsPerSubject"] = "0",
+        ["Kavach__Limits__Emit__PerSubject"] = "0",
+        ["Kavach__Limits__Emit__PerAddress"] = "0",
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__Console__FormatterName"] = "simple",
         ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Kavach.AttackTests.Harness;
+using Npgsql;
+
+namespace Kavach.AttackTests.Attacks;
+
+/// <summary>
+/// A revoked agent trying to keep reading, a revocation that commits out of id order, and a replica that cannot read
+/// revocations: each must end with the token refused everywhere within the bound (2 s after the commit), and never
+/// with a guess in the attacker's favour.
+/// </summary>
+[TestClass]
+public sealed class RevocationAttacks
+{
+    /// <summary>The promise: a revocation committed at T is enforced on every replica and path by T + 2 s.</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(2);
+
+    private static AttackCluster Cluster => AttackSuite.Cluster;
+
+    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+
+    /// <summary>What each path answers the token: both replicas' stream, page, replay and emit.</summary>
+    private static async Task<Dictionary<string, HttpStatusCode>> PathsAsync(string token, string agent)
+    {
+        var answers = new Dictionary<string, HttpStatusCode>();
+        foreach (var replica in Cluster.Replicas)
+        {
+            await using (var stream = await RawStream.OpenAsync(replica.BaseAddress, token))
+            {
+                answers[$"{replica.Name} stream"] = stream.Status;
+            }
+
+            using var api = new Api(replica.BaseAddress, token);
+            answers[$"{replica.Name} page"] = (await api.GetAsync(Api.Events)).Status;
+            answers[$"{replica.Name} replay"] = (await api.GetAsync($"{Api.Events}/replay?since=2020-01-01T00:00:00Z")).Status;
+            answers[$"{replica.Name} emit"] = (await api.EmitAsync(Api.Event("audit", agent))).Status;
+        }
+
+        return answers;
+    }
+
+    private static string Describe(Dictionary<string, HttpStatusCode> answers) =>
+        string.Join(", ", answers.GroupBy(a => (int)a.Value).Select(g => $"{g.Key} on {g.Count()} paths"));
+
+    [TestMethod]
+    public async Task AnAdminsAgentRevokedEndsTheAgentOnEveryPathAndReplica()
+    {
+        var agent = Unique("agent");
+        var token = Forge.Agent(agent);
+        await using var stream = await RawStream.OpenAsync(Cluster.Replicas[0].BaseAddress, token);
+        Assert.AreEqual(HttpStatusCode.OK, stream.Status);
+        await stream.NextAsync(TimeSpan.FromSeconds(10));
+
+        using var admin = new Api(Cluster.Replicas[1].BaseAddress, Forge.Admin(Unique("admin")));
+        await admin.EmitOkAsync(Api.Event("agent.revoked", agent));
+        var committed = Stopwatch.StartNew();
+        var frames = await stream.CollectUntilAsync(f => f.Type == "error", Bound + TimeSpan.FromSeconds(1));
+        var endedAfter = committed.Elapsed;
+        if (committed.Elapsed < Bound)
+        {
+            await Task.Delay(Bound - committed.Elapsed);
+        }
+
+        var paths = await PathsAsync(token, agent);
+        var end = frames.LastOrDefault(f => f.Type == "error");
+        Findings.Record("revoked agent keeps using its token (admin's agent.revoked)",
+            $"stream {(end is null ? "kept" : $"ended {end.Json.GetProperty("code").GetString()} after {endedAfter.TotalSeconds:0.0} s")}; afterwards {Describe(paths)}");
+
+        Assert.IsNotNull(end, "the agent's open stream must end");
+        Assert.AreEqual("TOKEN_REVOKED", end.Json.GetProperty("code").GetString());
+        foreach (var (path, status) in paths)
+        {
+            Assert.AreEqual(HttpStatusCode.Unauthorized, status, path);
+        }
+
+        // A token issued after the revocation speaks for the agent again (a re-created agent).
+        await Task.Delay(TimeSpan.FromSeconds(1.1)); // iat has one-second resolution
+        using var renewed = new Api(Cluster.Replicas[0].BaseAddress, Forge.Agent(agent));
+        Assert.AreEqual(HttpStatusCode.OK, (await renewed.GetAsync(Api.Events)).Status);
+    }
+
+    [TestMethod]
+    public async Task ARevocationThatCommitsAfterALaterOneIsNeverLost()
+    {
+        var (early, late) = (Forge.Reader(Unique("early")), Forge.Reader(Unique("late")));
+
+        // The early revocation takes its id first and holds its transaction open...
+        await using var connection = await Cluster.OpenDatabaseAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO kavach_revocations (kind, value, reason, revoked_by, expires_at) VALUES ('token', $1, 'attack', 'attack', now() + interval '1 hour')",
+            connection, transaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = Forge.IdOf(early) });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        // ...while a later one (a higher id) commits through the API and every replica follows past it.
+        using var admin = new Api(Cluster.Replicas[0].BaseAddress, Forge.Admin(Unique("admin")));
+        var revoked = await admin.PostJsonAsync("/api/kavach/revocations", new JsonObject { ["tokenId"] = Forge.IdOf(late) });
+        Assert.AreEqual(HttpStatusCode.Created, revoked.Status, revoked.ToString());
+        await Task.Delay(TimeSpan.FromSeconds(3)); // several follow rounds on every replica
+
+        await transaction.CommitAsync();
+        var committed = Stopwatch.StartNew();
+        await Task.Delay(Bound);
+        var paths = await PathsAsync(early, "reader");
+        var refusedAfter = committed.Elapsed;
+        Findings.Record("revocation committed after a later one (out of id order)",
+            $"{Bound.TotalSeconds:0} s after its commit: {Describe(paths)} (checked by {refusedAfter.TotalSeconds:0.0} s)");
+        foreach (var (path, status) in paths)
+        {
+            Assert.AreEqual(HttpStatusCode.Unauthorized, status, $"{path}: the early revocation was lost");
+        }
+    }
+
+    [TestMethod]
+    public async Task AReplicaThatCannotReadRevocationsRefusesRatherThanGuesses()
+    {
+        var token = Forge.Reader(Unique("reader"));
+        using var api = new Api(Cluster.Replicas[0].BaseAddress, token);
+        Assert.AreEqual(HttpStatusCode.OK, (await api.GetAsync(Api.Events)).Status);
+
+        // Whoever holds this lock keeps every replica from reading revocations, and nothing else.
+        Dictionary<string, HttpStatusCode> during;
+        await using (var connection = await Cluster.OpenDatabaseAsync())
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var lockTable = new NpgsqlCommand("LOCK TABLE kavach_revocations IN ACCESS EXCLUSIVE MODE", connection, transaction))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+
+            await Task.Delay(Bound + TimeSpan.FromSeconds(0.5));
+            during = await PathsAsync(token, "reader");
+            await transaction.RollbackAsync();
+        }
+
+        var recovered = Stopwatch.StartNew();
+        HttpStatusCode after;
+        do
+        {
+            await Task.Delay(100);
+            after = (await api.GetAsync(Api.Events)).Status;
+        }
+        while (after != HttpStatusCode.OK && recovered.Elapsed < TimeSpan.FromSeconds(20));
+
+        Findings.Record("revocations unreadable (table locked) while a valid token calls",
+            $"{Describe(during)}; back to {(int)after} {recovered.Elapsed.TotalSeconds:0.0} s after the lock went");
+        foreach (var (path, status) in during)
+        {
+            Assert.AreEqual(HttpStatusCode.ServiceUnavailable, status, $"{path}: a check that cannot be made must fail closed");
+        }
+
+        Assert.AreEqual(HttpStatusCode.OK, after, "service resumes once revocations can be read");
+    }
+}
