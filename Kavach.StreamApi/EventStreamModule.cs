@@ -73,7 +73,7 @@ public sealed class EventStreamModule(
         }
         catch (AmbiguousCommitException ambiguous)
         {
-            result = await ResolveOutcomeAsync(events, ambiguous);
+            result = await ResolveOutcomeAsync(events, emitter, ambiguous);
             fanOut.Committed(result.Epoch, result.Committed);
         }
 
@@ -146,14 +146,14 @@ public sealed class EventStreamModule(
     /// COMMIT failed in flight. Waits until no transaction can still commit the events, then looks: stored (answer as
     /// usual), not stored, or — when the database cannot be asked — unknown.
     /// </summary>
-    private async Task<AppendResult> ResolveOutcomeAsync(IReadOnlyList<NewEvent> events, AmbiguousCommitException ambiguous)
+    private async Task<AppendResult> ResolveOutcomeAsync(IReadOnlyList<NewEvent> events, Emitter emitter, AmbiguousCommitException ambiguous)
     {
         var ids = events.Select(e => e.Id).ToList();
-        List<StoredEvent> stored;
+        List<(StoredEvent Event, string? EmittedBy)> found;
         try
         {
             using var timeout = new CancellationTokenSource(OutcomeCheckTimeout);
-            stored = await store.FindCommittedAsync(ids, timeout.Token);
+            found = await store.FindCommittedAsync(ids, timeout.Token);
         }
         catch (Exception e) when (EventHub.IsDatabaseFailure(e) || e is OperationCanceledException)
         {
@@ -164,7 +164,15 @@ public sealed class EventStreamModule(
                 "Retry with the same event ids: an id already stored is never stored twice.", ids, mayBeStored: true, e);
         }
 
+        // Another emitter's event under one of these ids: the commit refused this emit whole, as it would have said.
+        if (found.Where(f => f.EmittedBy != emitter.Id).Select(f => f.Event.Id).ToList() is { Count: > 0 } taken)
+        {
+            metrics.AmbiguousCommit("not_stored");
+            return new AppendResult([], [], hub.Position.Epoch, taken);
+        }
+
         // The commit may have carried other emits' events too (group commit): this emit is answered for its own.
+        var stored = found.Select(f => f.Event).ToList();
         var byId = stored.ToDictionary(c => c.Id, StringComparer.Ordinal);
         if (!ids.All(byId.ContainsKey))
         {

@@ -227,23 +227,25 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// After an ambiguous commit: waits for the sequence lock (so no transaction that could still commit them is in
     /// flight), then reads which of the ids are stored. All or none are, since a commit is atomic.
     /// </summary>
-    public async Task<List<StoredEvent>> FindCommittedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    public async Task<List<(StoredEvent Event, string? EmittedBy)>> FindCommittedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1 FROM kavach_stream_sequence FOR SHARE"));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {Columns} FROM kavach_stream_events WHERE id = ANY($1) ORDER BY sequence")
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {Columns}, emitted_by FROM kavach_stream_events WHERE id = ANY($1) ORDER BY sequence")
         {
             Parameters = { new NpgsqlParameter { Value = ids.ToArray() } },
         });
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
-        var events = new List<StoredEvent>();
+        var events = new List<(StoredEvent, string?)>();
+        var emittedBy = reader.GetOrdinal("emitted_by");
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(await ReadEventAsync(reader, cancellationToken));
+            var stored = await ReadEventAsync(reader, cancellationToken);
+            events.Add((stored, reader.IsDBNull(emittedBy) ? null : reader.GetString(emittedBy)));
         }
 
         return events;

@@ -68,6 +68,35 @@ public sealed class FaultToleranceTests
     }
 
     /// <summary>
+    /// An emitter reuses an id another emitter stored, and the commit's answer is lost: the outcome check finds the
+    /// other emitter's event and answers 409, as the commit itself would have — never 201 with someone else's event.
+    /// </summary>
+    [TestMethod]
+    public async Task AnotherEmittersIdIsAConflictEvenWhenTheCommitAnswerIsLost()
+    {
+        await using var proxy = await PostgresProxy.StartAsync();
+        await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kavachdb"] = proxy.ConnectionString,
+        });
+        var id = $"taken-{Guid.NewGuid():N}";
+        using (var owner = host.CreateClient())
+        {
+            owner.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Tokens.Emitter("id-owner"));
+            using var first = await owner.PostAsync("/api/kavach/events", Json($$"""{"id":"{{id}}","type":"audit"}"""));
+            Assert.AreEqual(HttpStatusCode.Created, first.StatusCode, await first.Content.ReadAsStringAsync());
+        }
+
+        using var other = Emitter(host);
+        proxy.CutAfterNextStatementWith(id);
+        using var response = await other.PostAsync("/api/kavach/events", Json($$"""{"id":"{{id}}","type":"audit"}"""));
+        await proxy.CutDone.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.AreEqual(HttpStatusCode.Conflict, response.StatusCode, await response.Content.ReadAsStringAsync());
+        Assert.AreEqual(1, await CountStoredAsync(id));
+    }
+
+    /// <summary>
     /// Concurrent emits share one group commit. When that commit's answer is lost, each emit is answered for its own
     /// events: stored, with the sequences PostgreSQL gave them — not "not stored" because the others' ids are not its own.
     /// </summary>
