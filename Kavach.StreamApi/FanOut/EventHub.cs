@@ -21,12 +21,14 @@ public sealed class EventHub(
     EventStore store,
     SchemaInitializer schema,
     StreamMetrics metrics,
+    IEnumerable<IDeliveryObserver> observers,
     IOptions<StreamOptions> options,
     ILogger<EventHub> logger) : BackgroundService, IHealthCheck
 {
     private const int ReadPageSize = 1000;
 
     private readonly StreamOptions _options = options.Value;
+    private readonly IDeliveryObserver[] _observers = [.. observers];
     private readonly Channel<HubInput> _incoming = Channel.CreateUnbounded<HubInput>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<StreamSignal, byte> _listeners = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -273,7 +275,7 @@ public sealed class EventHub(
 
             if (ReferenceEquals(buffer, Buffer) && sequence == buffer.Head + 1)
             {
-                buffer.Append(EventEnvelope.From(committed, buffer.Epoch));
+                Append(buffer, committed);
             }
         }
     }
@@ -359,7 +361,7 @@ public sealed class EventHub(
                     Volatile.Write(ref _buffer, buffer);
                 }
 
-                buffer.Append(EventEnvelope.From(committed, buffer.Epoch));
+                Append(buffer, committed);
                 read++;
             }
 
@@ -429,8 +431,24 @@ public sealed class EventHub(
         await ReadCommittedAsync(cancellationToken);
     }
 
-    private LiveBuffer NewBuffer(long epoch, long startsAfter) =>
-        new(epoch, startsAfter, _options.LiveBufferEvents, _options.LiveBufferBytes);
+    private LiveBuffer NewBuffer(long epoch, long startsAfter)
+    {
+        foreach (var observer in _observers)
+        {
+            observer.Restarted(epoch, startsAfter);
+        }
+
+        return new(epoch, startsAfter, _options.LiveBufferEvents, _options.LiveBufferBytes);
+    }
+
+    private void Append(LiveBuffer buffer, StoredEvent committed)
+    {
+        buffer.Append(EventEnvelope.From(committed, buffer.Epoch));
+        foreach (var observer in _observers)
+        {
+            observer.Delivered(buffer.Epoch, committed);
+        }
+    }
 
     private void WakeListeners()
     {

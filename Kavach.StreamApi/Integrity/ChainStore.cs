@@ -1,5 +1,6 @@
 using Kavach.StreamApi.Persistence;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Kavach.StreamApi.Integrity;
 
@@ -35,19 +36,30 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         return keys;
     }
 
-    /// <summary>False when another replica signed the same place first.</summary>
+    /// <summary>
+    /// False when another replica signed the same place, or signed from the same predecessor, first: a checkpoint has one
+    /// successor, so the checkpoints' own chain never forks.
+    /// </summary>
     public async Task<bool> AddCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO kavach_checkpoints (epoch, sequence, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (epoch, sequence) DO NOTHING
+            INSERT INTO kavach_checkpoints (epoch, sequence, hash, signed_at, key_id, signature,
+                                            tree_size, tree_root, previous_epoch, previous_sequence, previous_digest)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            ON CONFLICT DO NOTHING
             """);
+        var links = checkpoint.Links;
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Epoch });
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Sequence });
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Hash });
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.SignedAt.UtcDateTime });
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.KeyId });
         command.Parameters.Add(new NpgsqlParameter { Value = checkpoint.Signature });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)links?.TreeSize ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)links?.TreeRoot ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)links?.PreviousEpoch ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)links?.PreviousSequence ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)links?.PreviousDigest ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
@@ -69,7 +81,8 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         long upTo, int limit, bool newestFirst, CancellationToken cancellationToken)
     {
         await using var command = commandFor($"""
-            SELECT epoch, sequence, hash, signed_at, key_id, signature FROM kavach_checkpoints
+            SELECT epoch, sequence, hash, signed_at, key_id, signature, tree_size, tree_root, previous_epoch, previous_sequence, previous_digest
+            FROM kavach_checkpoints
             WHERE sequence > $1 AND sequence <= $2
             ORDER BY epoch {(newestFirst ? "DESC" : "ASC")}, sequence {(newestFirst ? "DESC" : "ASC")} LIMIT $3
             """);
@@ -80,8 +93,10 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         var checkpoints = new List<Checkpoint>();
         while (await reader.ReadAsync(cancellationToken))
         {
+            var links = reader.IsDBNull(6) ? null : new CheckpointLinks(reader.GetInt64(6), reader.GetFieldValue<byte[]>(7),
+                reader.GetInt64(8), reader.GetInt64(9), reader.GetFieldValue<byte[]>(10));
             checkpoints.Add(new Checkpoint(streamId, reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2),
-                reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5)));
+                reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5), links));
         }
 
         return checkpoints;

@@ -1,11 +1,14 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace Kavach.StreamApi.Integrity;
 
 /// <summary>
 /// A signed statement that the chain's hash at <see cref="Sequence"/> of <see cref="Epoch"/> was <see cref="Hash"/>
-/// at <see cref="SignedAt"/>. What is signed is <see cref="Payload"/>: five lines of UTF-8 text.
+/// at <see cref="SignedAt"/>. Version 2 (<see cref="Links"/> set) also signs the Merkle tree head over the log up to
+/// there and the previous checkpoint, so checkpoints form a chain of their own. What is signed is <see cref="Payload"/>:
+/// lines of UTF-8 text (docs/integrity.md, "Checkpoints").
 /// </summary>
 public sealed record Checkpoint(
     Guid StreamId,
@@ -14,31 +17,89 @@ public sealed record Checkpoint(
     byte[] Hash,
     DateTimeOffset SignedAt,
     string KeyId,
-    byte[] Signature)
+    byte[] Signature,
+    CheckpointLinks? Links = null)
 {
     public const string Algorithm = "ES256";
 
-    /// <summary><c>kavach-checkpoint/v1 \n stream id \n epoch \n sequence \n hash (hex) \n signed at (UTC, µs)</c>.</summary>
-    public static byte[] Payload(Guid streamId, long epoch, long sequence, ReadOnlySpan<byte> hash, DateTimeOffset signedAt) =>
-        Encoding.UTF8.GetBytes(string.Join('\n',
-            "kavach-checkpoint/v1",
-            streamId.ToString("D"),
-            epoch.ToString(CultureInfo.InvariantCulture),
-            sequence.ToString(CultureInfo.InvariantCulture),
-            Convert.ToHexStringLower(hash),
-            signedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)));
+    /// <summary>What a version 2 checkpoint's predecessor is when it has none: the first checkpoint of a stream.</summary>
+    public static readonly byte[] NoDigest = new byte[32];
 
-    public byte[] Payload() => Payload(StreamId, Epoch, Sequence, Hash, SignedAt);
+    public int Version => Links is null ? 1 : 2;
 
-    /// <summary>As the API and the stream show it.</summary>
-    public CheckpointView ToView() => new(StreamId, Epoch, Sequence, Convert.ToHexStringLower(Hash),
-        SignedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture), KeyId, Algorithm,
-        Convert.ToBase64String(Signature));
+    /// <summary>
+    /// v1: <c>kavach-checkpoint/v1 \n stream id \n epoch \n sequence \n hash (hex) \n signed at (UTC, µs)</c>.
+    /// v2: <c>kavach-checkpoint/v2 \n stream id \n epoch \n sequence \n hash \n tree size \n tree root \n previous epoch \n
+    /// previous sequence \n previous digest \n signed at</c> (hex for hashes; 0, 0 and 64 zeros when there is no previous).
+    /// </summary>
+    public static byte[] Payload(Guid streamId, long epoch, long sequence, ReadOnlySpan<byte> hash, DateTimeOffset signedAt, CheckpointLinks? links = null) =>
+        Encoding.UTF8.GetBytes(links is null
+            ? string.Join('\n',
+                "kavach-checkpoint/v1",
+                streamId.ToString("D"),
+                Number(epoch),
+                Number(sequence),
+                Convert.ToHexStringLower(hash),
+                Time(signedAt))
+            : string.Join('\n',
+                "kavach-checkpoint/v2",
+                streamId.ToString("D"),
+                Number(epoch),
+                Number(sequence),
+                Convert.ToHexStringLower(hash),
+                Number(links.TreeSize),
+                Convert.ToHexStringLower(links.TreeRoot),
+                Number(links.PreviousEpoch),
+                Number(links.PreviousSequence),
+                Convert.ToHexStringLower(links.PreviousDigest),
+                Time(signedAt)));
+
+    public byte[] Payload() => Payload(StreamId, Epoch, Sequence, Hash, SignedAt, Links);
+
+    /// <summary>SHA-256 of the payload: what the next checkpoint names as its previous one.</summary>
+    public byte[] Digest() => SHA256.HashData(Payload());
+
+    /// <summary>As the API, the stream and the witness show it.</summary>
+    public CheckpointView ToView() => new(StreamId, Epoch, Sequence, Convert.ToHexStringLower(Hash), Time(SignedAt), KeyId, Algorithm,
+        Convert.ToBase64String(Signature), Version, Links?.TreeSize, Links is null ? null : Convert.ToHexStringLower(Links.TreeRoot),
+        Links?.PreviousEpoch, Links?.PreviousSequence, Links is null ? null : Convert.ToHexStringLower(Links.PreviousDigest));
+
+    /// <summary>The checkpoint a view describes (what a witness or an auditor's saved file holds); null when it is malformed.</summary>
+    public static Checkpoint? FromView(CheckpointView view)
+    {
+        try
+        {
+            var links = view.Version >= 2
+                ? new CheckpointLinks(view.TreeSize!.Value, Convert.FromHexString(view.TreeRoot!), view.PreviousEpoch!.Value,
+                    view.PreviousSequence!.Value, Convert.FromHexString(view.PreviousDigest!))
+                : null;
+            return new Checkpoint(view.StreamId, view.Epoch, view.Sequence, Convert.FromHexString(view.Hash),
+                DateTimeOffset.ParseExact(view.SignedAt, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+                view.KeyId, Convert.FromBase64String(view.Signature), links);
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentNullException)
+        {
+            return null;
+        }
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Time(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 }
 
-/// <summary>A checkpoint on the wire; <c>signedAt</c> is written exactly as it is signed.</summary>
+/// <summary>
+/// What a version 2 checkpoint signs beyond the chain's head: the RFC 9162 Merkle tree head over the log's first
+/// <see cref="TreeSize"/> events (docs/integrity.md, "The Merkle tree"), and the checkpoint before it.
+/// </summary>
+public sealed record CheckpointLinks(long TreeSize, byte[] TreeRoot, long PreviousEpoch, long PreviousSequence, byte[] PreviousDigest);
+
+/// <summary>A checkpoint on the wire; <c>signedAt</c> is written exactly as it is signed. The v2 fields are null on v1 checkpoints.</summary>
 public sealed record CheckpointView(Guid StreamId, long Epoch, long Sequence, string Hash, string SignedAt, string KeyId,
-    string Algorithm, string Signature);
+    string Algorithm, string Signature, int Version = 1, long? TreeSize = null, string? TreeRoot = null, long? PreviousEpoch = null,
+    long? PreviousSequence = null, string? PreviousDigest = null);
 
 /// <summary>A public key that verifies checkpoints: SubjectPublicKeyInfo as PEM.</summary>
 public sealed record CheckpointKeyView(string KeyId, string Algorithm, string PublicKey, DateTimeOffset AddedAt);
