@@ -12,6 +12,7 @@ using Kavach.StreamApi.Persistence.Migrations;
 using Kavach.StreamApi.Streaming;
 using Kavach.StreamApi.Streaming.Presence;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -63,6 +64,17 @@ public static class StreamApiServices
         // the hash chain's checkpoints and verification
         services.AddOptions<IntegrityOptions>().BindConfiguration(IntegrityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ChainStore>();
+        services.AddSingleton(sp => CheckpointKey.Create(sp.GetRequiredService<IOptions<IntegrityOptions>>().Value.CheckpointKey));
+        services.AddSingleton<TrustedKeys>();
+        services.AddSingleton<IntegrityMetrics>();
+        services.AddSingleton<DeliveredChain>();
+        services.AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<DeliveredChain>());
+        services.AddSingleton<ChainAnchor>();
+        services.AddSingleton<IRetentionBoundary, CheckpointedRetention>();
+        services.AddSingleton<Integrity.Merkle.InterimTreeHeads>();
+        services.AddSingleton<Integrity.Merkle.ITreeHeads>(sp => sp.GetRequiredService<Integrity.Merkle.InterimTreeHeads>());
+        services.AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<Integrity.Merkle.InterimTreeHeads>());
+        services.TryAddSingleton<Integrity.Witness.ICheckpointWitness, Integrity.Witness.NoWitness>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<ChainVerifier>();

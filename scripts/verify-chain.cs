@@ -3,10 +3,15 @@
 // you trust — not with what the server says. Needs only a token that reads every event.
 //
 //   dotnet run scripts/verify-chain.cs -- --api http://localhost:5080 --token "$TOKEN" --key checkpoint-public.pem
-//       [--key older-key.pem] [--from 1] [--to 5000]
+//       [--key older-key.pem] [--trust saved-checkpoint.json] [--from 1] [--to 5000]
 //
-// Exit code: 0 the chain verified up to a signed checkpoint, 1 it broke (the first break is printed), 2 usage or
-// network errors, 3 the chain holds but no checkpoint signed by a trusted key covers it.
+// It trusts nothing the server serves until a signature says so: the walk starts at a checkpoint signed with one of
+// your keys — the one you saved earlier (--trust, a checkpoint as the API lists it), or else the oldest signed one the
+// server lists in the range — and every event after it must follow from its hash. Events before that start are not
+// verified; an event without a hash after it is a break.
+//
+// Exit code: 0 the chain verified from a trusted checkpoint up to a signed one, 1 it broke (the first break is printed),
+// 2 usage or network errors, 3 nothing signed by a trusted key to start from or to end at.
 using System.Buffers.Binary;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -16,7 +21,7 @@ using System.Text.Json;
 var options = Options.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: dotnet run scripts/verify-chain.cs -- --api <url> --token <token> --key <public.pem> [--key …] [--from N] [--to N]");
+    Console.Error.WriteLine("usage: dotnet run scripts/verify-chain.cs -- --api <url> --token <token> --key <public.pem> [--key …] [--trust saved-checkpoint.json] [--from N] [--to N]");
     return 2;
 }
 
@@ -36,6 +41,7 @@ try
     // Checkpoints and epochs.
     var checkpoints = new Dictionary<(long Epoch, long Sequence), JsonElement>();
     var epochs = new List<(long Epoch, long ChainStartsAfter)>();
+    var epochStarts = new List<(long Epoch, long StartsAfter)>();
     string? streamId = null;
     for (var after = 0L; ;)
     {
@@ -46,6 +52,8 @@ try
         epochs = [.. page.RootElement.GetProperty("epochs").EnumerateArray()
             .Select(e => (e.GetProperty("epoch").GetInt64(),
                 (e.TryGetProperty("chainStartsAfter", out var chain) ? chain : e.GetProperty("startsAfter")).GetInt64()))];
+        epochStarts = [.. page.RootElement.GetProperty("epochs").EnumerateArray()
+            .Select(e => (e.GetProperty("epoch").GetInt64(), e.GetProperty("startsAfter").GetInt64()))];
         var listed = page.RootElement.GetProperty("checkpoints").EnumerateArray().Select(c => c.Clone()).ToList();
         foreach (var checkpoint in listed)
         {
@@ -62,12 +70,31 @@ try
 
     long EpochOf(long sequence) => epochs.Where(e => e.ChainStartsAfter < sequence).Select(e => e.Epoch).DefaultIfEmpty(1).Max();
 
-    // The events, in order, each checked against the one before.
-    byte[]? previous = null;
-    long? expected = null;
-    long verified = 0, firstVerified = 0;
-    (long Sequence, string SignedAt)? signedThrough = null;
-    for (var after = Math.Max(0, options.From - 2); ;)
+    // Where trust starts: a checkpoint signed with one of your keys, and about the current history.
+    var start = options.Trust is { } saved ? JsonDocument.Parse(File.ReadAllText(saved)).RootElement.Clone() : (JsonElement?)null;
+    if (start is { } pinned && !Verifies(pinned))
+    {
+        Console.WriteLine($"The saved checkpoint ({options.Trust}) does not verify with the keys you passed.");
+        return 3;
+    }
+
+    var signedCheckpoints = checkpoints.Values.Where(c => IsCurrent(c) && Verifies(c)).OrderBy(c => c.GetProperty("sequence").GetInt64()).ToList();
+    start ??= signedCheckpoints.FirstOrDefault(c => c.GetProperty("sequence").GetInt64() >= options.From - 1);
+    if (start is not { } trustedStart)
+    {
+        Console.WriteLine("No checkpoint signed by a trusted key to start from: nothing here can be verified without trusting the server.");
+        return 3;
+    }
+
+    var startSequence = trustedStart.GetProperty("sequence").GetInt64();
+    byte[] previous = Convert.FromHexString(trustedStart.GetProperty("hash").GetString()!);
+    Console.WriteLine($"Starting from the checkpoint at #{startSequence} signed at {trustedStart.GetProperty("signedAt").GetString()} (key {trustedStart.GetProperty("keyId").GetString()}).");
+
+    // The events after it, in order, each checked against the one before; the event at the start must carry its hash.
+    long expected = startSequence + 1;
+    long verified = 0;
+    (long Sequence, string SignedAt)? signedThrough = (startSequence, trustedStart.GetProperty("signedAt").GetString()!);
+    for (var after = Math.Max(0, startSequence - 1); ;)
     {
         using var page = JsonDocument.Parse(await GetAsync($"/api/kavach/events?after={after}&limit=1000"));
         var events = page.RootElement.GetProperty("events");
@@ -80,49 +107,43 @@ try
                 break;
             }
 
-            if (!e.TryGetProperty("hash", out var hashValue))
+            var hash = e.TryGetProperty("hash", out var hashValue) ? Convert.FromHexString(hashValue.GetString()!) : null;
+            if (sequence == startSequence)
             {
-                if (previous is not null)
+                if (hash is null || !hash.AsSpan().SequenceEqual(previous))
                 {
-                    return Broken(sequence, "inserted", "an event without a hash after the chain began");
+                    return Broken(sequence, "altered", "the event at the trusted checkpoint does not carry the hash it signed");
                 }
 
-                continue; // stored before the chain began
-            }
-
-            var hash = Convert.FromHexString(hashValue.GetString()!);
-            if (sequence < options.From || (previous is null && sequence > 1))
-            {
-                // The hash just before the range (or the first one kept, when retention removed what came before):
-                // taken as the starting point here, and confirmed by the signed checkpoints after it.
-                previous = hash;
-                expected = sequence + 1;
                 continue;
             }
 
-            if (expected is { } next && sequence != next)
+            if (sequence != expected)
             {
-                return Broken(next, "missing", $"events {next}–{sequence - 1} are not served");
+                return Broken(expected, "missing", $"events {expected}–{sequence - 1} are not served");
             }
 
-            previous ??= new byte[32];
+            if (hash is null)
+            {
+                return Broken(sequence, "inserted", "an event without a hash after the chain began");
+            }
+
             var raw = e.GetRawText();
             var served = raw[..raw.LastIndexOf(",\"hash\":\"", StringComparison.Ordinal)] + "}";
-            var epoch = EpochOf(sequence);
-            var computed = Link(previous, epoch, Encoding.UTF8.GetBytes(served));
+            var computed = Link(previous, EpochOf(sequence), Encoding.UTF8.GetBytes(served));
             if (!computed.AsSpan().SequenceEqual(hash))
             {
                 return Broken(sequence, "altered", "its hash does not follow from the previous hash and its content");
             }
 
-            if (checkpoints.TryGetValue((epoch, sequence), out var checkpoint))
+            foreach (var checkpoint in checkpoints.Values.Where(c => c.GetProperty("sequence").GetInt64() == sequence && IsCurrent(c)))
             {
                 var keyId = checkpoint.GetProperty("keyId").GetString()!;
-                if (!trusted.TryGetValue(keyId, out var key))
+                if (!trusted.ContainsKey(keyId))
                 {
                     Console.WriteLine($"  checkpoint #{sequence} is signed by key {keyId}, which you did not pass with --key: not counted");
                 }
-                else if (!key.VerifyData(Payload(streamId!, epoch, sequence, checkpoint), Convert.FromBase64String(checkpoint.GetProperty("signature").GetString()!), HashAlgorithmName.SHA256))
+                else if (!Verifies(checkpoint))
                 {
                     return Broken(sequence, "altered", $"the checkpoint's signature does not verify with key {keyId}");
                 }
@@ -136,11 +157,7 @@ try
                 }
             }
 
-            if (verified++ == 0)
-            {
-                firstVerified = sequence;
-            }
-
+            verified++;
             previous = computed;
             expected = sequence + 1;
         }
@@ -151,21 +168,23 @@ try
         }
     }
 
-    if (verified == 0)
+    if (expected == startSequence + 1 && verified == 0 && startSequence > 0)
     {
-        Console.WriteLine("No chained events in the range.");
-        return 3;
+        Console.WriteLine($"No events after the trusted checkpoint at #{startSequence} in the range.");
     }
 
-    Console.WriteLine($"Chain verified: {verified} events, #{firstVerified}–#{expected - 1}.");
-    if (signedThrough is { } signed)
-    {
-        Console.WriteLine($"Signed: a trusted checkpoint at #{signed.Sequence} ({signed.SignedAt}) matches; events after it are chained but not signed yet.");
-        return 0;
-    }
+    bool Verifies(JsonElement checkpoint) =>
+        trusted.TryGetValue(checkpoint.GetProperty("keyId").GetString()!, out var key)
+        && key.VerifyData(Payload(streamId!, checkpoint), Convert.FromBase64String(checkpoint.GetProperty("signature").GetString()!), HashAlgorithmName.SHA256);
 
-    Console.WriteLine("No checkpoint signed by a trusted key covers the range: the chain is consistent, but nothing proves it is the one the server committed.");
-    return 3;
+    // A checkpoint a later epoch's restore went back past signed another history.
+    bool IsCurrent(JsonElement checkpoint) =>
+        !epochStarts.Any(e => e.Epoch > checkpoint.GetProperty("epoch").GetInt64() && e.StartsAfter < checkpoint.GetProperty("sequence").GetInt64());
+
+    Console.WriteLine($"Chain verified: {verified} events, #{startSequence + 1}–#{expected - 1}, from the trusted checkpoint at #{startSequence}.");
+    var signed = signedThrough!.Value;
+    Console.WriteLine($"Signed through #{signed.Sequence} ({signed.SignedAt}); events after it are chained but not signed yet.");
+    return 0;
 }
 catch (HttpRequestException e)
 {
@@ -200,15 +219,22 @@ static byte[] Link(byte[] previous, long epoch, byte[] served)
     return SHA256.HashData(input);
 }
 
-static byte[] Payload(string streamId, long epoch, long sequence, JsonElement checkpoint) =>
-    Encoding.UTF8.GetBytes(string.Join('\n', "kavach-checkpoint/v1", streamId, epoch, sequence,
-        checkpoint.GetProperty("hash").GetString(), checkpoint.GetProperty("signedAt").GetString()));
+// What a checkpoint signs (docs/integrity.md, "Checkpoints"): version 1, or version 2 with the tree head and the previous checkpoint.
+static byte[] Payload(string streamId, JsonElement c)
+{
+    string Field(string name) => c.GetProperty(name).ToString();
+    var version = c.TryGetProperty("version", out var v) ? v.GetInt32() : 1;
+    return Encoding.UTF8.GetBytes(version < 2
+        ? string.Join('\n', "kavach-checkpoint/v1", streamId, Field("epoch"), Field("sequence"), Field("hash"), Field("signedAt"))
+        : string.Join('\n', "kavach-checkpoint/v2", streamId, Field("epoch"), Field("sequence"), Field("hash"), Field("treeSize"),
+            Field("treeRoot"), Field("previousEpoch"), Field("previousSequence"), Field("previousDigest"), Field("signedAt")));
+}
 
-sealed record Options(string Api, string Token, List<string> Keys, long From, long To)
+sealed record Options(string Api, string Token, List<string> Keys, long From, long To, string? Trust)
 {
     public static Options? Parse(string[] args)
     {
-        string? api = null, token = null;
+        string? api = null, token = null, trust = null;
         var keys = new List<string>();
         long from = 1, to = long.MaxValue;
         for (var i = 0; i + 1 < args.Length; i += 2)
@@ -218,12 +244,13 @@ sealed record Options(string Api, string Token, List<string> Keys, long From, lo
                 case "--api": api = args[i + 1]; break;
                 case "--token": token = args[i + 1]; break;
                 case "--key": keys.Add(args[i + 1]); break;
+                case "--trust": trust = args[i + 1]; break;
                 case "--from" when long.TryParse(args[i + 1], out var f) && f >= 1: from = f; break;
                 case "--to" when long.TryParse(args[i + 1], out var t) && t >= 1: to = t; break;
                 default: return null;
             }
         }
 
-        return api is null || token is null || keys.Count == 0 || args.Length % 2 != 0 ? null : new Options(api, token, keys, from, to);
+        return api is null || token is null || keys.Count == 0 || args.Length % 2 != 0 ? null : new Options(api, token, keys, from, to, trust);
     }
 }

@@ -48,7 +48,13 @@ public sealed record ConnectionCounts(int Connections, int Total);
 
 /// <summary>What <c>GET /api/kavach/events/verify</c> answers (the fields the console shows).</summary>
 public sealed record ChainReport(long From, long To, long Head, bool Valid, long Checked, long? VerifiedThrough,
-    ChainCheckpoint? Checkpoint, ChainBreak? Break, long Epoch = 1);
+    ChainCheckpoint? Checkpoint, ChainBreak? Break, long Epoch = 1, ChainSigner? Signer = null);
+
+/// <summary>What the answering replica's checkpoint signer does; <c>refusing</c> means it saw the stored chain rewritten.</summary>
+public sealed record ChainSigner(string State, string? Reason)
+{
+    public bool Refusing => string.Equals(State, "refusing", StringComparison.OrdinalIgnoreCase);
+}
 
 public sealed record ChainCheckpoint(long Epoch, long Sequence, string SignedAt, string KeyId);
 

@@ -84,6 +84,21 @@ public sealed class ChainSnapshot : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>When each of the given sequences (those stored) was committed.</summary>
+    public async Task<Dictionary<long, DateTimeOffset>> ReadCommittedAtAsync(long[] sequences, CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT sequence, committed_at FROM kavach_stream_events WHERE sequence = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = sequences });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var committed = new Dictionary<long, DateTimeOffset>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            committed[reader.GetInt64(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+        }
+
+        return committed;
+    }
+
     /// <summary>The lowest sequence stored above <paramref name="after"/>, if any.</summary>
     public async Task<long?> ReadFirstAboveAsync(long after, CancellationToken cancellationToken)
     {

@@ -13,6 +13,19 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// <summary>One consistent view of the stored chain, on the history pool (verification reads like a page does).</summary>
     public Task<ChainSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) => ChainSnapshot.OpenAsync(history.DataSource, cancellationToken);
 
+    public async Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(EpochStart.SelectAll);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var epochs = new List<EpochStart>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            epochs.Add(EpochStart.Read(reader));
+        }
+
+        return epochs;
+    }
+
     public async Task AddKeyAsync(CheckpointKey key, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
@@ -68,6 +81,13 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         CancellationToken cancellationToken) =>
         ReadCheckpointsAsync(dataSource.CreateCommand, streamId, after, upTo, limit, newestFirst, cancellationToken);
 
+    /// <summary>The newest checkpoints signed before <paramref name="before"/>, newest first.</summary>
+    public async Task<List<Checkpoint>> ReadSignedBeforeAsync(Guid streamId, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        return await ReadCheckpointsAsync(dataSource.CreateCommand, streamId, 0, long.MaxValue, limit, newestFirst: true, cancellationToken,
+            signedBefore: before);
+    }
+
     // The reads a snapshot shares with the pool: the same SQL on whichever connection makes the command.
     internal static async Task<ChainHead> ReadHeadAsync(Func<string, NpgsqlCommand> commandFor, CancellationToken cancellationToken)
     {
@@ -78,17 +98,18 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     }
 
     internal static async Task<List<Checkpoint>> ReadCheckpointsAsync(Func<string, NpgsqlCommand> commandFor, Guid streamId, long after,
-        long upTo, int limit, bool newestFirst, CancellationToken cancellationToken)
+        long upTo, int limit, bool newestFirst, CancellationToken cancellationToken, DateTimeOffset? signedBefore = null)
     {
         await using var command = commandFor($"""
             SELECT epoch, sequence, hash, signed_at, key_id, signature, tree_size, tree_root, previous_epoch, previous_sequence, previous_digest
             FROM kavach_checkpoints
-            WHERE sequence > $1 AND sequence <= $2
+            WHERE sequence > $1 AND sequence <= $2 AND signed_at < $4
             ORDER BY epoch {(newestFirst ? "DESC" : "ASC")}, sequence {(newestFirst ? "DESC" : "ASC")} LIMIT $3
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = after });
         command.Parameters.Add(new NpgsqlParameter { Value = upTo });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        command.Parameters.Add(new NpgsqlParameter { Value = (signedBefore ?? DateTimeOffset.MaxValue).UtcDateTime });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var checkpoints = new List<Checkpoint>();
         while (await reader.ReadAsync(cancellationToken))

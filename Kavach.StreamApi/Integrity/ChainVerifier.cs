@@ -10,7 +10,13 @@ namespace Kavach.StreamApi.Integrity;
 /// <c>inserted</c> (a row the chain never had), <c>reordered</c> (two events swapped), <c>altered</c> (a changed
 /// event, or a chain rewritten to match that a checkpoint contradicts).
 /// </summary>
-public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoints, IOptions<Options.IntegrityOptions> options)
+public sealed class ChainVerifier(
+    ChainStore store,
+    CheckpointService checkpoints,
+    TrustedKeys keys,
+    IOptions<Options.IntegrityOptions> options,
+    IOptions<Options.StreamOptions> streamOptions,
+    TimeProvider time)
 {
     private const int PageSize = 2000;
 
@@ -38,7 +44,10 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
             return null;
         }
 
-        var report = new ChainReport { From = first, To = last, Head = head.Sequence, Epoch = head.Epoch };
+        var report = new ChainReport
+        {
+            From = first, To = last, Head = head.Sequence, Epoch = head.Epoch, Signer = checkpoints.Status, KeysPinned = keys.Pinned,
+        };
         var anchor = await snapshot.ReadAnchorAsync(cancellationToken);
         if (anchor is { } pruned && first <= pruned.Sequence
             && (await snapshot.ReadFirstAboveAsync(first - 1, cancellationToken) ?? long.MaxValue) > pruned.Sequence)
@@ -60,15 +69,16 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
             return report.Broken(beyond, "inserted", $"Event {beyond} is stored beyond the stream's head ({head.Sequence}): no commit made it.");
         }
 
-        return report;
+        return await CheckpointChain.VerifyAsync(snapshot, head, report, keys, options.Value.MaxCheckpointGap, cancellationToken);
     }
 
     private async Task<ChainReport> VerifyRangeAsync(ChainSnapshot snapshot, Guid streamId, ChainReport report, List<EpochStart> epochs,
         (long Sequence, byte[]? Hash)? anchor, CancellationToken cancellationToken)
     {
         var (first, last) = (report.From, report.To);
+        // The checkpoints about this history (one a restore replaced is not), by the sequence they sign.
         var checkpointAt = (await snapshot.ReadCheckpointsAsync(streamId, first - 1, last, cancellationToken))
-            .ToDictionary(c => (c.Epoch, c.Sequence));
+            .Where(c => c.IsCurrentIn(epochs)).GroupBy(c => c.Sequence).ToDictionary(g => g.Key, g => g.Last());
         var previous = await StartingHashAsync(snapshot, first, report, epochs, anchor, cancellationToken);
         if (report.Break is not null)
         {
@@ -135,12 +145,12 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
                     "The event differs from what was committed: its hash does not follow from the previous hash and its content.");
             }
 
-            if (checkpointAt.TryGetValue((epoch, row.Sequence), out var checkpoint))
+            if (checkpointAt.TryGetValue(row.Sequence, out var checkpoint))
             {
-                if (!await checkpoints.VerifiesAsync(checkpoint, cancellationToken))
+                if (!keys.Verifies(checkpoint))
                 {
                     return report.Broken(row.Sequence, "altered",
-                        $"The checkpoint at {row.Sequence} does not verify with a listed key ({checkpoint.KeyId}): it was forged or changed.");
+                        $"The checkpoint at {row.Sequence} does not verify with a trusted key ({checkpoint.KeyId}): it was forged or changed.");
                 }
 
                 if (!checkpoint.Hash.AsSpan().SequenceEqual(hash))
@@ -168,7 +178,7 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
     /// the range starts among events stored before the chain began (a database upgraded from then, whose oldest events a
     /// retention of that time removed without an anchor): those prove nothing either way.
     /// </summary>
-    private static async Task<byte[]?> StartingHashAsync(ChainSnapshot snapshot, long first, ChainReport report, List<EpochStart> epochs,
+    private async Task<byte[]?> StartingHashAsync(ChainSnapshot snapshot, long first, ChainReport report, List<EpochStart> epochs,
         (long Sequence, byte[]? Hash)? anchor, CancellationToken cancellationToken)
     {
         if (first == 1)
@@ -185,7 +195,7 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
         if (anchor is { } pruned && pruned.Sequence == first - 1)
         {
             report.StartsAtRetention = true;
-            return pruned.Hash;
+            return await AnchoredHashAsync(snapshot, pruned, report, cancellationToken);
         }
 
         // Nothing before the range and no anchor: that is only right where the chain began (its first hash follows
@@ -204,6 +214,36 @@ public sealed class ChainVerifier(ChainStore store, CheckpointService checkpoint
 
         report.Broken(first - 1, "missing", $"Event {first - 1} is not stored, and retention did not remove it (its anchor is not there): events before {first} were deleted.");
         return null;
+    }
+
+    /// <summary>
+    /// Retention's anchor, trusted only where retention could have put it: at a checkpoint signed with a trusted key whose
+    /// hash it carries, signed longer ago than the retention period. Anything else is a deletion made to look like one.
+    /// </summary>
+    private async Task<byte[]?> AnchoredHashAsync(ChainSnapshot snapshot, (long Sequence, byte[]? Hash) anchor, ChainReport report,
+        CancellationToken cancellationToken)
+    {
+        var head = await snapshot.ReadHeadAsync(cancellationToken);
+        var bound = (await snapshot.ReadCheckpointsAsync(head.StreamId, anchor.Sequence - 1, anchor.Sequence, cancellationToken))
+            .FirstOrDefault(c => anchor.Hash is { } hash && c.Hash.AsSpan().SequenceEqual(hash) && keys.Verifies(c));
+        if (bound is null)
+        {
+            report.Broken(anchor.Sequence, "missing",
+                $"Events up to {anchor.Sequence} were removed, but the retention anchor there matches no checkpoint signed with a trusted key: " +
+                "they were deleted, and the anchor written by hand.");
+            return null;
+        }
+
+        var retention = streamOptions.Value.Retention;
+        if (time.GetUtcNow() - bound.SignedAt < retention)
+        {
+            report.Broken(anchor.Sequence, "missing",
+                $"Events up to {anchor.Sequence} were removed, but the checkpoint there was signed at {bound.ToView().SignedAt}, within the " +
+                $"retention period ({retention}): retention would have kept them, so they were deleted.");
+            return null;
+        }
+
+        return anchor.Hash;
     }
 
     private static async Task<ChainRow?> NextRowAsync(ChainSnapshot snapshot, List<ChainRow> rows, int index, long last,
@@ -278,6 +318,15 @@ public sealed class ChainReport
 
     public ChainBreak? Break { get; set; }
 
+    /// <summary>Checkpoints whose chain of predecessors has a hole, or that came later than they should (a signer stopped).</summary>
+    public List<CheckpointGap> CheckpointGaps { get; set; } = [];
+
+    /// <summary>What the answering replica's signer is doing: a signer that refuses has seen the stored chain rewritten.</summary>
+    public SignerStatus? Signer { get; set; }
+
+    /// <summary>Whether checkpoints were checked with keys pinned in configuration (false: development, keys listed in the database).</summary>
+    public bool KeysPinned { get; set; }
+
     public ChainReport Broken(long sequence, string kind, string detail)
     {
         Break = new ChainBreak(sequence, kind, detail);
@@ -286,3 +335,6 @@ public sealed class ChainReport
 }
 
 public sealed record ChainBreak(long Sequence, string Kind, string Detail);
+
+/// <summary>Between two checkpoints (by sequence): what is wrong with the link or the time between them.</summary>
+public sealed record CheckpointGap(long AfterSequence, long Sequence, string Detail);

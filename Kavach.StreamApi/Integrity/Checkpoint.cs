@@ -56,6 +56,12 @@ public sealed record Checkpoint(
 
     public byte[] Payload() => Payload(StreamId, Epoch, Sequence, Hash, SignedAt, Links);
 
+    /// <summary>
+    /// Whether the checkpoint is still about the current history: no later epoch began before its sequence (a restore
+    /// that went back past it replaced what it signed).
+    /// </summary>
+    public bool IsCurrentIn(IEnumerable<Persistence.EpochStart> epochs) => !epochs.Any(e => e.Epoch > Epoch && e.StartsAfter < Sequence);
+
     /// <summary>SHA-256 of the payload: what the next checkpoint names as its previous one.</summary>
     public byte[] Digest() => SHA256.HashData(Payload());
 

@@ -1,3 +1,5 @@
+using Kavach.StreamApi.Integrity.Merkle;
+using Kavach.StreamApi.Integrity.Witness;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
@@ -6,35 +8,46 @@ using Microsoft.Extensions.Options;
 namespace Kavach.StreamApi.Integrity;
 
 /// <summary>
-/// On every replica: signs a checkpoint of the chain when enough was committed since the last one (any replica may;
-/// the first to store it wins), and follows the newest checkpoint from PostgreSQL — its signature checked against the
-/// listed keys — so that streams that asked for checkpoints announce it.
+/// On every replica: signs a checkpoint of the chain when enough was committed since the last one — but only of the
+/// chain it delivered itself (<see cref="DeliveredChain"/>, anchored by <see cref="ChainAnchor"/> at a checkpoint it
+/// trusts), and only after the newest stored checkpoint, which becomes the new one's predecessor. Any replica may sign;
+/// a checkpoint has one successor, so the first to store wins and the others follow. Each checkpoint is then written to
+/// the witness. The newest checkpoint that verifies with a trusted key is announced to the streams that asked.
 /// </summary>
 public sealed class CheckpointService(
     ChainStore store,
     SchemaInitializer schema,
     OpenStreams streams,
+    DeliveredChain delivered,
+    ChainAnchor anchor,
+    TrustedKeys keys,
+    ITreeHeads tree,
+    ICheckpointWitness witness,
+    IntegrityMetrics metrics,
     IOptions<IntegrityOptions> options,
     TimeProvider time,
     ILogger<CheckpointService> logger) : BackgroundService
 {
     private readonly IntegrityOptions _options = options.Value;
-    private readonly CheckpointKey _key = CheckpointKey.Create(options.Value.CheckpointKey);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _publicKeys = new(StringComparer.Ordinal);
     private volatile Checkpoint? _latest;
+    private volatile SignerStatus _status = new(SignerState.Starting, null, null);
 
     /// <summary>The newest checkpoint whose signature verified; null until there is one.</summary>
     public Checkpoint? Latest => _latest;
 
-    public string KeyId => _key.KeyId;
+    /// <summary>Whether this replica signs, and if it refuses, why (the console raises its chain alert on it).</summary>
+    public SignerStatus Status => _status;
+
+    public string KeyId => keys.OwnKey.KeyId;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await schema.Ready.WaitAsync(stoppingToken);
-        if (_key.Ephemeral)
+        if (keys.OwnKey.Ephemeral)
         {
             logger.LogWarning("No Kavach:Integrity:CheckpointKey is configured: checkpoints are signed with key {KeyId}, made at start, " +
-                "which dies with this process. Configure a P-256 private key (PEM) in production.", _key.KeyId);
+                "which dies with this process, and keys listed in the database are trusted. Configure a P-256 private key (PEM) " +
+                "and pin its public key (Kavach:Integrity:PinnedKeys) in production.", keys.OwnKey.KeyId);
         }
 
         var keyListed = false;
@@ -45,18 +58,11 @@ public sealed class CheckpointService(
             {
                 if (!keyListed)
                 {
-                    await store.AddKeyAsync(_key, stoppingToken);
+                    await store.AddKeyAsync(keys.OwnKey, stoppingToken);
                     keyListed = true;
                 }
 
-                var head = await store.ReadHeadAsync(stoppingToken);
-                var newest = await NewestAsync(head, stoppingToken);
-                if (IsDue(head, newest))
-                {
-                    newest = await SignAsync(head, stoppingToken) ?? await NewestAsync(head, stoppingToken);
-                }
-
-                await FollowAsync(newest, stoppingToken);
+                await TurnAsync(stoppingToken);
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
             {
@@ -66,84 +72,135 @@ public sealed class CheckpointService(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    private async Task<Checkpoint?> NewestAsync(ChainHead head, CancellationToken cancellationToken) =>
-        (await store.ReadCheckpointsAsync(head.StreamId, 0, long.MaxValue, 1, newestFirst: true, cancellationToken)).FirstOrDefault();
-
-    private bool IsDue(ChainHead head, Checkpoint? last) =>
-        head.Hash is not null // something is chained
-        && (last is null
-            || last.Epoch != head.Epoch
-            || (head.Sequence > last.Sequence
-                && (head.Sequence - last.Sequence >= _options.CheckpointEvery || time.GetUtcNow() - last.SignedAt >= _options.CheckpointInterval)));
-
-    /// <summary>The checkpoint this replica signed and stored; null when another replica stored one there first.</summary>
-    private async Task<Checkpoint?> SignAsync(ChainHead head, CancellationToken cancellationToken)
+    private async Task TurnAsync(CancellationToken cancellationToken)
     {
-        // PostgreSQL keeps microseconds: sign the time it will give back.
-        var now = time.GetUtcNow();
-        var signedAt = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
-        var signature = _key.Sign(Checkpoint.Payload(head.StreamId, head.Epoch, head.Sequence, head.Hash, signedAt));
-        var checkpoint = new Checkpoint(head.StreamId, head.Epoch, head.Sequence, head.Hash!, signedAt, _key.KeyId, signature);
-        return await store.AddCheckpointAsync(checkpoint, cancellationToken) ? checkpoint : null;
+        keys.Listed(await store.ReadKeysAsync(cancellationToken));
+        if (delivered.State.NeedsAnchor && delivered.Broken is null && await anchor.AnchorAsync(cancellationToken) is { } rewritten)
+        {
+            delivered.Break(rewritten);
+        }
+
+        var head = await store.ReadHeadAsync(cancellationToken);
+        var newest = (await store.ReadCheckpointsAsync(head.StreamId, 0, long.MaxValue, 1, newestFirst: true, cancellationToken)).FirstOrDefault();
+        if (_latest is { } followed && (newest is null || (newest.Epoch, newest.Sequence).CompareTo((followed.Epoch, followed.Sequence)) < 0))
+        {
+            delivered.Break($"Checkpoint {followed.Epoch}:{followed.Sequence}, which this replica followed, is no longer stored: checkpoints were deleted.");
+        }
+
+        if (newest is not null && !keys.Verifies(newest))
+        {
+            delivered.Break($"The newest stored checkpoint (#{newest.Sequence}, key {newest.KeyId}) does not verify with a trusted key: " +
+                "it was forged, or signed with a key this deployment does not pin.");
+        }
+
+        if (delivered.Broken is { } reason)
+        {
+            Refuse(reason);
+            return;
+        }
+
+        await FollowAsync(newest);
+        if (delivered.Tip is not { } tip || tip.Sequence != head.Sequence || head.Hash is null)
+        {
+            return; // not caught up with the head yet (or nothing chained): next turn
+        }
+
+        if (!tip.Hash.AsSpan().SequenceEqual(head.Hash))
+        {
+            delivered.Break($"PostgreSQL's chain head #{head.Sequence} differs from the chain this replica delivered up to it: " +
+                "events were changed and their hashes rewritten.");
+            Refuse(delivered.Broken!);
+            return;
+        }
+
+        if (newest is not null && delivered.HashAt(newest.Sequence) is { } deliveredThere && !deliveredThere.AsSpan().SequenceEqual(newest.Hash))
+        {
+            delivered.Break($"The stored checkpoint #{newest.Sequence} contradicts the chain this replica delivered there.");
+            Refuse(delivered.Broken!);
+            return;
+        }
+
+        _status = new SignerStatus(SignerState.Signing, null, _status.LastSigned);
+        if (IsDue(head, newest) && await SignAsync(head, newest, cancellationToken) is { } signed)
+        {
+            _status = _status with { LastSigned = signed.ToView() };
+            await WitnessAsync(signed, cancellationToken);
+            await FollowAsync(signed);
+        }
     }
 
-    private async Task FollowAsync(Checkpoint? newest, CancellationToken cancellationToken)
+    private bool IsDue(ChainHead head, Checkpoint? last) =>
+        last is null
+        || (head.Sequence != last.Sequence
+            && (Math.Abs(head.Sequence - last.Sequence) >= _options.CheckpointEvery || time.GetUtcNow() - last.SignedAt >= _options.CheckpointInterval));
+
+    /// <summary>The checkpoint this replica signed and stored; null when another replica stored one there, or after the same one, first.</summary>
+    private async Task<Checkpoint?> SignAsync(ChainHead head, Checkpoint? previous, CancellationToken cancellationToken)
     {
-        if (newest is null || (_latest is { } known && (known.Epoch, known.Sequence).CompareTo((newest.Epoch, newest.Sequence)) >= 0))
+        if (await tree.RootAtAsync(head.Sequence, cancellationToken) is not { } root)
+        {
+            return null; // the tree has not reached the head yet
+        }
+
+        var links = new CheckpointLinks(head.Sequence, root, previous?.Epoch ?? 0, previous?.Sequence ?? 0, previous?.Digest() ?? Checkpoint.NoDigest);
+
+        // PostgreSQL keeps microseconds: sign the time it will give back. The epoch is the stream's when it was signed (the
+        // head may have been hashed in an earlier one, just after a restore: verifiers match checkpoints by sequence).
+        var now = time.GetUtcNow();
+        var signedAt = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
+        var signature = keys.OwnKey.Sign(Checkpoint.Payload(head.StreamId, head.Epoch, head.Sequence, head.Hash, signedAt, links));
+        var checkpoint = new Checkpoint(head.StreamId, head.Epoch, head.Sequence, head.Hash!, signedAt, keys.OwnKey.KeyId, signature, links);
+        if (!await store.AddCheckpointAsync(checkpoint, cancellationToken))
+        {
+            return null;
+        }
+
+        metrics.CheckpointSigned();
+        return checkpoint;
+    }
+
+    private async Task WitnessAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        if (!witness.IsConfigured)
         {
             return;
         }
 
-        if (!await VerifiesAsync(newest, cancellationToken))
+        try
         {
-            logger.LogError("Checkpoint {Epoch}:{Sequence} does not verify with key {KeyId}: it was not signed by a listed key. " +
-                "Not announced; run GET /api/kavach/events/verify.", newest.Epoch, newest.Sequence, newest.KeyId);
-            return;
+            await witness.AppendAsync(checkpoint, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            metrics.WitnessFailed();
+            logger.LogWarning(e, "Writing checkpoint {Epoch}:{Sequence} to the witness failed", checkpoint.Epoch, checkpoint.Sequence);
+        }
+    }
+
+    private void Refuse(string reason)
+    {
+        if (_status.State != SignerState.Refusing)
+        {
+            logger.LogCritical("Refusing to sign checkpoints: {Reason} Run GET /api/kavach/events/verify, and see docs/operations.md " +
+                "(\"The hash chain breaks\").", reason);
+            metrics.SignerRefused();
+            _status = new SignerStatus(SignerState.Refusing, reason, _status.LastSigned, time.GetUtcNow());
+        }
+    }
+
+    private Task FollowAsync(Checkpoint? newest)
+    {
+        if (newest is null || (_latest is { } known && (known.Epoch, known.Sequence).CompareTo((newest.Epoch, newest.Sequence)) >= 0)
+            || !keys.Verifies(newest))
+        {
+            return Task.CompletedTask;
         }
 
         _latest = newest;
         streams.AnnounceCheckpoint();
+        return Task.CompletedTask;
     }
 
-    public async Task<bool> VerifiesAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
-    {
-        if (!_publicKeys.TryGetValue(checkpoint.KeyId, out var pem))
-        {
-            foreach (var key in await store.ReadKeysAsync(cancellationToken))
-            {
-                // A listed key is trusted only if its id is its own hash: a row cannot lend its id to another key.
-                if (IdMatches(key))
-                {
-                    _publicKeys[key.KeyId] = key.PublicKey;
-                }
-            }
-
-            if (!_publicKeys.TryGetValue(checkpoint.KeyId, out pem))
-            {
-                return false;
-            }
-        }
-
-        return CheckpointKey.Verify(pem, checkpoint.Payload(), checkpoint.Signature);
-    }
-
-    private static bool IdMatches(CheckpointKeyView key)
-    {
-        try
-        {
-            using var ecdsa = System.Security.Cryptography.ECDsa.Create();
-            ecdsa.ImportFromPem(key.PublicKey);
-            return CheckpointKey.IdOf(ecdsa.ExportSubjectPublicKeyInfo()) == key.KeyId;
-        }
-        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
-        {
-            return false;
-        }
-    }
-
-    public override void Dispose()
-    {
-        _key.Dispose();
-        base.Dispose();
-    }
+    /// <summary>Whether a checkpoint verifies with a trusted key (verification and the checkpoints list use it).</summary>
+    public bool Verifies(Checkpoint checkpoint) => keys.Verifies(checkpoint);
 }

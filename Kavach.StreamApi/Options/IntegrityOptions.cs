@@ -14,6 +14,19 @@ public sealed class IntegrityOptions : IValidatableObject
     /// </summary>
     public string? CheckpointKey { get; set; }
 
+    /// <summary>
+    /// Public keys (PEM, P-256) whose checkpoints every verifier here trusts: the keys this deployment signs with, past
+    /// and present. The replica's own <see cref="CheckpointKey"/> is always trusted too. Keys listed in the database
+    /// only help find these by id (docs/integrity.md, "Keys").
+    /// </summary>
+    public List<string> PinnedKeys { get; set; } = [];
+
+    /// <summary>
+    /// The longest events may stay unsigned: a verifier reports two consecutive checkpoints between which the first event
+    /// after the older one waited longer than this for a checkpoint (one deleted, or a signer that stopped).
+    /// </summary>
+    public TimeSpan MaxCheckpointGap { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>A checkpoint is signed once this many events were committed since the last one…</summary>
     [Range(1, 10_000_000)]
     public int CheckpointEvery { get; set; } = 1000;
@@ -39,6 +52,31 @@ public sealed class IntegrityOptions : IValidatableObject
         if (!string.IsNullOrWhiteSpace(CheckpointKey) && Integrity.CheckpointKey.TryLoad(CheckpointKey, out _) is { } error)
         {
             yield return new ValidationResult($"CheckpointKey: {error}", [nameof(CheckpointKey)]);
+        }
+
+        for (var i = 0; i < PinnedKeys.Count; i++)
+        {
+            string? problem = null;
+            try
+            {
+                Integrity.TrustedKeys.Describe(PinnedKeys[i]);
+            }
+            catch (InvalidOperationException e)
+            {
+                problem = e.Message;
+            }
+
+            if (problem is not null)
+            {
+                yield return new ValidationResult($"{Section}:PinnedKeys:{i}: {problem}", [nameof(PinnedKeys)]);
+            }
+        }
+
+        if (MaxCheckpointGap < 2 * CheckpointInterval)
+        {
+            yield return new ValidationResult(
+                $"{Section}:MaxCheckpointGap ({MaxCheckpointGap}) must be at least twice {Section}:CheckpointInterval ({CheckpointInterval}).",
+                [nameof(MaxCheckpointGap)]);
         }
     }
 }

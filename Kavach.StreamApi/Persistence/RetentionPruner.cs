@@ -6,10 +6,12 @@ namespace Kavach.StreamApi.Persistence;
 
 /// <summary>
 /// Deletes events older than <c>Kavach:Stream:Retention</c> every <c>RetentionSweepInterval</c>, in batches of
-/// <c>RetentionBatchSize</c>, on one replica at a time (see <see cref="RetentionStore"/>).
+/// <c>RetentionBatchSize</c>, on one replica at a time (see <see cref="RetentionStore"/>), up to the newest checkpoint
+/// signed before the cutoff (<see cref="IRetentionBoundary"/>), so the anchor it leaves is a signed hash.
 /// </summary>
 public sealed class RetentionPruner(
     RetentionStore store,
+    IRetentionBoundary boundary,
     SchemaInitializer schema,
     StreamMetrics metrics,
     IOptions<StreamOptions> options,
@@ -25,7 +27,8 @@ public sealed class RetentionPruner(
         {
             try
             {
-                var sweep = await store.SweepAsync(time.GetUtcNow() - settings.Retention, settings.RetentionBatchSize, stoppingToken);
+                var cutoff = time.GetUtcNow() - settings.Retention;
+                var sweep = await store.SweepAsync(cutoff, await boundary.UpToAsync(cutoff, stoppingToken), settings.RetentionBatchSize, stoppingToken);
                 metrics.RetentionSwept(sweep);
                 if (sweep is null)
                 {

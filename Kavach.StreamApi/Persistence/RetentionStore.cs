@@ -40,10 +40,11 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider tim
         """;
 
     /// <summary>
-    /// Removes every event up to the newest one committed before <paramref name="cutoff"/>, <paramref name="batchSize"/>
-    /// at a time; null when another replica holds the retention lock (it is sweeping).
+    /// Removes every event up to the newest one committed before <paramref name="cutoff"/>, but never past
+    /// <paramref name="upTo"/> (a checkpoint: see <see cref="IRetentionBoundary"/>), <paramref name="batchSize"/> at a time;
+    /// null when another replica holds the retention lock (it is sweeping).
     /// </summary>
-    public async Task<RetentionSweep?> SweepAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
+    public async Task<RetentionSweep?> SweepAsync(DateTimeOffset cutoff, long upTo, int batchSize, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -57,8 +58,9 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider tim
             long deleted = 0;
             var batches = 0;
             var longest = TimeSpan.Zero;
-            if (await ScalarAsync<object>(connection, PrefixEndSql, cancellationToken, cutoff.UtcDateTime) is long end)
+            if (await ScalarAsync<object>(connection, PrefixEndSql, cancellationToken, cutoff.UtcDateTime) is long oldEnough && upTo > 0)
             {
+                var end = Math.Min(oldEnough, upTo);
                 for (var after = 0L; after < end;)
                 {
                     var batchStarted = time.GetTimestamp();

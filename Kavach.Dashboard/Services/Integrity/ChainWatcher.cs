@@ -54,16 +54,22 @@ public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApi
         // The database went back (a restore, a reset, a new epoch): what was verified up to the old head may be another
         // history now, so the next check verifies the whole stored range again.
         var wentBack = report.Head < state.VerifiedThrough || (state.Epoch is { } epoch && report.Epoch != epoch);
+
+        // A signer that refuses saw the stored chain differ from the one it delivered: that is a break too, even where
+        // the stored chain is consistent with itself (rewritten and re-hashed).
+        var broken = report.Break ?? (report.Signer is { Refusing: true } signer
+            ? new ChainBreak(report.Head, "signer-refused", signer.Reason ?? "The checkpoint signer refuses to sign the stored chain.")
+            : null);
         var next = state with
         {
             Reachable = true,
             CheckedAt = now,
-            Valid = report.Valid,
+            Valid = report.Valid && broken is null,
             VerifiedThrough = wentBack ? null : report.VerifiedThrough ?? state.VerifiedThrough,
             Epoch = report.Epoch,
             Checkpoint = report.Checkpoint ?? state.Checkpoint,
         };
-        if (report.Break is { } broken && state.Alert?.Break != broken)
+        if (broken is not null && state.Alert?.Break != broken)
         {
             // Raised once per break; an acknowledged one stays down while the same break is found again.
             next = next with { Alert = new ChainAlert(broken, now, Acknowledged: false) };
