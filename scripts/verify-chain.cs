@@ -3,12 +3,13 @@
 // you trust — not with what the server says. Needs only a token that reads every event.
 //
 //   dotnet run scripts/verify-chain.cs -- --api http://localhost:5080 --token "$TOKEN" --key checkpoint-public.pem
-//       [--key older-key.pem] [--trust saved-checkpoint.json] [--from 1] [--to 5000]
+//       [--key older-key.pem] [--trust saved-checkpoint.json] [--retention 7.00:00:00] [--from 1] [--to 5000]
 //
 // It trusts nothing the server serves until a signature says so: the walk starts at a checkpoint signed with one of
 // your keys — the one you saved earlier (--trust, a checkpoint as the API lists it), or else the oldest signed one the
 // server lists in the range — and every event after it must follow from its hash. Events before that start are not
-// verified; an event without a hash after it is a break.
+// verified; an event without a hash after it is a break. A saved checkpoint whose events are no longer served is a
+// deletion unless it is older than the retention period (--retention, the server's Kavach:Stream:Retention, 7 days).
 //
 // Exit code: 0 the chain verified from a trusted checkpoint up to a signed one, 1 it broke (the first break is printed),
 // 2 usage or network errors, 3 nothing signed by a trusted key to start from or to end at.
@@ -70,30 +71,82 @@ try
 
     long EpochOf(long sequence) => epochs.Where(e => e.ChainStartsAfter < sequence).Select(e => e.Epoch).DefaultIfEmpty(1).Max();
 
-    // Where trust starts: a checkpoint signed with one of your keys, and about the current history.
-    var start = options.Trust is { } saved ? JsonDocument.Parse(File.ReadAllText(saved)).RootElement.Clone() : (JsonElement?)null;
-    if (start is { } pinned && !Verifies(pinned))
+    // Where trust starts: the checkpoint you saved (--trust), else the newest one signed with your keys at or before the
+    // range, else the chain's own start (the zero hash before event #1, when #1 is still served), else the oldest signed
+    // checkpoint. Each must be about the current history, and its event still served.
+    var signedCheckpoints = checkpoints.Values.Where(c => IsCurrent(c) && Verifies(c)).OrderBy(c => c.GetProperty("sequence").GetInt64()).ToList();
+    JsonElement? start = null;
+    if (options.Trust is { } saved)
     {
-        Console.WriteLine($"The saved checkpoint ({options.Trust}) does not verify with the keys you passed.");
-        return 3;
+        var pinned = JsonDocument.Parse(File.ReadAllText(saved)).RootElement.Clone();
+        if (!Verifies(pinned))
+        {
+            Console.WriteLine($"The saved checkpoint ({options.Trust}) does not verify with the keys you passed.");
+            return 3;
+        }
+
+        if (await ServedAsync(pinned.GetProperty("sequence").GetInt64()))
+        {
+            start = pinned;
+        }
+        else
+        {
+            // Its event is gone: by retention only if the checkpoint is older than the retention period.
+            var age = DateTimeOffset.UtcNow - DateTimeOffset.Parse(pinned.GetProperty("signedAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            if (age < options.Retention)
+            {
+                return Broken(pinned.GetProperty("sequence").GetInt64(), "missing",
+                    $"the event at the saved checkpoint is no longer served although it was signed {age.TotalHours:0.#} h ago, within the retention period ({options.Retention}): events were deleted");
+            }
+
+            Console.WriteLine($"The saved checkpoint's events were pruned by retention (it is {age.TotalDays:0.#} days old).");
+        }
     }
 
-    var signedCheckpoints = checkpoints.Values.Where(c => IsCurrent(c) && Verifies(c)).OrderBy(c => c.GetProperty("sequence").GetInt64()).ToList();
-    start ??= signedCheckpoints.FirstOrDefault(c => c.GetProperty("sequence").GetInt64() >= options.From - 1);
-    if (start is not { } trustedStart)
+    foreach (var candidate in signedCheckpoints.Where(c => c.GetProperty("sequence").GetInt64() <= options.From - 1).Reverse())
+    {
+        if (start is not null)
+        {
+            break;
+        }
+
+        if (await ServedAsync(candidate.GetProperty("sequence").GetInt64()))
+        {
+            start = candidate;
+        }
+    }
+
+    var fromGenesis = start is null && await ServedAsync(1);
+    if (start is null && !fromGenesis)
+    {
+        foreach (var candidate in signedCheckpoints)
+        {
+            if (await ServedAsync(candidate.GetProperty("sequence").GetInt64()))
+            {
+                start = candidate;
+                Console.WriteLine($"Events before #{candidate.GetProperty("sequence").GetInt64()} are not served (retention): they are not verified.");
+                break;
+            }
+        }
+    }
+
+    if (start is null && !fromGenesis)
     {
         Console.WriteLine("No checkpoint signed by a trusted key to start from: nothing here can be verified without trusting the server.");
         return 3;
     }
 
-    var startSequence = trustedStart.GetProperty("sequence").GetInt64();
-    byte[] previous = Convert.FromHexString(trustedStart.GetProperty("hash").GetString()!);
-    Console.WriteLine($"Starting from the checkpoint at #{startSequence} signed at {trustedStart.GetProperty("signedAt").GetString()} (key {trustedStart.GetProperty("keyId").GetString()}).");
+    var startSequence = start?.GetProperty("sequence").GetInt64() ?? 0;
+    byte[] previous = start is { } trustedStart ? Convert.FromHexString(trustedStart.GetProperty("hash").GetString()!) : new byte[32];
+    Console.WriteLine(start is { } from
+        ? $"Starting from the checkpoint at #{startSequence} signed at {from.GetProperty("signedAt").GetString()} (key {from.GetProperty("keyId").GetString()})."
+        : "Starting from the chain's start: the zero hash before event #1.");
 
     // The events after it, in order, each checked against the one before; the event at the start must carry its hash.
     long expected = startSequence + 1;
     long verified = 0;
-    (long Sequence, string SignedAt)? signedThrough = (startSequence, trustedStart.GetProperty("signedAt").GetString()!);
+    (long Sequence, string SignedAt)? signedThrough = start is { } signedStart ? (startSequence, signedStart.GetProperty("signedAt").GetString()!) : null;
+    var legacy = fromGenesis; // events stored before the chain began: a prefix from #1 without hashes, before the first chained one
     for (var after = Math.Max(0, startSequence - 1); ;)
     {
         using var page = JsonDocument.Parse(await GetAsync($"/api/kavach/events?after={after}&limit=1000"));
@@ -120,13 +173,23 @@ try
 
             if (sequence != expected)
             {
-                return Broken(expected, "missing", $"events {expected}–{sequence - 1} are not served");
+                return expected == startSequence + 1 && sequence > startSequence
+                    ? Broken(startSequence, "missing", "the event at the trusted checkpoint is not served (retention, or deleted): start from a later checkpoint")
+                    : Broken(expected, "missing", $"events {expected}–{sequence - 1} are not served");
             }
 
             if (hash is null)
             {
+                if (legacy)
+                {
+                    expected = sequence + 1; // stored before the chain began: the first chained event must then follow from the zero hash
+                    continue;
+                }
+
                 return Broken(sequence, "inserted", "an event without a hash after the chain began");
             }
+
+            legacy = false;
 
             var raw = e.GetRawText();
             var served = raw[..raw.LastIndexOf(",\"hash\":\"", StringComparison.Ordinal)] + "}";
@@ -181,8 +244,13 @@ try
     bool IsCurrent(JsonElement checkpoint) =>
         !epochStarts.Any(e => e.Epoch > checkpoint.GetProperty("epoch").GetInt64() && e.StartsAfter < checkpoint.GetProperty("sequence").GetInt64());
 
-    Console.WriteLine($"Chain verified: {verified} events, #{startSequence + 1}–#{expected - 1}, from the trusted checkpoint at #{startSequence}.");
-    var signed = signedThrough!.Value;
+    Console.WriteLine($"Chain verified: {verified} events, #{startSequence + 1}–#{expected - 1}.");
+    if (signedThrough is not { } signed)
+    {
+        Console.WriteLine("No checkpoint signed by a trusted key covers it: the chain is consistent, but nothing proves it is the one the server committed.");
+        return 3;
+    }
+
     Console.WriteLine($"Signed through #{signed.Sequence} ({signed.SignedAt}); events after it are chained but not signed yet.");
     return 0;
 }
@@ -190,6 +258,12 @@ catch (HttpRequestException e)
 {
     Console.Error.WriteLine($"Could not read the API: {e.Message}");
     return 2;
+}
+
+async Task<bool> ServedAsync(long sequence)
+{
+    using var page = JsonDocument.Parse(await GetAsync($"/api/kavach/events?after={sequence - 1}&limit=1"));
+    return page.RootElement.GetProperty("events").EnumerateArray().Any(e => e.GetProperty("sequence").GetInt64() == sequence);
 }
 
 async Task<string> GetAsync(string path)
@@ -230,13 +304,14 @@ static byte[] Payload(string streamId, JsonElement c)
             Field("treeRoot"), Field("previousEpoch"), Field("previousSequence"), Field("previousDigest"), Field("signedAt")));
 }
 
-sealed record Options(string Api, string Token, List<string> Keys, long From, long To, string? Trust)
+sealed record Options(string Api, string Token, List<string> Keys, long From, long To, string? Trust, TimeSpan Retention)
 {
     public static Options? Parse(string[] args)
     {
         string? api = null, token = null, trust = null;
         var keys = new List<string>();
         long from = 1, to = long.MaxValue;
+        var retention = TimeSpan.FromDays(7);
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -245,12 +320,13 @@ sealed record Options(string Api, string Token, List<string> Keys, long From, lo
                 case "--token": token = args[i + 1]; break;
                 case "--key": keys.Add(args[i + 1]); break;
                 case "--trust": trust = args[i + 1]; break;
+                case "--retention" when TimeSpan.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var r): retention = r; break;
                 case "--from" when long.TryParse(args[i + 1], out var f) && f >= 1: from = f; break;
                 case "--to" when long.TryParse(args[i + 1], out var t) && t >= 1: to = t; break;
                 default: return null;
             }
         }
 
-        return api is null || token is null || keys.Count == 0 || args.Length % 2 != 0 ? null : new Options(api, token, keys, from, to, trust);
+        return api is null || token is null || keys.Count == 0 || args.Length % 2 != 0 ? null : new Options(api, token, keys, from, to, trust, retention);
     }
 }

@@ -116,7 +116,7 @@ public sealed class ChainAlarmAttacks
     public async Task VerifyingWhileEventsAreCommittedAndPrunedFindsNoBreak()
     {
         var db = await OwnDatabase.CreateAsync(Cluster, "rare_verify_race");
-        var writer = await db.StartReplicaAsync("rare-race-writer");
+        var writer = await db.StartReplicaAsync("rare-race-writer", OldCheckpoint.Settings);
         using var emitter = new Api(writer.BaseAddress, Forge.Emitter("rare-race"));
         for (var i = 0; i < 10; i++)
         {
@@ -124,7 +124,8 @@ public sealed class ChainAlarmAttacks
         }
 
         await db.ExecuteAsync("UPDATE kavach_stream_events SET committed_at = now() - interval '2 minutes'");
-        var pruner = await db.StartReplicaAsync("rare-race-pruner", new Dictionary<string, string>
+        await OldCheckpoint.AddAsync(db, 10_000, TimeSpan.FromMinutes(2));
+        var pruner = await db.StartReplicaAsync("rare-race-pruner", new Dictionary<string, string>(OldCheckpoint.Settings)
         {
             ["Kavach__Stream__Retention"] = "00:01:00",
             ["Kavach__Stream__RetentionSweepInterval"] = "00:00:01",

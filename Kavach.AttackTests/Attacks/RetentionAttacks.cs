@@ -30,7 +30,7 @@ public sealed class RetentionAttacks
         var batch = new StreamOptions().RetentionBatchSize;
         var removable = (Locked - 1) / batch * batch;
         var db = await OwnDatabase.CreateAsync(Cluster, "rare_retention");
-        var writer = await db.StartReplicaAsync("rare-retention-writer");
+        var writer = await db.StartReplicaAsync("rare-retention-writer", OldCheckpoint.Settings);
         using var emitter = new Api(writer.BaseAddress, Forge.Emitter("rare-retention"));
         for (var i = 0; i < Backlog / 1000; i++)
         {
@@ -39,6 +39,7 @@ public sealed class RetentionAttacks
 
         var fresh = await emitter.EmitOkAsync([.. Enumerable.Range(0, 10).Select(_ => Api.Event("audit", agentId: "fresh"))]);
         await db.ExecuteAsync("UPDATE kavach_stream_events SET committed_at = now() - interval '2 minutes' WHERE sequence <= $1", (long)Backlog);
+        await OldCheckpoint.AddAsync(db, Backlog, TimeSpan.FromMinutes(2));
 
         long held;
         ApiReplica pruner;
@@ -51,7 +52,7 @@ public sealed class RetentionAttacks
                 await lockRow.ExecuteNonQueryAsync();
             }
 
-            pruner = await db.StartReplicaAsync("rare-retention-pruner", new Dictionary<string, string>
+            pruner = await db.StartReplicaAsync("rare-retention-pruner", new Dictionary<string, string>(OldCheckpoint.Settings)
             {
                 ["Kavach__Stream__Retention"] = "00:01:00",
                 ["Kavach__Stream__RetentionSweepInterval"] = "00:00:01",
@@ -83,7 +84,7 @@ public sealed class RetentionAttacks
     public async Task RetentionSweepsOnOneReplicaAtATime()
     {
         var db = await OwnDatabase.CreateAsync(Cluster, "rare_retention_lock");
-        var replica = await db.StartReplicaAsync("rare-retention-lock", new Dictionary<string, string>
+        var replica = await db.StartReplicaAsync("rare-retention-lock", new Dictionary<string, string>(OldCheckpoint.Settings)
         {
             ["Kavach__Stream__Retention"] = "00:01:00",
             ["Kavach__Stream__RetentionSweepInterval"] = "00:00:01",
@@ -102,6 +103,7 @@ public sealed class RetentionAttacks
 
             var (skippedBefore, removedBefore) = (Logged(replica, "Retention sweep skipped"), Logged(replica, "Retention removed"));
             await db.ExecuteAsync("UPDATE kavach_stream_events SET committed_at = now() - interval '2 minutes'");
+            await OldCheckpoint.AddAsync(db, 20, TimeSpan.FromMinutes(2));
             // Two skipped turns after the events aged (at least one of them started after they had), or a sweep.
             await Poll.UntilAsync(
                 () => Task.FromResult((Skipped: Logged(replica, "Retention sweep skipped") - skippedBefore, Swept: Logged(replica, "Retention removed") - removedBefore)),

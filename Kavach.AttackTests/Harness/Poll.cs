@@ -7,9 +7,12 @@ public static class Poll
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
     /// <summary>Reads until <paramref name="done"/> holds or <see cref="Bound"/> passes; the last value read.</summary>
-    public static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    public static Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done) => UntilAsync(read, done, Bound);
+
+    /// <summary>Reads until <paramref name="done"/> holds or <paramref name="bound"/> passes; the last value read.</summary>
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan bound)
     {
-        var deadline = DateTime.UtcNow + Bound;
+        var deadline = DateTime.UtcNow + bound;
         var value = await read();
         while (!done(value) && DateTime.UtcNow < deadline)
         {

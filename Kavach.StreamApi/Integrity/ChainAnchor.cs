@@ -22,9 +22,15 @@ public sealed class ChainAnchor(ChainStore store, DeliveredChain delivered, Trus
         var head = await snapshot.ReadHeadAsync(cancellationToken);
         var epochs = await snapshot.ReadEpochsAsync(cancellationToken);
         var target = Math.Min(head.Sequence, (delivered.FirstWaiting ?? head.Sequence + 1) - 1);
-        if (head.Hash is null || target < 1)
+        if (target == 0)
         {
-            return null; // nothing chained yet
+            delivered.Anchor(0, ChainHash.Genesis.ToArray(), epochs); // a new stream: the chain starts from the zero hash
+            return null;
+        }
+
+        if (head.Hash is null)
+        {
+            return null; // nothing chained yet (a database from before the chain)
         }
 
         var start = await TrustedStartAsync(snapshot, head.StreamId, epochs, target, cancellationToken);

@@ -52,13 +52,13 @@ public sealed class ChainSnapshot : IAsyncDisposable
         return epochs;
     }
 
-    /// <summary>What retention removed last: the sequence and hash of the newest pruned event.</summary>
-    public async Task<(long Sequence, byte[]? Hash)?> ReadAnchorAsync(CancellationToken cancellationToken)
+    /// <summary>What retention removed last: the sequence and hash of the newest pruned event, and the checkpoint it prunes up to.</summary>
+    public async Task<RetentionAnchor?> ReadAnchorAsync(CancellationToken cancellationToken)
     {
-        await using var command = Command("SELECT sequence, hash FROM kavach_chain_anchor");
+        await using var command = Command("SELECT sequence, hash, bound_to FROM kavach_chain_anchor");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1))
+            ? new RetentionAnchor(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1), reader.IsDBNull(2) ? null : reader.GetInt64(2))
             : null;
     }
 
@@ -115,3 +115,6 @@ public sealed class ChainSnapshot : IAsyncDisposable
 
     private NpgsqlCommand Command(string sql) => new(sql, _connection, _transaction);
 }
+
+/// <summary>Retention's anchor: the newest removed event's sequence and hash, and the checkpoint's sequence it removes up to.</summary>
+public sealed record RetentionAnchor(long Sequence, byte[]? Hash, long? BoundTo);

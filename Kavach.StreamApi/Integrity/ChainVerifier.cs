@@ -49,6 +49,11 @@ public sealed class ChainVerifier(
             From = first, To = last, Head = head.Sequence, Epoch = head.Epoch, Signer = checkpoints.Status, KeysPinned = keys.Pinned,
         };
         var anchor = await snapshot.ReadAnchorAsync(cancellationToken);
+        if (anchor is { } retained && !await AnchorHoldsAsync(snapshot, head, retained, report, cancellationToken))
+        {
+            return report;
+        }
+
         if (anchor is { } pruned && first <= pruned.Sequence
             && (await snapshot.ReadFirstAboveAsync(first - 1, cancellationToken) ?? long.MaxValue) > pruned.Sequence)
         {
@@ -69,11 +74,17 @@ public sealed class ChainVerifier(
             return report.Broken(beyond, "inserted", $"Event {beyond} is stored beyond the stream's head ({head.Sequence}): no commit made it.");
         }
 
-        return await CheckpointChain.VerifyAsync(snapshot, head, report, keys, options.Value.MaxCheckpointGap, cancellationToken);
+        report = await CheckpointChain.VerifyAsync(snapshot, head, report, keys, options.Value.MaxCheckpointGap, cancellationToken);
+
+        // The signer compared the stored chain with the one this replica delivered: when it refuses, the stored chain was
+        // rewritten, even if it is consistent with itself (re-hashed) and no checkpoint left contradicts it.
+        return report.Break is null && report.Signer is { State: SignerState.Refusing, Reason: var reason }
+            ? report.Broken(head.Sequence, "rewritten", reason ?? "The checkpoint signer refuses to sign the stored chain.")
+            : report;
     }
 
     private async Task<ChainReport> VerifyRangeAsync(ChainSnapshot snapshot, Guid streamId, ChainReport report, List<EpochStart> epochs,
-        (long Sequence, byte[]? Hash)? anchor, CancellationToken cancellationToken)
+        RetentionAnchor? anchor, CancellationToken cancellationToken)
     {
         var (first, last) = (report.From, report.To);
         // The checkpoints about this history (one a restore replaced is not), by the sequence they sign.
@@ -179,7 +190,7 @@ public sealed class ChainVerifier(
     /// retention of that time removed without an anchor): those prove nothing either way.
     /// </summary>
     private async Task<byte[]?> StartingHashAsync(ChainSnapshot snapshot, long first, ChainReport report, List<EpochStart> epochs,
-        (long Sequence, byte[]? Hash)? anchor, CancellationToken cancellationToken)
+        RetentionAnchor? anchor, CancellationToken cancellationToken)
     {
         if (first == 1)
         {
@@ -195,7 +206,7 @@ public sealed class ChainVerifier(
         if (anchor is { } pruned && pruned.Sequence == first - 1)
         {
             report.StartsAtRetention = true;
-            return await AnchoredHashAsync(snapshot, pruned, report, cancellationToken);
+            return pruned.Hash; // checked against its checkpoint above
         }
 
         // Nothing before the range and no anchor: that is only right where the chain began (its first hash follows
@@ -217,33 +228,35 @@ public sealed class ChainVerifier(
     }
 
     /// <summary>
-    /// Retention's anchor, trusted only where retention could have put it: at a checkpoint signed with a trusted key whose
-    /// hash it carries, signed longer ago than the retention period. Anything else is a deletion made to look like one.
+    /// Retention's anchor, trusted only where retention could have put it: it removes events up to a checkpoint signed with
+    /// a trusted key longer ago than the retention period (<c>bound_to</c>), a batch at a time, so the anchor is at or
+    /// before that checkpoint and the chain from it must reach the checkpoint's signed hash (checked with the range).
+    /// Anything else is a deletion made to look like retention.
     /// </summary>
-    private async Task<byte[]?> AnchoredHashAsync(ChainSnapshot snapshot, (long Sequence, byte[]? Hash) anchor, ChainReport report,
+    private async Task<bool> AnchorHoldsAsync(ChainSnapshot snapshot, ChainHead head, RetentionAnchor anchor, ChainReport report,
         CancellationToken cancellationToken)
     {
-        var head = await snapshot.ReadHeadAsync(cancellationToken);
-        var bound = (await snapshot.ReadCheckpointsAsync(head.StreamId, anchor.Sequence - 1, anchor.Sequence, cancellationToken))
-            .FirstOrDefault(c => anchor.Hash is { } hash && c.Hash.AsSpan().SequenceEqual(hash) && keys.Verifies(c));
-        if (bound is null)
+        var bound = anchor.BoundTo is { } to && to >= anchor.Sequence
+            ? (await snapshot.ReadCheckpointsAsync(head.StreamId, to - 1, to, cancellationToken)).FirstOrDefault(keys.Verifies)
+            : null;
+        if (bound is null || (anchor.Sequence == bound.Sequence && (anchor.Hash is null || !anchor.Hash.AsSpan().SequenceEqual(bound.Hash))))
         {
             report.Broken(anchor.Sequence, "missing",
-                $"Events up to {anchor.Sequence} were removed, but the retention anchor there matches no checkpoint signed with a trusted key: " +
-                "they were deleted, and the anchor written by hand.");
-            return null;
+                $"Events up to {anchor.Sequence} were removed, but the retention anchor names no checkpoint signed with a trusted key that it " +
+                "matches: they were deleted, and the anchor written by hand.");
+            return false;
         }
 
         var retention = streamOptions.Value.Retention;
         if (time.GetUtcNow() - bound.SignedAt < retention)
         {
             report.Broken(anchor.Sequence, "missing",
-                $"Events up to {anchor.Sequence} were removed, but the checkpoint there was signed at {bound.ToView().SignedAt}, within the " +
-                $"retention period ({retention}): retention would have kept them, so they were deleted.");
-            return null;
+                $"Events up to {anchor.Sequence} were removed, up to the checkpoint at #{bound.Sequence} signed at {bound.ToView().SignedAt}, " +
+                $"within the retention period ({retention}): retention would have kept them, so they were deleted.");
+            return false;
         }
 
-        return anchor.Hash;
+        return true;
     }
 
     private static async Task<ChainRow?> NextRowAsync(ChainSnapshot snapshot, List<ChainRow> rows, int index, long last,

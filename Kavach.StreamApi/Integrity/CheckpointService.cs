@@ -84,7 +84,15 @@ public sealed class CheckpointService(
         var newest = (await store.ReadCheckpointsAsync(head.StreamId, 0, long.MaxValue, 1, newestFirst: true, cancellationToken)).FirstOrDefault();
         if (_latest is { } followed && (newest is null || (newest.Epoch, newest.Sequence).CompareTo((followed.Epoch, followed.Sequence)) < 0))
         {
-            delivered.Break($"Checkpoint {followed.Epoch}:{followed.Sequence}, which this replica followed, is no longer stored: checkpoints were deleted.");
+            // A restore takes the checkpoints of the history it replaced with it (a new epoch says so); a deletion does not.
+            if (followed.IsCurrentIn(await store.ReadEpochsAsync(cancellationToken)))
+            {
+                delivered.Break($"Checkpoint {followed.Epoch}:{followed.Sequence}, which this replica followed, is no longer stored: checkpoints were deleted.");
+            }
+            else
+            {
+                _latest = null;
+            }
         }
 
         if (newest is not null && !keys.Verifies(newest))

@@ -32,8 +32,9 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider tim
         newest AS (
             SELECT sequence, hash FROM gone ORDER BY sequence DESC LIMIT 1),
         anchored AS (
-            INSERT INTO kavach_chain_anchor (singleton, sequence, hash) SELECT true, sequence, hash FROM newest
-            ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash, pruned_at = clock_timestamp()
+            INSERT INTO kavach_chain_anchor (singleton, sequence, hash, bound_to) SELECT true, sequence, hash, $2 FROM newest
+            ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash, bound_to = excluded.bound_to,
+                pruned_at = clock_timestamp()
             WHERE kavach_chain_anchor.sequence < excluded.sequence
             RETURNING 1)
         SELECT count(*)::int, max(sequence) FROM gone

@@ -11,3 +11,8 @@ ALTER TABLE kavach_checkpoints ADD COLUMN IF NOT EXISTS previous_digest bytea NU
 -- second insert fails and that replica signs again from the new head).
 CREATE UNIQUE INDEX IF NOT EXISTS ux_kavach_checkpoints_previous ON kavach_checkpoints (previous_epoch, previous_sequence)
     WHERE previous_sequence IS NOT NULL;
+
+-- Retention removes events only up to a checkpoint signed before its cutoff (docs/integrity.md, "Retention"): the anchor
+-- names that checkpoint's sequence, so a verifier checks the anchor's chain reaches the checkpoint's signed hash, and that
+-- the checkpoint is older than the retention period. Null on anchors written before (they bind to nothing).
+ALTER TABLE kavach_chain_anchor ADD COLUMN IF NOT EXISTS bound_to bigint NULL;
