@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Kavach.StreamApi.Integrity.Merkle;
+using Kavach.UnitTests.Support;
 
 namespace Kavach.UnitTests.StreamApi;
 
@@ -105,12 +106,12 @@ public sealed class MerkleTreeTests
         {
             var size = round < 40 ? round + 1 : random.Next(41, 700);
             var leaves = Enumerable.Range(0, size).Select(_ => RandomBytes(random)).ToArray();
-            var root = Naive.Mth(leaves);
+            var root = NaiveMerkle.Mth(leaves);
             Assert.AreEqual(Convert.ToHexStringLower(root), Convert.ToHexStringLower(Hash(leaves, new LeafRange(0, size))), $"root of {size}");
 
             foreach (var index in Samples(random, size, 0))
             {
-                var expected = Naive.Path(index, leaves);
+                var expected = NaiveMerkle.Path(index, leaves);
                 var proof = Hashes(leaves, MerkleProofs.Inclusion(index, size));
                 CollectionAssert.AreEqual(expected.Select(Convert.ToHexStringLower).ToList(), proof.Select(Convert.ToHexStringLower).ToList(), $"PATH({index}, {size})");
                 var leaf = MerkleHash.Leaf(leaves[index]);
@@ -123,10 +124,10 @@ public sealed class MerkleTreeTests
 
             foreach (var from in Samples(random, size, 1))
             {
-                var expected = Naive.Proof(from, leaves);
+                var expected = NaiveMerkle.Proof(from, leaves);
                 var proof = Hashes(leaves, MerkleProofs.Consistency(from, size));
                 CollectionAssert.AreEqual(expected.Select(Convert.ToHexStringLower).ToList(), proof.Select(Convert.ToHexStringLower).ToList(), $"PROOF({from}, {size})");
-                var fromRoot = Naive.Mth(leaves[..(int)from]);
+                var fromRoot = NaiveMerkle.Mth(leaves[..(int)from]);
                 Assert.IsTrue(MerkleVerifier.VerifyConsistency(from, size, proof, fromRoot, root), $"PROOF({from}, {size}) verifies");
                 if (from != size)
                 {
@@ -175,7 +176,7 @@ public sealed class MerkleTreeTests
     {
         CollectionAssert.AreEqual(SHA256.HashData(new byte[] { 0 }), MerkleHash.AbsentSubtree(0).ToArray());
         var absent = Enumerable.Repeat(Array.Empty<byte>(), 16).ToArray();
-        CollectionAssert.AreEqual(Naive.Mth(absent), MerkleHash.AbsentSubtree(4).ToArray());
+        CollectionAssert.AreEqual(NaiveMerkle.Mth(absent), MerkleHash.AbsentSubtree(4).ToArray());
     }
 
     [TestMethod]
@@ -271,61 +272,6 @@ public sealed class MerkleTreeTests
             var flipped = proof.Select(p => (byte[])p.Clone()).ToList();
             flipped[i][0] ^= 16;
             yield return ($"proof[{i}] flipped", new(from, to, flipped, fromRoot, toRoot));
-        }
-    }
-
-    /// <summary>RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1 as written: recursive, over the leaves' data, with SHA-256 directly.</summary>
-    private static class Naive
-    {
-        public static byte[] Mth(byte[][] d)
-        {
-            if (d.Length == 0)
-            {
-                return SHA256.HashData(ReadOnlySpan<byte>.Empty);
-            }
-
-            if (d.Length == 1)
-            {
-                return SHA256.HashData([0x00, .. d[0]]);
-            }
-
-            var k = K(d.Length);
-            return SHA256.HashData([0x01, .. Mth(d[..k]), .. Mth(d[k..])]);
-        }
-
-        public static List<byte[]> Path(long m, byte[][] d)
-        {
-            if (d.Length == 1)
-            {
-                return [];
-            }
-
-            var k = K(d.Length);
-            return m < k ? [.. Path(m, d[..k]), Mth(d[k..])] : [.. Path(m - k, d[k..]), Mth(d[..k])];
-        }
-
-        public static List<byte[]> Proof(long m, byte[][] d) => SubProof(m, d, true);
-
-        private static List<byte[]> SubProof(long m, byte[][] d, bool b)
-        {
-            if (m == d.Length)
-            {
-                return b ? [] : [Mth(d)];
-            }
-
-            var k = K(d.Length);
-            return m <= k ? [.. SubProof(m, d[..k], b), Mth(d[k..])] : [.. SubProof(m - k, d[k..], false), Mth(d[..k])];
-        }
-
-        private static int K(int n)
-        {
-            var k = 1;
-            while (k * 2 < n)
-            {
-                k *= 2;
-            }
-
-            return k;
         }
     }
 }
