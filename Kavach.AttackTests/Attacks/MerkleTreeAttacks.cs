@@ -49,6 +49,12 @@ public sealed class MerkleTreeAttacks
         Assert.AreEqual(0, honest.Code, honest.Output);
 
         await RewriteEventAndRehashAsync(db, 100);
+        var included = await VerifierCli.RunAsync(Auditor("--include", "100"));
+        Findings.Record("event #100 rewritten and the chain re-hashed with kavach_chain(); verify-chain --include 100",
+            $"exit {included.Code}: {Last(included.Output)}");
+        Assert.AreEqual(1, included.Code, included.Output);
+        StringAssert.Contains(included.Output, "is NOT the event in the signed tree");
+
         await RewriteTreeAsync(db, reader);
         await replica.StopAsync();
         await replica.StartAsync();
@@ -76,6 +82,51 @@ public sealed class MerkleTreeAttacks
         Assert.IsFalse(consistent, "no consistency proof leads from the saved root to the rewritten log's");
         Assert.AreEqual(1, cli.Code, cli.Output);
         StringAssert.Contains(cli.Output, "does NOT extend your checkpoint");
+    }
+
+    /// <summary>
+    /// A restore takes the database back to #300 and the stream goes on in epoch 2 with other events: an auditor's tree head
+    /// of 600 events is of a history that no longer exists, and is told so; one of 280 is in both and still proves.
+    /// </summary>
+    [TestMethod]
+    public async Task ATreeHeadOfAReplacedHistoryIsToldSoAndOneOfTheSharedPartStillProves()
+    {
+        var db = await OwnDatabase.CreateAsync(Cluster, "merkle_epoch");
+        using var signing = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pem = signing.ExportPkcs8PrivateKeyPem();
+        var replica = await db.StartReplicaAsync("merkle-epoch", TreeHeads.ReplicaSettings(pem));
+        using var heads = new TreeHeads(db, pem);
+        using var emitter = new Api(replica.BaseAddress, Forge.Emitter("merkle-epoch"));
+        var token = Forge.Reader("merkle-epoch-auditor");
+        using var reader = new Api(replica.BaseAddress, token);
+        var keyFile = Path.Combine(AttackSettings.WorkRoot, $"merkle-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(keyFile, signing.ExportSubjectPublicKeyInfoPem());
+        string[] Auditor(params string[] more) => ["--api", replica.BaseAddress.ToString(), "--token", token, "--key", keyFile, .. more];
+
+        await EmitAsync(emitter, 6);
+        await TreeAtAsync(reader, 600);
+        var shared = await TreeHeads.SaveAsync(await heads.SignAsync(280, await TreeHeads.RootAsync(reader, 280)));
+        var lost = await TreeHeads.SaveAsync(await heads.SignAsync(600, await TreeHeads.RootAsync(reader, 600)));
+
+        // The database as a backup taken at #300 left it: no later events, checkpoints or tree blocks.
+        await db.ExecuteAsync("""
+            DELETE FROM kavach_stream_events WHERE sequence > 300;
+            DELETE FROM kavach_checkpoints WHERE sequence > 300;
+            DELETE FROM kavach_merkle_blocks WHERE block * 256 + leaf_count > 300;
+            UPDATE kavach_stream_sequence SET last_value = 300, chain_hashes = ARRAY[(SELECT hash FROM kavach_stream_events WHERE sequence = 300)];
+            """);
+        await Poll.UntilAsync(() => db.ScalarAsync<long>("SELECT epoch FROM kavach_stream_sequence"), epoch => epoch == 2);
+        await EmitAsync(emitter, 4);
+        await TreeAtAsync(reader, 700);
+        await heads.SignAsync(700, await TreeHeads.RootAsync(reader, 700));
+
+        var fromLost = await VerifierCli.RunAsync(Auditor("--extends", lost));
+        var fromShared = await VerifierCli.RunAsync(Auditor("--extends", shared));
+        Findings.Record("restore to #300, epoch 2 goes on to #700: verify-chain --extends <epoch 1's tree head of 600>", $"exit {fromLost.Code}: {Last(fromLost.Output)}");
+        Findings.Record("… --extends <epoch 1's tree head of 280, before the restore point>", $"exit {fromShared.Code}: {Last(fromShared.Output)}");
+        Assert.AreEqual(1, fromLost.Code, fromLost.Output);
+        StringAssert.Contains(fromLost.Output, "replaced after sequence 300");
+        Assert.AreEqual(0, fromShared.Code, fromShared.Output);
     }
 
     private static async Task EmitAsync(Api emitter, int batches, int size = 100)
