@@ -25,6 +25,7 @@ app.MapOpenApiDescription();
 app.MapEventsApi();
 app.MapRevocationsApi();
 app.MapIntegrityApi();
+app.MapProofsApi();
 app.MapTokenIssuers();
 
 app.WarnWhenAuthIsOff();

@@ -5,6 +5,7 @@ using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Integrity;
+using Kavach.StreamApi.Integrity.Merkle;
 using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
@@ -71,13 +72,11 @@ public static class StreamApiServices
         services.AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<DeliveredChain>());
         services.AddSingleton<ChainAnchor>();
         services.AddSingleton<IRetentionBoundary, CheckpointedRetention>();
-        services.AddSingleton<Integrity.Merkle.InterimTreeHeads>();
-        services.AddSingleton<Integrity.Merkle.ITreeHeads>(sp => sp.GetRequiredService<Integrity.Merkle.InterimTreeHeads>());
-        services.AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<Integrity.Merkle.InterimTreeHeads>());
         services.TryAddSingleton<Integrity.Witness.ICheckpointWitness, Integrity.Witness.NoWitness>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<ChainVerifier>();
+        services.AddMerkleTree(); // the Merkle tree: the hub's deliveries in, tree heads and proofs out
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();

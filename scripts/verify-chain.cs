@@ -13,11 +13,29 @@
 //
 // Exit code: 0 the chain verified from a trusted checkpoint up to a signed one, 1 it broke (the first break is printed),
 // 2 usage or network errors, 3 nothing signed by a trusted key to start from or to end at.
+//
+// With the Merkle tree (docs/integrity.md, "The Merkle tree"), without reading the events — O(log n) hashes:
+//
+//   dotnet run scripts/verify-chain.cs -- --api <url> --token <token> --key <public.pem> --extends saved-checkpoint.json [--save newest.json]
+//       proves that today's log extends a checkpoint you saved earlier (the JSON of GET /api/kavach/events/checkpoints/newest):
+//       checks the newest checkpoint's signature with your keys, then the consistency proof from your tree head to it.
+//   dotnet run scripts/verify-chain.cs -- --api <url> --token <token> --key <public.pem> --include <sequence> [--extends saved.json] [--save newest.json]
+//       proves that the event at that sequence, as the API serves it, is in the newest signed tree.
+//
+// Exit code: 0 proven; 1 not proven — the log does not extend your checkpoint (rewritten, or its history replaced), the
+// event is not the one in the signed tree, a proof does not verify, or a checkpoint's signature is wrong; 2 usage or
+// network errors, or a saved checkpoint that is not signed by one of your keys; 3 nothing to prove against yet (the
+// newest checkpoint has no tree head, is signed by a key you did not pass, or does not cover the event).
 using System.Buffers.Binary;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+
+if (TreeAudit.Wants(args))
+{
+    return await TreeAudit.RunAsync(args);
+}
 
 var options = Options.Parse(args);
 if (options is null)
@@ -29,13 +47,7 @@ if (options is null)
 using var http = new HttpClient { BaseAddress = new Uri(options.Api), Timeout = TimeSpan.FromMinutes(2) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
 
-var trusted = new Dictionary<string, ECDsa>(StringComparer.Ordinal);
-foreach (var path in options.Keys)
-{
-    var key = ECDsa.Create();
-    key.ImportFromPem(File.ReadAllText(path));
-    trusted[Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()).AsSpan(0, 16))] = key;
-}
+var trusted = PinnedKeys.Load(options.Keys);
 
 try
 {
@@ -328,5 +340,351 @@ sealed record Options(string Api, string Token, List<string> Keys, long From, lo
         }
 
         return api is null || token is null || keys.Count == 0 || args.Length % 2 != 0 ? null : new Options(api, token, keys, from, to, trust, retention);
+    }
+}
+
+/// <summary>The public keys passed with --key, by key id (the first 16 bytes of SHA-256 of the SubjectPublicKeyInfo, hex).</summary>
+static class PinnedKeys
+{
+    public static Dictionary<string, ECDsa> Load(IEnumerable<string> paths)
+    {
+        var trusted = new Dictionary<string, ECDsa>(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            var key = ECDsa.Create();
+            key.ImportFromPem(File.ReadAllText(path));
+            trusted[Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()).AsSpan(0, 16))] = key;
+        }
+
+        return trusted;
+    }
+}
+
+/// <summary>
+/// Proofs from the Merkle tree (docs/integrity.md, "The Merkle tree"): that the log today extends a checkpoint saved
+/// earlier (--extends), and that an event is in the newest signed tree (--include) — from signed tree heads and a few
+/// dozen hashes, never the events of the range. Trusts only the keys passed with --key.
+/// </summary>
+static class TreeAudit
+{
+    public static bool Wants(string[] args) => args.Contains("--extends") || args.Contains("--include");
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (AuditOptions.Parse(args) is not { } options)
+        {
+            Console.Error.WriteLine("usage: dotnet run scripts/verify-chain.cs -- --api <url> --token <token> --key <public.pem> [--key …] " +
+                "[--extends <saved checkpoint.json>] [--include <sequence>] [--save <newest checkpoint.json>]");
+            return 2;
+        }
+
+        var keys = PinnedKeys.Load(options.Keys);
+        using var http = new HttpClient { BaseAddress = new Uri(options.Api), Timeout = TimeSpan.FromMinutes(1) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
+        try
+        {
+            var (newestText, status) = await GetAsync(http, "/api/kavach/events/checkpoints/newest");
+            if (status != 200)
+            {
+                return Fail(status == 404 ? 3 : 2, $"No newest checkpoint ({status}): {newestText}");
+            }
+
+            var newest = SignedHead.Parse(newestText);
+            if (newest.TreeSize is null)
+            {
+                return Fail(3, $"The newest checkpoint (#{newest.Sequence}) has no tree head: it is version 1, signed by a server without the Merkle tree.");
+            }
+
+            var trusted = newest.Verify(keys);
+            if (trusted != 0)
+            {
+                return Fail(trusted, $"The newest checkpoint (#{newest.Sequence}, tree of {newest.TreeSize}) " +
+                    (trusted == 3 ? $"is signed by key {newest.KeyId}, which you did not pass with --key." : $"does not verify with key {newest.KeyId}: it is forged."));
+            }
+
+            Console.WriteLine($"Newest checkpoint: #{newest.Sequence} in epoch {newest.Epoch}, tree of {newest.TreeSize} events, root {newest.TreeRoot}, " +
+                $"signed {newest.SignedAt} by {newest.KeyId}.");
+            if (options.Extends is { } savedPath && await ExtendsAsync(http, keys, savedPath, newest) is var extends and not 0)
+            {
+                return extends;
+            }
+
+            if (options.Include is { } sequence && await IncludesAsync(http, sequence, newest) is var includes and not 0)
+            {
+                return includes;
+            }
+
+            if (options.Save is { } savePath)
+            {
+                await File.WriteAllTextAsync(savePath, newestText);
+                Console.WriteLine($"Saved the newest checkpoint to {savePath}: pass it with --extends next time.");
+            }
+
+            return 0;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or FormatException or IOException)
+        {
+            return Fail(2, $"Could not read the API or the saved checkpoint: {e.Message}");
+        }
+    }
+
+    /// <summary>The consistency proof from the saved tree head to the newest (RFC 9162 §2.1.4.2).</summary>
+    private static async Task<int> ExtendsAsync(HttpClient http, Dictionary<string, ECDsa> keys, string savedPath, SignedHead newest)
+    {
+        var saved = SignedHead.Parse(await File.ReadAllTextAsync(savedPath));
+        if (saved.TreeSize is not { } from || saved.Verify(keys) != 0)
+        {
+            return Fail(2, $"{savedPath} is not a version 2 checkpoint signed by one of your keys: nothing trusted to start from.");
+        }
+
+        if (saved.StreamId != newest.StreamId)
+        {
+            return Fail(1, $"Your checkpoint is of stream {saved.StreamId}; this API serves stream {newest.StreamId}.");
+        }
+
+        var to = newest.TreeSize!.Value;
+        if (to < from)
+        {
+            return Fail(1, $"The newest signed tree ({to} events) is smaller than yours ({from}): the log went back.");
+        }
+
+        var (text, status) = await GetAsync(http, $"/api/kavach/events/proofs/consistency?from={from}&to={to}&epoch={saved.Epoch}");
+        if (status != 200)
+        {
+            return Fail(status == 410 ? 1 : 2, $"No consistency proof from your tree of {from} events to {to} ({status}): {Detail(text)}");
+        }
+
+        var hashes = Hashes(text);
+        if (!Merkle.VerifyConsistency(from, to, hashes, Convert.FromHexString(saved.TreeRoot!), Convert.FromHexString(newest.TreeRoot!)))
+        {
+            return Fail(1, $"The log does NOT extend your checkpoint: the consistency proof from {from} to {to} events ({hashes.Count} hashes) " +
+                "does not lead from your signed root to the newest. Events in your tree were changed, removed or reordered.");
+        }
+
+        Console.WriteLine($"Extends your checkpoint: the tree of {to} events contains your tree of {from} unchanged " +
+            $"(#{saved.Sequence}, signed {saved.SignedAt}); {hashes.Count} hashes checked.");
+        return 0;
+    }
+
+    /// <summary>The event as served, hashed as a leaf, and its inclusion proof in the newest signed tree (RFC 9162 §2.1.3.2).</summary>
+    private static async Task<int> IncludesAsync(HttpClient http, long sequence, SignedHead newest)
+    {
+        var size = newest.TreeSize!.Value;
+        if (sequence < 1 || sequence > size)
+        {
+            return Fail(3, $"The newest signed tree holds events 1–{size}: #{sequence} is not in it (yet).");
+        }
+
+        var (page, status) = await GetAsync(http, $"/api/kavach/events?after={sequence - 1}&limit=1");
+        using var events = JsonDocument.Parse(page);
+        var served = status == 200 ? events.RootElement.GetProperty("events").EnumerateArray().FirstOrDefault() : default;
+        if (served.ValueKind != JsonValueKind.Object || served.GetProperty("sequence").GetInt64() != sequence)
+        {
+            return Fail(1, $"Event #{sequence} is not served ({status}).");
+        }
+
+        var raw = served.GetRawText();
+        var cut = raw.LastIndexOf(",\"hash\":\"", StringComparison.Ordinal);
+        var leaf = Merkle.Leaf(Encoding.UTF8.GetBytes(cut < 0 ? raw : raw[..cut] + "}"));
+        var (text, proofStatus) = await GetAsync(http, $"/api/kavach/events/proofs/inclusion?sequence={sequence}&treeSize={size}&epoch={newest.Epoch}");
+        if (proofStatus != 200)
+        {
+            return Fail(proofStatus == 410 ? 1 : 2, $"No inclusion proof of #{sequence} in the tree of {size} ({proofStatus}): {Detail(text)}");
+        }
+
+        using var proof = JsonDocument.Parse(text);
+        var hashes = Hashes(text);
+        if (!Merkle.VerifyInclusion(sequence - 1, size, leaf, hashes, Convert.FromHexString(newest.TreeRoot!)))
+        {
+            var theirs = proof.RootElement.GetProperty("leafHash").GetString();
+            return Fail(1, theirs == Convert.ToHexStringLower(leaf)
+                ? $"Event #{sequence}'s inclusion proof does not lead to the signed root."
+                : $"Event #{sequence} as served is NOT the event in the signed tree: its leaf hash is {Convert.ToHexStringLower(leaf)}, the tree's {theirs}.");
+        }
+
+        Console.WriteLine($"Included: event #{sequence}, exactly as served, is leaf {sequence - 1} of the signed tree of {size} events; {hashes.Count} hashes checked.");
+        return 0;
+    }
+
+    private static async Task<(string Text, int Status)> GetAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path);
+        return (await response.Content.ReadAsStringAsync(), (int)response.StatusCode);
+    }
+
+    private static List<byte[]> Hashes(string proof)
+    {
+        using var document = JsonDocument.Parse(proof);
+        return [.. document.RootElement.GetProperty("hashes").EnumerateArray().Select(h => Convert.FromHexString(h.GetString()!))];
+    }
+
+    private static string Detail(string problem)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(problem);
+            return document.RootElement.TryGetProperty("detail", out var detail) ? detail.GetString() ?? problem : problem;
+        }
+        catch (JsonException)
+        {
+            return problem;
+        }
+    }
+
+    private static int Fail(int code, string message)
+    {
+        Console.WriteLine(message);
+        return code;
+    }
+
+    /// <summary>A checkpoint as the API shows it (CheckpointView); version 2 also signs the tree head and the previous checkpoint.</summary>
+    private sealed record SignedHead(string StreamId, long Epoch, long Sequence, string Hash, string SignedAt, string KeyId, string Signature,
+        long? TreeSize, string? TreeRoot, long? PreviousEpoch, long? PreviousSequence, string? PreviousDigest)
+    {
+        public static SignedHead Parse(string json)
+        {
+            using var document = JsonDocument.Parse(json);
+            var c = document.RootElement;
+            long? Number(string name) => c.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : null;
+            string? Text(string name) => c.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var version = Number("version") ?? 1;
+            return new SignedHead(Text("streamId")!, Number("epoch")!.Value, Number("sequence")!.Value, Text("hash")!, Text("signedAt")!,
+                Text("keyId")!, Text("signature")!, version >= 2 ? Number("treeSize") : null, version >= 2 ? Text("treeRoot") : null,
+                Number("previousEpoch"), Number("previousSequence"), Text("previousDigest"));
+        }
+
+        /// <summary>0 when one of <paramref name="keys"/> signed it, 3 when its key is not one of them, 1 when its signature is wrong.</summary>
+        public int Verify(Dictionary<string, ECDsa> keys) =>
+            !keys.TryGetValue(KeyId, out var key) ? 3 : key.VerifyData(Payload(), Convert.FromBase64String(Signature), HashAlgorithmName.SHA256) ? 0 : 1;
+
+        /// <summary>kavach-checkpoint/v2: eleven lines, joined by "\n" (docs/integrity.md, "Checkpoints").</summary>
+        private byte[] Payload() => Encoding.UTF8.GetBytes(string.Join('\n', "kavach-checkpoint/v2", StreamId, Epoch, Sequence, Hash, TreeSize, TreeRoot,
+            PreviousEpoch, PreviousSequence, PreviousDigest, SignedAt));
+    }
+
+    private sealed record AuditOptions(string Api, string Token, List<string> Keys, string? Extends, long? Include, string? Save)
+    {
+        public static AuditOptions? Parse(string[] args)
+        {
+            string? api = null, token = null, extends = null, save = null;
+            long? include = null;
+            var keys = new List<string>();
+            for (var i = 0; i + 1 < args.Length; i += 2)
+            {
+                switch (args[i])
+                {
+                    case "--api": api = args[i + 1]; break;
+                    case "--token": token = args[i + 1]; break;
+                    case "--key": keys.Add(args[i + 1]); break;
+                    case "--extends": extends = args[i + 1]; break;
+                    case "--include" when long.TryParse(args[i + 1], out var sequence): include = sequence; break;
+                    case "--save": save = args[i + 1]; break;
+                    default: return null;
+                }
+            }
+
+            return api is null || token is null || keys.Count == 0 || args.Length % 2 != 0 ? null : new AuditOptions(api, token, keys, extends, include, save);
+        }
+    }
+}
+
+/// <summary>RFC 9162 §2.1 from the RFC's text alone: the leaf hash, and the verification of both proofs.</summary>
+static class Merkle
+{
+    public static byte[] Leaf(byte[] data) => SHA256.HashData([0x00, .. data]);
+
+    private static byte[] Node(byte[] left, byte[] right) => SHA256.HashData([0x01, .. left, .. right]);
+
+    /// <summary>§2.1.3.2.</summary>
+    public static bool VerifyInclusion(long index, long size, byte[] leaf, List<byte[]> path, byte[] root)
+    {
+        if (index >= size)
+        {
+            return false;
+        }
+
+        long fn = index, sn = size - 1;
+        var r = leaf;
+        foreach (var p in path)
+        {
+            if (sn == 0)
+            {
+                return false;
+            }
+
+            if ((fn & 1) == 1 || fn == sn)
+            {
+                r = Node(p, r);
+                while ((fn & 1) == 0 && fn != 0)
+                {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+            }
+            else
+            {
+                r = Node(r, p);
+            }
+
+            fn >>= 1;
+            sn >>= 1;
+        }
+
+        return sn == 0 && r.AsSpan().SequenceEqual(root);
+    }
+
+    /// <summary>§2.1.4.2; equal sizes need an empty proof and equal roots.</summary>
+    public static bool VerifyConsistency(long first, long second, List<byte[]> path, byte[] firstRoot, byte[] secondRoot)
+    {
+        if (first == second)
+        {
+            return path.Count == 0 && firstRoot.AsSpan().SequenceEqual(secondRoot);
+        }
+
+        if (first < 1 || second < first || path.Count == 0)
+        {
+            return false;
+        }
+
+        if ((first & (first - 1)) == 0)
+        {
+            path = [firstRoot, .. path];
+        }
+
+        long fn = first - 1, sn = second - 1;
+        while ((fn & 1) == 1)
+        {
+            fn >>= 1;
+            sn >>= 1;
+        }
+
+        byte[] fr = path[0], sr = path[0];
+        foreach (var c in path.Skip(1))
+        {
+            if (sn == 0)
+            {
+                return false;
+            }
+
+            if ((fn & 1) == 1 || fn == sn)
+            {
+                fr = Node(c, fr);
+                sr = Node(c, sr);
+                while ((fn & 1) == 0 && fn != 0)
+                {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+            }
+            else
+            {
+                sr = Node(sr, c);
+            }
+
+            fn >>= 1;
+            sn >>= 1;
+        }
+
+        return fr.AsSpan().SequenceEqual(firstRoot) && sr.AsSpan().SequenceEqual(secondRoot) && sn == 0;
     }
 }

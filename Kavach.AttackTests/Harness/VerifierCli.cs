@@ -14,19 +14,32 @@ public static class VerifierCli
         var keyFile = Path.Combine(AttackSettings.WorkRoot, $"pinned-{Guid.NewGuid():N}.pem");
         var savedFile = Path.Combine(AttackSettings.WorkRoot, $"saved-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(keyFile, pinnedKey.ExportSubjectPublicKeyInfoPem());
-        var start = new ProcessStartInfo("dotnet")
+        try
         {
-            ArgumentList = { "run", Path.Combine(RepositoryRoot, "scripts", "verify-chain.cs"), "--", "--api", api.ToString(),
-                "--token", Forge.Reader($"auditor-{Guid.NewGuid():N}"), "--key", keyFile, "--from", from.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepositoryRoot,
-        };
-        if (savedCheckpointJson is not null)
+            List<string> arguments = ["--api", api.ToString(), "--token", Forge.Reader($"auditor-{Guid.NewGuid():N}"), "--key", keyFile,
+                "--from", from.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            if (savedCheckpointJson is not null)
+            {
+                await File.WriteAllTextAsync(savedFile, savedCheckpointJson);
+                arguments.AddRange(["--trust", savedFile]);
+            }
+
+            return await RunAsync([.. arguments]);
+        }
+        finally
         {
-            await File.WriteAllTextAsync(savedFile, savedCheckpointJson);
-            start.ArgumentList.Add("--trust");
-            start.ArgumentList.Add(savedFile);
+            File.Delete(keyFile);
+            File.Delete(savedFile);
+        }
+    }
+
+    /// <summary>The verifier with exactly these arguments: its exit code and everything it printed.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
+        foreach (var argument in (string[])["run", Path.Combine(RepositoryRoot, "scripts", "verify-chain.cs"), "--", .. arguments])
+        {
+            start.ArgumentList.Add(argument);
         }
 
         using var process = Process.Start(start)!;
@@ -42,13 +55,8 @@ public static class VerifierCli
             process.Kill(entireProcessTree: true);
             throw;
         }
-        finally
-        {
-            File.Delete(keyFile);
-            File.Delete(savedFile);
-        }
 
-        return (process.ExitCode, await output + await errors);
+        return (process.ExitCode, (await output + await errors).Trim());
     }
 
     private static string RepositoryRoot { get; } = FindRoot();

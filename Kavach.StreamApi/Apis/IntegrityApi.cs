@@ -22,6 +22,8 @@ public static class IntegrityApi
             .WithLimits(LimitedEndpoint.Verify);
         api.MapGet("/checkpoints", CheckpointsAsync)
             .WithName("Checkpoints").WithSummary("Signed checkpoints after a sequence, the public keys that verify them, and the epochs.");
+        api.MapGet("/checkpoints/newest", NewestCheckpointAsync)
+            .WithName("NewestCheckpoint").WithSummary("The newest signed checkpoint: where an auditor asks a consistency proof to.");
         return app;
     }
 
@@ -68,8 +70,17 @@ public static class IntegrityApi
         return TypedResults.Ok(new CheckpointList(head.StreamId, [.. checkpoints.Select(c => c.ToView())], keys, epochs));
     }
 
-    /// <summary>Verification reads every event, so it is for tokens that may read every event.</summary>
-    private static ProblemHttpResult? EveryEventRefused(HttpContext context)
+    public static async Task<Results<Ok<CheckpointView>, ProblemHttpResult>> NewestCheckpointAsync(HttpContext context, ChainStore chain)
+    {
+        var head = await chain.ReadHeadAsync(context.RequestAborted);
+        var newest = await chain.ReadCheckpointsAsync(head.StreamId, 0, long.MaxValue, 1, newestFirst: true, context.RequestAborted);
+        return newest.Count == 1
+            ? TypedResults.Ok(newest[0].ToView())
+            : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No checkpoint", detail: "Nothing has been signed yet.");
+    }
+
+    /// <summary>Verification (and a proof) reads every event, so it is for tokens that may read every event.</summary>
+    internal static ProblemHttpResult? EveryEventRefused(HttpContext context)
     {
         var reads = RequireToken.SubscriberOf(context).Reads;
         return reads.Types is null && !reads.NarrowsParties && !reads.SubjectIsAgent && !reads.SubjectIsUser

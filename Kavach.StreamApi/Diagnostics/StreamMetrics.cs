@@ -59,7 +59,7 @@ public sealed class StreamMetrics
         _ambiguousCommits = meter.CreateCounter<long>("kavach.stream.emits.ambiguous", "{emit}",
             "Emits whose COMMIT failed in flight, by outcome once resolved (stored, not_stored, unknown).");
         _limited = meter.CreateCounter<long>("kavach.api.requests.limited", "{request}",
-            "Requests refused with 429 by Kavach:Limits, by endpoint (emit, service_tokens, development_tokens, pages, replay, verify) " +
+            "Requests refused with 429 by Kavach:Limits, by endpoint (emit, service_tokens, development_tokens, pages, replay, verify, proofs) " +
             "and limit (per_address, per_subject, concurrency, verify_budget).");
         _commitEvents = meter.CreateHistogram<int>("kavach.stream.commit.events", "{event}",
             "Events per group commit (one statement, one transaction, one fsync); its count is the commits.");

@@ -11,6 +11,7 @@ public enum LimitedEndpoint
     Pages,
     Replay,
     Verify,
+    Proofs,
 }
 
 /// <summary>Endpoint metadata: the limits of this endpoint apply (see <see cref="RequestLimits.WithLimits"/>).</summary>
@@ -26,12 +27,13 @@ internal static class LimitedEndpoints
         LimitedEndpoint.Pages => (LimitsOptions.KeyOf(nameof(options.Pages)), options.Pages),
         LimitedEndpoint.Replay => (LimitsOptions.KeyOf(nameof(options.Replay)), options.Replay),
         LimitedEndpoint.Verify => (LimitsOptions.KeyOf(nameof(options.Verify)), options.Verify),
+        LimitedEndpoint.Proofs => (LimitsOptions.KeyOf(nameof(options.Proofs)), options.Proofs),
         _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
     };
 
     /// <summary>Reads that hold a history connection while they run, so that only so many run at once.</summary>
     public static bool IsHistoryRead(this LimitedEndpoint endpoint) =>
-        endpoint is LimitedEndpoint.Pages or LimitedEndpoint.Replay or LimitedEndpoint.Verify;
+        endpoint is LimitedEndpoint.Pages or LimitedEndpoint.Replay or LimitedEndpoint.Verify or LimitedEndpoint.Proofs;
 
     /// <summary>
     /// Its subject is a bearer token's (checked by <c>RequireToken</c>). The token endpoints have none: a service
@@ -48,6 +50,7 @@ internal static class LimitedEndpoints
         LimitedEndpoint.Pages => "pages",
         LimitedEndpoint.Replay => "replays",
         LimitedEndpoint.Verify => "verifications",
+        LimitedEndpoint.Proofs => "proofs",
         _ => endpoint.ToString(),
     };
 

@@ -32,6 +32,9 @@ public sealed class LimitsOptions
         PerSubject = 100, PerAddress = 200, Window = TimeSpan.FromMinutes(10), Concurrent = 1, Queue = 2, EventsPerSubject = 10_000_000,
     };
 
+    /// <summary><c>GET /api/kavach/events/proofs/inclusion</c> and <c>/consistency</c> (one statement each, milliseconds).</summary>
+    public ReadLimit Proofs { get; set; } = new() { PerSubject = 6_000, PerAddress = 12_000, Concurrent = 1, Queue = 16 };
+
     /// <summary>Each group's limits, with the key they are set under (<c>Kavach:Limits:Pages</c>…).</summary>
     internal IEnumerable<(string Key, RateLimit Limit)> Groups =>
     [
@@ -40,6 +43,7 @@ public sealed class LimitsOptions
         (KeyOf(nameof(Pages)), Pages),
         (KeyOf(nameof(Replay)), Replay),
         (KeyOf(nameof(Verify)), Verify),
+        (KeyOf(nameof(Proofs)), Proofs),
     ];
 
     internal static string KeyOf(string group) => $"{Section}:{group}";

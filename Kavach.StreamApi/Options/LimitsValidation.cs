@@ -37,11 +37,11 @@ public sealed class LimitsValidation(IOptions<DatabaseOptions> database, IOption
             }
         }
 
-        var reads = options.Pages.Concurrent + options.Replay.Concurrent + options.Verify.Concurrent;
+        var reads = options.Pages.Concurrent + options.Replay.Concurrent + options.Verify.Concurrent + options.Proofs.Concurrent;
         var pool = database.Value.HistoryPoolSize;
         if (reads >= pool)
         {
-            errors.Add($"{LimitsOptions.Section}:Pages:Concurrent + Replay:Concurrent + Verify:Concurrent ({reads}) must be below " +
+            errors.Add($"{LimitsOptions.Section}:Pages:Concurrent + Replay:Concurrent + Verify:Concurrent + Proofs:Concurrent ({reads}) must be below " +
                 $"{DatabaseOptions.Section}:HistoryPoolSize ({pool}): streams catching up from PostgreSQL need its other connections.");
         }
 

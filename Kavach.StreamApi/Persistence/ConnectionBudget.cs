@@ -13,12 +13,12 @@ public sealed class ConnectionBudget(NpgsqlDataSource dataSource, IOptions<Datab
             "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int");
         var available = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
         var options = databaseOptions.Value;
-        var perReplica = options.MaxPoolSize + options.HistoryPoolSize + RevocationDataSource.PoolSize;
+        var perReplica = options.MaxPoolSize + options.HistoryPoolSize + RevocationDataSource.PoolSize + TreeDataSource.PoolSize;
         var replicas = available / perReplica;
         if (replicas < 2)
         {
             logger.LogWarning(
-                "PostgreSQL allows {Available} connections and each replica may open {PerReplica} (Kavach:Database:MaxPoolSize + HistoryPoolSize + 2 for revocations): " +
+                "PostgreSQL allows {Available} connections and each replica may open {PerReplica} (Kavach:Database:MaxPoolSize + HistoryPoolSize + 2 for revocations + 2 for the Merkle tree): " +
                 "fewer than two replicas fit. Raise max_connections or lower the pool sizes.", available, perReplica);
         }
         else

@@ -19,13 +19,26 @@ public sealed class RevocationDataSource(NpgsqlDataSource dataSource)
     public NpgsqlDataSource DataSource { get; } = dataSource;
 }
 
+/// <summary>
+/// The Merkle tree's own small pool: its block writes never wait behind emits for a connection, nor emits behind them;
+/// PostgreSQL sees its sessions as <c>kavach-stream-tree</c> (what the benchmark meters).
+/// </summary>
+public sealed class TreeDataSource(NpgsqlDataSource dataSource)
+{
+    public const int PoolSize = 2;
+
+    public const string ApplicationName = "kavach-stream-tree";
+
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+}
+
 public static class EventDatabase
 {
     public const string ConnectionName = "kavachdb";
 
     /// <summary>
-    /// Three pools on the <c>kavachdb</c> connection: the main one (emits, hub, health, retention), the history one, and
-    /// the revocations' own.
+    /// Four pools on the <c>kavachdb</c> connection: the main one (emits, hub, health, retention), the history one, and
+    /// the revocations' and the Merkle tree's own.
     /// Both bound every wait: connect, statements, the sequence lock and idle transactions.
     /// </summary>
     public static IHostApplicationBuilder AddEventDatabase(this IHostApplicationBuilder builder)
@@ -53,6 +66,14 @@ public static class EventDatabase
                 "kavach-stream-revocations");
             revocations.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return new RevocationDataSource(revocations.Build());
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var tree = new NpgsqlDataSourceBuilder(connectionString);
+            Bound(tree.ConnectionStringBuilder, sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, TreeDataSource.PoolSize,
+                TreeDataSource.ApplicationName);
+            tree.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
+            return new TreeDataSource(tree.Build());
         });
 
         return builder;

@@ -23,6 +23,7 @@ public static class BenchmarkSuite
         ["x"] = () => new CrossReplica(),
         ["w3"] = () => new IdleConnections(),
         ["retention"] = () => new RetentionUnderLoad(),
+        ["merkle"] = () => new MerkleTreeCost(),
     };
 
     public static async Task<int> RunAsync(SuiteOptions options)

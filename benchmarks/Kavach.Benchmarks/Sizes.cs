@@ -52,6 +52,10 @@ public sealed class Sizes(bool quick)
     public TimeSpan RetentionSampleInterval => TimeSpan.FromSeconds(5);
     public TimeSpan RetentionTableInterval => TimeSpan.FromSeconds(quick ? 10 : 30);
 
+    // T: the Merkle tree's cost and its proofs.
+    public long MerkleEvents => quick ? 100_000 : 1_000_000;
+    public int MerkleProofs => quick ? 300 : 2000;
+
     /// <summary>Subscribers per generator process: one epoll thread each, well under a process's descriptor limit.</summary>
     public int SubscribersPerProcess => 5000;
 }

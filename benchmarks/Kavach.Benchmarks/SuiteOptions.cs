@@ -12,7 +12,7 @@ public sealed record SuiteOptions(
     public static readonly IReadOnlyList<string> All = ["w5", "w5b", "w1", "w2", "w4", "fanout", "x", "w3"];
 
     /// <summary>Workloads run only when named: they take long enough to be a run of their own.</summary>
-    public static readonly IReadOnlyList<string> OnRequest = ["retention"];
+    public static readonly IReadOnlyList<string> OnRequest = ["retention", "merkle"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project benchmarks/Kavach.Benchmarks -- [workloads...] [options]
@@ -28,6 +28,8 @@ public sealed record SuiteOptions(
           x       emits on replica A only, subscribers on A and B: same- vs cross-replica latency, CPU, PostgreSQL reads
           retention  only when named: 3,000 events/s for 10 minutes (90 s with --quick) against a 1-minute retention
                   swept every 5 s, on two replicas of their own: rows and size over time, each sweep's batches
+          merkle  only when named: 1,000,000 events (100,000 with --quick) on two replicas of their own: PostgreSQL CPU per
+                  event of the Merkle tree beside the hash chain's, then inclusion and consistency proof latency to the head
 
         options:
           --quick         small sizes and short phases: a smoke run of everything in a few minutes
