@@ -11,7 +11,7 @@ public static class MigrateStep
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(150); // the step's own budget (2 minutes) and its start
 
     /// <param name="settings">More of the step's settings, e.g. <c>Kavach__Stream__Retention</c>: the least age retention may remove.</param>
-    public static async Task RunAsync(PostgresServer postgres, string database, string streamApiAssembly, string logDirectory,
+    public static Task RunAsync(PostgresServer postgres, string database, string streamApiAssembly, string logDirectory,
         IReadOnlyDictionary<string, string>? settings = null)
     {
         var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
@@ -19,14 +19,20 @@ public static class MigrateStep
             ["ConnectionStrings__kavachdb"] = postgres.ConnectionStringFor(database),
             ["Kavach__Database__AppRole"] = PostgresServer.AppRole,
             ["Kavach__Database__AppRolePassword"] = postgres.AppPassword,
-            ["Logging__Console__FormatterName"] = "simple",
         };
-        var step = ChildProcess.Start($"migrate-{database}", ApiReplica.DotnetHost, [streamApiAssembly, "migrate"], environment,
-            Path.Combine(logDirectory, $"migrate-{database}.log"), Path.GetDirectoryName(streamApiAssembly));
+        return RunAsync(streamApiAssembly, environment, Path.Combine(logDirectory, $"migrate-{database}.log"));
+    }
+
+    /// <summary>The step with exactly these settings (the owner's connection, the service role's name and password, …).</summary>
+    public static async Task RunAsync(string streamApiAssembly, IReadOnlyDictionary<string, string> environment, string logPath)
+    {
+        var settings = new Dictionary<string, string>(environment) { ["Logging__Console__FormatterName"] = "simple" };
+        var step = ChildProcess.Start($"migrate ({Path.GetFileNameWithoutExtension(logPath)})", ApiReplica.DotnetHost, [streamApiAssembly, "migrate"],
+            settings, logPath, Path.GetDirectoryName(streamApiAssembly));
         await step.WaitForExitAsync(Timeout);
         if (step.ExitCode != 0)
         {
-            throw new InvalidOperationException($"The migrate step on database {database} failed ({step.ExitCode}):\n{step.LogTail()}");
+            throw new InvalidOperationException($"The migrate step failed ({step.ExitCode}):\n{step.LogTail()}");
         }
     }
 }
