@@ -15,8 +15,17 @@ const string ConsoleClient = "kavach-console";
 var database = builder.AddKavachDatabase(infrastructure, databaseName: "kavachdb");
 var redis = builder.AddKavachRedis(infrastructure);
 
+// The owner migrates the schema and grants the service its own role before any replica starts: the same build, run once
+// with the owner's connection. The replicas connect as that role, which may add and read events but never change or
+// delete them (docs/integrity.md, "Least privilege").
+var migrate = builder.AddProject<Projects.Kavach_StreamApi>("migrate", project => project.ExcludeLaunchProfile = true)
+    .WithArgs("migrate")
+    .WithReference(database.Owner, connectionName: "kavachdb").WaitFor(database.Server)
+    .WithEnvironment("Kavach__Database__AppRole", KavachDatabase.AppRole)
+    .WithEnvironment("Kavach__Database__AppRolePassword", database.AppPassword);
+
 var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
-    .WithReference(database, connectionName: "kavachdb").WaitFor(database)
+    .WithReference(database.Service, connectionName: "kavachdb").WaitForCompletion(migrate)
     .WithEnvironment("Kavach__Auth__SigningKey", signingKey)
     .WithEnvironment("Kavach__Auth__Clients__0__Id", ConsoleClient)
     .WithEnvironment("Kavach__Auth__Clients__0__Secret", consoleClientSecret)

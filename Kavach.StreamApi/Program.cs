@@ -4,6 +4,13 @@ using Kavach.StreamApi.Apis;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Limits;
+using Kavach.StreamApi.Persistence.Migrations;
+
+// The same build migrates the schema and grants the service's role, with the owner's connection, before the replicas start.
+if (args is [MigrateCommand.Name, ..])
+{
+    return await MigrateCommand.RunAsync(args[1..]);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -32,3 +39,4 @@ app.WarnWhenAuthIsOff();
 app.CloseStreamsOnShutdown();
 
 app.Run();
+return 0;

@@ -44,6 +44,7 @@ public static class StreamApiServices
         services.AddSingleton<EventValidator>();
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<ConnectionBudget>();
+        services.AddSingleton<DatabaseRoleReport>();
         services.AddSingleton<SchemaInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
         services.AddSingleton<EventStore>();

@@ -58,6 +58,9 @@ public static class KavachSystem
             .WithEnvironment("StreamApi__ChainCheckInterval", ChainCheckInterval.ToString())
             .WithEnvironment("StreamApi__FullChainCheckEvery", "1");
 
+        // An in-process host's retention test (ModuleTests) prunes what is ten minutes old: the owner's minimum must let it.
+        builder.CreateResourceBuilder<ProjectResource>("migrate").WithEnvironment("Kavach__Stream__Retention", "00:10:00");
+
         builder.CreateResourceBuilder<ProjectResource>("streamapi")
             .WithEnvironment("Kavach__Stream__MaxConnections", MaxConnectionsPerReplica.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Kavach__Stream__LiveBufferBytes", LiveBufferBytes.ToString(CultureInfo.InvariantCulture))
@@ -95,6 +98,7 @@ public static class KavachSystem
 
     public static Uri StreamApi => App.GetEndpoint("streamapi", "http");
 
+    /// <summary>PostgreSQL's superuser's: a database writer's, and the in-process hosts' (which may migrate and do anything).</summary>
     public static ValueTask<string?> DatabaseConnectionStringAsync() => App.GetConnectionStringAsync("postgres");
 
     public static ValueTask<string?> RedisConnectionStringAsync() => App.GetConnectionStringAsync("redis");

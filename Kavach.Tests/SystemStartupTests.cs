@@ -64,6 +64,18 @@ public sealed class SystemStartupTests
         Assert.IsTrue(checks.Any(c => c.Key.Contains("redis", StringComparison.OrdinalIgnoreCase) && c.Value == "Healthy"), body);
     }
 
+    /// <summary>The AppHost's migrate step made the service's own role, and every replica connection is that role's.</summary>
+    [TestMethod]
+    public async Task TheReplicasConnectAsTheServicesOwnRole()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("""
+            SELECT string_agg(DISTINCT usename, ',') FROM pg_stat_activity WHERE application_name LIKE 'kavach-stream%'
+            """, connection);
+        Assert.AreEqual("kavach_app", await command.ExecuteScalarAsync());
+    }
+
     [TestMethod]
     public async Task ConsoleShowsTheStreamApiAsHealthy()
     {

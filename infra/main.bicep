@@ -36,6 +36,9 @@ param postgresAdministratorLogin string = 'kavachadmin'
 @description('Administrator password of the new Flexible Server (Azure asks for 3 of: upper case, lower case, digits, symbols; no \';\', it ends up in a connection string). Unused with an existing PostgreSQL.')
 @secure()
 param postgresAdministratorPassword string = ''
+@description('Password of the API\'s own PostgreSQL role (kavach_app), which the migrate step creates and grants only to add and read events: at least 16 printable characters, no \';\'. Unused with an existing PostgreSQL.')
+@secure()
+param postgresAppPassword string = ''
 @description('An existing PostgreSQL instead of a new Flexible Server: its Npgsql connection string, database included (SSL Mode=VerifyFull).')
 @secure()
 param existingPostgresConnectionString string = ''
@@ -89,6 +92,7 @@ module resources 'resources.bicep' = {
     consoleClientSecret: consoleClientSecret
     postgresAdministratorLogin: postgresAdministratorLogin
     postgresAdministratorPassword: postgresAdministratorPassword
+    postgresAppPassword: postgresAppPassword
     existingPostgresConnectionString: existingPostgresConnectionString
     postgresHighAvailability: postgresHighAvailability
     postgresSkuName: postgresSkuName

@@ -16,6 +16,8 @@ param postgresAdministratorLogin string
 @secure()
 param postgresAdministratorPassword string
 @secure()
+param postgresAppPassword string
+@secure()
 param existingPostgresConnectionString string
 param postgresHighAvailability string
 param postgresSkuName string
@@ -101,14 +103,55 @@ module keyVault 'modules/key-vault.bicep' = {
     consoleAccessKey: consoleAccessKey
     consoleClientSecret: consoleClientSecret
     // VerifyFull: the server's certificate chains to a public CA the base image trusts.
+    // The API's own: the service role's (below), or an existing PostgreSQL's as given.
     postgresConnectionString: useExistingPostgres
       ? existingPostgresConnectionString
-      : 'Host=${postgres!.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres!.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
+      : 'Host=${postgres!.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres!.outputs.databaseName};Username=${postgresAppRole};Password=${postgresAppPassword};SSL Mode=VerifyFull'
     redisName: redis.outputs.name
   }
 }
 
 var secretsUri = '${keyVault.outputs.uri}secrets'
+
+// Least privilege in PostgreSQL (docs/deploy-azure.md, "Database roles"). The server's administrator owns the schema.
+// Before each revision of the API starts, its init container runs the same image as `Kavach.StreamApi migrate` with the
+// administrator's connection: it migrates the schema and creates (or updates) the service's role with its password and
+// grants it only what the service needs. The API's replicas connect as that role: they may add and read events, never
+// change or delete them. With an existing PostgreSQL, its connection string is the API's as given and there is no step.
+var postgresAppRole = 'kavach_app'
+
+module databaseRoles 'modules/database-roles.bicep' = if (!useExistingPostgres) {
+  name: 'database-roles'
+  params: {
+    keyVaultName: keyVault.outputs.name
+    serverFqdn: postgres!.outputs.fullyQualifiedDomainName
+    databaseName: postgres!.outputs.databaseName
+    administratorLogin: postgresAdministratorLogin
+    administratorPassword: postgresAdministratorPassword
+    appRolePassword: postgresAppPassword
+  }
+}
+
+var migrateSecrets = useExistingPostgres ? [] : [
+  { name: 'kavachdb-owner', keyVaultUrl: '${secretsUri}/${databaseRoles!.outputs.ownerConnectionVaultEntry}' }
+  { name: 'kavachdb-app-password', keyVaultUrl: '${secretsUri}/${databaseRoles!.outputs.appRoleVaultEntry}' }
+]
+
+// Only once azd has pushed an image: the first provision's placeholder cannot migrate. azd deploy changes only the app
+// container's image, so run `azd provision` after it to bring this step to the same build (docs/deploy-azure.md).
+var migrateStep = useExistingPostgres || empty(streamApiImage) ? [] : [
+  {
+    name: 'migrate'
+    image: streamApiImage
+    args: [ 'migrate' ]
+    resources: { cpu: json('0.25'), memory: '0.5Gi' }
+    env: [
+      { name: 'ConnectionStrings__kavachdb', secretRef: 'kavachdb-owner' }
+      { name: 'Kavach__Database__AppRole', value: postgresAppRole }
+      { name: 'Kavach__Database__AppRolePassword', secretRef: 'kavachdb-app-password' }
+    ]
+  }
+]
 
 // Settings both apps get: the ingress ends TLS, and the host stops within the grace period.
 var ingressSettings = [
@@ -138,13 +181,14 @@ module streamApi 'modules/container-app.bicep' = {
         tcp: { metadata: { concurrentConnections: string(streamApiConnectionsPerReplica) } }
       }
     ]
-    secrets: [
+    secrets: concat([
       { name: 'kavachdb', keyVaultUrl: '${secretsUri}/kavachdb-connection-string' }
       { name: 'redis', keyVaultUrl: '${secretsUri}/redis-connection-string' }
       { name: 'signing-key', keyVaultUrl: '${secretsUri}/kavach-signing-key' }
       { name: 'checkpoint-key', keyVaultUrl: '${secretsUri}/kavach-checkpoint-key' }
       { name: 'console-client-secret', keyVaultUrl: '${secretsUri}/console-client-secret' }
-    ]
+    ], migrateSecrets)
+    initContainers: migrateStep
     env: concat(ingressSettings, [
       { name: 'ConnectionStrings__kavachdb', secretRef: 'kavachdb' }
       { name: 'ConnectionStrings__redis', secretRef: 'redis' }

@@ -7,32 +7,63 @@ namespace Kavach.AppHost.Infrastructure;
 /// <summary>PostgreSQL and Redis for Kavach, as managed services (publish), containers or local processes, following the plan.</summary>
 internal static class KavachInfrastructure
 {
-    public static IResourceBuilder<IResourceWithConnectionString> AddKavachDatabase(
-        this IDistributedApplicationBuilder builder, InfrastructurePlan plan, string databaseName)
+    public static KavachDatabase AddKavachDatabase(this IDistributedApplicationBuilder builder, InfrastructurePlan plan, string databaseName)
     {
         if (plan.UseConnectionStrings)
         {
-            return builder.AddConnectionString(databaseName);
+            // Managed PostgreSQL (infra/): its administrator is the owner; the service's connection names KavachDatabase.AppRole.
+            var owner = builder.AddConnectionString($"{databaseName}-owner");
+            return new KavachDatabase(owner, owner, builder.AddConnectionString(databaseName),
+                builder.AddParameter($"{databaseName}-app-password", secret: true));
         }
 
         if (plan.UseContainers)
         {
-            return builder.AddPostgres("postgres").WithDataVolume().AddDatabase(databaseName);
+            // The container's superuser owns the schema.
+            var appPassword = builder.AddParameter($"{databaseName}-app-password",
+                new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+            var server = builder.AddPostgres("postgres").WithDataVolume();
+            return new KavachDatabase(server, server.AddDatabase($"{databaseName}-owner", databaseName),
+                builder.AddConnectionString(databaseName,
+                    KavachDatabase.ConnectionString(server.Resource.PrimaryEndpoint, KavachDatabase.AppRole, appPassword.Resource, databaseName)),
+                appPassword);
         }
 
+        return builder.AddLocalDatabase(plan, databaseName);
+    }
+
+    /// <summary>
+    /// The machine's own PostgreSQL, its data and passwords kept between runs: the superuser's (the operator's), the
+    /// owner's (kavach_owner: the database and schema, and the migrate step) and the service role's.
+    /// </summary>
+    private static KavachDatabase AddLocalDatabase(this IDistributedApplicationBuilder builder, InfrastructurePlan plan, string databaseName)
+    {
         var root = PostgresDataDirectory.Resolve(builder.Configuration);
         var postgres = new LocalPostgresResource("postgres", ScriptDirectory(builder), databaseName,
-            PostgresDataDirectory.ReadOrCreatePassword(root));
+            PostgresDataDirectory.ReadOrCreatePassword(root, PostgresDataDirectory.SuperuserPasswordFile));
+        var ownerPassword = builder.AddParameter($"{databaseName}-owner-password",
+            PostgresDataDirectory.ReadOrCreatePassword(root, PostgresDataDirectory.OwnerPasswordFile), secret: true);
+        var appPassword = builder.AddParameter($"{databaseName}-app-password",
+            PostgresDataDirectory.ReadOrCreatePassword(root, PostgresDataDirectory.AppPasswordFile), secret: true);
 
-        return builder.AddResource(postgres)
+        var server = builder.AddResource(postgres)
             .WithArgs("run-postgres.sh")
             .WithEndpoint(name: LocalPostgresResource.EndpointName, scheme: "tcp", env: "PGPORT")
             .WithEnvironment("KAVACH_PG_BIN", plan.PostgresBinDirectory)
             .WithEnvironment("KAVACH_PG_DATA", PostgresDataDirectory.PgData(root))
             .WithEnvironment("KAVACH_PG_DATABASE", databaseName)
             .WithEnvironment("KAVACH_PG_PASSWORD", postgres.Password)
+            .WithEnvironment("KAVACH_PG_OWNER", KavachDatabase.OwnerRole)
+            .WithEnvironment("KAVACH_PG_OWNER_PASSWORD", ownerPassword)
             .WithConnectionStringHealthCheck((services, connectionString) =>
                 services.AddHealthChecks().AddNpgSql(connectionString, name: "postgres_check"), "postgres_check");
+
+        return new KavachDatabase(server,
+            builder.AddConnectionString($"{databaseName}-owner",
+                KavachDatabase.ConnectionString(postgres.Endpoint, KavachDatabase.OwnerRole, ownerPassword.Resource, databaseName)),
+            builder.AddConnectionString(databaseName,
+                KavachDatabase.ConnectionString(postgres.Endpoint, KavachDatabase.AppRole, appPassword.Resource, databaseName)),
+            appPassword);
     }
 
     /// <summary>Redis for cross-replica fan-out, or null when it can be had neither way.</summary>

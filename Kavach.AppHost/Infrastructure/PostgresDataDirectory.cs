@@ -5,11 +5,14 @@ namespace Kavach.AppHost.Infrastructure;
 
 /// <summary>
 /// Where the local PostgreSQL keeps its data between runs (setting <c>Kavach:Postgres:DataDirectory</c>),
-/// and the superuser password generated for it on first use.
+/// and the passwords generated for it on first use: the superuser's, the owner's and the service role's.
 /// </summary>
 internal static class PostgresDataDirectory
 {
     public const string SettingKey = "Kavach:Postgres:DataDirectory";
+    public const string SuperuserPasswordFile = "superuser-password";
+    public const string OwnerPasswordFile = "owner-password";
+    public const string AppPasswordFile = "app-password";
 
     public static string Resolve(IConfiguration configuration)
     {
@@ -40,20 +43,28 @@ internal static class PostgresDataDirectory
         return root;
     }
 
-    /// <summary>The password made the first time this directory was used; the data was initialised with it.</summary>
-    public static string ReadOrCreatePassword(string root)
+    /// <summary>
+    /// The password made the first time this directory was used (readable by this user only). The superuser's initialised
+    /// the data; the owner's and the service role's are set on their roles at every start.
+    /// </summary>
+    public static string ReadOrCreatePassword(string root, string fileName)
     {
-        var file = Path.Combine(root, "superuser-password");
+        var file = Path.Combine(root, fileName);
         if (File.Exists(file))
         {
             return File.ReadAllText(file).Trim();
         }
 
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
-        File.WriteAllText(file, password);
+        var created = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            created.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // never readable by others, not even for a moment
+        }
+
+        using (var writer = new StreamWriter(file, created))
+        {
+            writer.Write(password);
         }
 
         return password;

@@ -6,8 +6,9 @@ namespace Kavach.AttackTests.Harness;
 
 /// <summary>
 /// The system under attack: PostgreSQL, Redis and two stream API replicas as real processes on 127.0.0.1, in the
-/// Production environment, each with a 1 GiB GC heap limit (the Azure container's memory). Attacks that need other
-/// settings start a replica of their own beside them (<see cref="StartReplicaAsync"/>).
+/// Production environment, each with a 1 GiB GC heap limit (the Azure container's memory). As in production, the migrate
+/// step runs first with the owner's connection and the replicas connect as the service's own role. Attacks that need
+/// other settings start a replica of their own beside them (<see cref="StartReplicaAsync"/>).
 /// </summary>
 public sealed class AttackCluster : IAsyncDisposable
 {
@@ -55,10 +56,11 @@ public sealed class AttackCluster : IAsyncDisposable
         var redisStarting = RedisServer.CreateAsync(workDirectory, logDirectory);
         await Task.WhenAll(postgresStarting, redisStarting);
         var (postgres, redis) = (postgresStarting.Result, redisStarting.Result);
+        await MigrateAsync(postgres, PostgresServer.Database, logDirectory);
 
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__kavachdb"] = postgres.ConnectionString,
+            ["ConnectionStrings__kavachdb"] = ServiceConnectionString(postgres, PostgresServer.Database),
             ["ConnectionStrings__redis"] = redis.ConnectionString,
             ["Kavach__Auth__SigningKey"] = SigningKey,
             ["Kavach__Auth__Clients__0__Id"] = ClientId,
@@ -77,8 +79,7 @@ public sealed class AttackCluster : IAsyncDisposable
         var replicas = Enumerable.Range(0, 2)
             .Select(i => new ApiReplica(i, AttackSettings.StreamApiAssembly, environment, logDirectory))
             .ToList();
-        await replicas[0].StartAsync(); // creates the schema; the other then starts on it
-        await replicas[1].StartAsync();
+        await Task.WhenAll(replicas.Select(r => r.StartAsync()));
         return new AttackCluster(workDirectory, postgres, redis, environment, replicas);
     }
 
@@ -107,6 +108,27 @@ public sealed class AttackCluster : IAsyncDisposable
         var connection = new NpgsqlConnection(Postgres.ConnectionString + ";Timeout=5;Command Timeout=60");
         await connection.OpenAsync();
         return connection;
+    }
+
+    /// <summary>A connection with the credentials the replicas run with: what a thief of the service's connection string holds.</summary>
+    public async Task<NpgsqlConnection> OpenAsServiceAsync(string database = PostgresServer.Database)
+    {
+        var connection = new NpgsqlConnection(ServiceConnectionString(Postgres, database) + ";Timeout=5;Command Timeout=30;Pooling=false");
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>The connection the replicas get: the service role's, or, for a build without the migrate step, the superuser's.</summary>
+    public static string ServiceConnectionString(PostgresServer postgres, string database) =>
+        AttackSettings.AttackedBuildHasMigrateStep ? postgres.AppConnectionStringFor(database) : postgres.ConnectionStringFor(database);
+
+    /// <summary>The migrate step on a database, as production runs it before the replicas (a build without it: they migrate themselves).</summary>
+    public static async Task MigrateAsync(PostgresServer postgres, string database, string logDirectory, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        if (AttackSettings.AttackedBuildHasMigrateStep)
+        {
+            await MigrateStep.RunAsync(postgres, database, AttackSettings.StreamApiAssembly, logDirectory, settings);
+        }
     }
 
     public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)

@@ -19,4 +19,19 @@ public static class AttackSettings
         Environment.GetEnvironmentVariable("KAVACH_ATTACK_STREAMAPI") is { Length: > 0 } other
             ? other
             : BuiltAssemblies.Find(typeof(AttackSettings).Assembly, BuiltAssemblies.StreamApi);
+
+    /// <summary>
+    /// Whether the attacked build has the migrate step (<c>Kavach.StreamApi migrate</c>), read from its metadata without
+    /// loading it. Builds from before it ran, and are attacked, with the one connection that migrated the schema: the
+    /// superuser's.
+    /// </summary>
+    public static bool AttackedBuildHasMigrateStep { get; } = HasType(StreamApiAssembly, "MigrateCommand");
+
+    private static bool HasType(string assembly, string name)
+    {
+        using var file = File.OpenRead(assembly);
+        using var pe = new System.Reflection.PortableExecutable.PEReader(file);
+        var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+        return metadata.TypeDefinitions.Any(type => metadata.GetString(metadata.GetTypeDefinition(type).Name) == name);
+    }
 }

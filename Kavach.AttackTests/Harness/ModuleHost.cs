@@ -1,3 +1,4 @@
+using Kavach.Processes;
 using Kavach.StreamApi;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -24,7 +25,7 @@ public sealed class ModuleHost(AttackCluster cluster) : WebApplicationFactory<Ev
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
-        builder.UseSetting("ConnectionStrings:kavachdb", cluster.Postgres.ConnectionString);
+        builder.UseSetting("ConnectionStrings:kavachdb", AttackCluster.ServiceConnectionString(cluster.Postgres, PostgresServer.Database));
         builder.UseSetting("Kavach:Auth:SigningKey", AttackCluster.SigningKey);
     }
 }

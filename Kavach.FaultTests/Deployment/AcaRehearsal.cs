@@ -100,7 +100,7 @@ public sealed class AcaRehearsal : IAsyncDisposable
         var streamApiPort = FreePort.Next();
         var streamApi = new Uri($"https://127.0.0.1:{streamApiPort}");
 
-        var apiSettings = WithLogging(AcaSettings.StreamApi(postgres.ConnectionString, redis.ConnectionString, signingKey,
+        var apiSettings = WithLogging(AcaSettings.StreamApi(postgres.AppConnectionStringFor(PostgresServer.Database), redis.ConnectionString, signingKey,
             consoleClientSecret, HeartbeatInterval, IdleTimeout));
         var replicas = Enumerable.Range(0, 2).Select(i => new ApiReplica(i, SuiteSettings.StreamApiAssembly, apiSettings, logDirectory, "streamapi")).ToList();
 
@@ -117,8 +117,10 @@ public sealed class AcaRehearsal : IAsyncDisposable
         AcaIngress? ingress = null;
         try
         {
-            await replicas[0].StartAsync(); // migrates the schema
-            await replicas[1].StartAsync();
+            // The API's init container, then its replicas as the service's role.
+            await MigrateStep.RunAsync(SuiteSettings.StreamApiAssembly,
+                AcaSettings.Migrate(postgres.ConnectionString, PostgresServer.AppRole, postgres.AppPassword), Path.Combine(logDirectory, "migrate.log"));
+            await Task.WhenAll(replicas.Select(r => r.StartAsync()));
             ingress = await AcaIngress.StartAsync(certificate,
             [
                 new IngressApp("streamapi", [.. replicas.Select(r => r.BaseAddress)], Port: streamApiPort),

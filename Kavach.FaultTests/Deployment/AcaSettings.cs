@@ -32,6 +32,16 @@ public static class AcaSettings
         ["Console__AccessKey"] = accessKey,
     };
 
+    /// <summary>The migrate step, the API's init container: the administrator's connection, the service role and its password.</summary>
+    public static Dictionary<string, string> Migrate(string ownerPostgres, string appRole, string appRolePassword) => new()
+    {
+        ["ConnectionStrings__kavachdb"] = ownerPostgres,
+        ["Kavach__Database__AppRole"] = appRole,
+        ["Kavach__Database__AppRolePassword"] = appRolePassword,
+    };
+
+    public static IReadOnlyCollection<string> MigrateKeys => Migrate("", "", "").Keys;
+
     public static IReadOnlyCollection<string> StreamApiKeys =>
         StreamApi("", "", "", "", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)).Keys;
 

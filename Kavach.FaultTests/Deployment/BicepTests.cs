@@ -88,6 +88,18 @@ public sealed partial class BicepTests
             $"Bicep sets {string.Join(", ", bicepKeys.Order())}; the rehearsal sets {string.Join(", ", rehearsal.Order())}");
     }
 
+    /// <summary>The API's init container (the migrate step) gets the keys the rehearsal runs the step with.</summary>
+    [TestMethod]
+    public void TheRehearsalRunsTheMigrateStepWithEveryKeyTheBicepSets()
+    {
+        var resources = File.ReadAllText(Path.Combine(Infra, "resources.bicep"));
+        var step = Regex.Match(resources, @"var migrateStep = (.*?)\n\]", RegexOptions.Singleline);
+        Assert.IsTrue(step.Success, "no migrateStep in resources.bicep");
+        var bicepKeys = EnvName().Matches(step.Groups[1].Value).Select(m => m.Groups[1].Value).Order().ToList();
+        CollectionAssert.AreEquivalent(bicepKeys, AcaSettings.MigrateKeys.Order().ToList(),
+            $"Bicep sets {string.Join(", ", bicepKeys)}; the rehearsal sets {string.Join(", ", AcaSettings.MigrateKeys.Order())}");
+    }
+
     [GeneratedRegex(@"\{ name: '([A-Za-z0-9_]+)', (?:value|secretRef):")]
     private static partial Regex EnvName();
 

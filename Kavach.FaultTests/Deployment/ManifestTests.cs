@@ -44,6 +44,7 @@ public sealed class ManifestTests
 
     [TestMethod]
     [DataRow("kavachdb")]
+    [DataRow("kavachdb-owner")]
     [DataRow("redis")]
     public void PostgresAndRedisAreSecretConnectionStringParameters(string name)
     {
@@ -58,6 +59,7 @@ public sealed class ManifestTests
     [DataRow("kavach-checkpoint-key")]
     [DataRow("console-access-key")]
     [DataRow("console-client-secret")]
+    [DataRow("kavachdb-app-password")]
     public void KeysAreSecretParameters(string name)
     {
         var resource = Resource(name);
@@ -78,6 +80,21 @@ public sealed class ManifestTests
         Assert.IsFalse(s_resources.ContainsKey("postgres"));
     }
 
+    /// <summary>The owner's connection reaches the migrate step only: the API runs as the service's role (docs/integrity.md).</summary>
+    [TestMethod]
+    public void OnlyTheMigrateStepGetsTheOwnersConnection()
+    {
+        var migrate = Resource("migrate");
+        Assert.AreEqual("project.v0", (string?)migrate["type"]);
+        CollectionAssert.AreEqual(new[] { "migrate" }, migrate["args"]!.AsArray().Select(a => (string?)a).ToArray());
+        foreach (var (name, resource) in s_resources.Where(r => r.Key != "migrate"))
+        {
+            var env = resource?["env"]?.ToJsonString() ?? "";
+            Assert.IsFalse(env.Contains("kavachdb-owner", StringComparison.Ordinal) || env.Contains("kavachdb-app-password", StringComparison.Ordinal),
+                $"{name} gets the owner's connection or the service role's password: {env}");
+        }
+    }
+
     [TestMethod]
     [DataRow("streamapi", "ConnectionStrings__kavachdb", "{kavachdb.connectionString}")]
     [DataRow("streamapi", "ConnectionStrings__redis", "{redis.connectionString}")]
@@ -90,6 +107,9 @@ public sealed class ManifestTests
     [DataRow("console", "StreamApi__ClientSecret", "{console-client-secret.value}")]
     [DataRow("console", "Console__AccessKey", "{console-access-key.value}")]
     [DataRow("console", "Kavach__Ingress__TrustForwardedHeaders", "true")]
+    [DataRow("migrate", "ConnectionStrings__kavachdb", "{kavachdb-owner.connectionString}")]
+    [DataRow("migrate", "Kavach__Database__AppRole", "kavach_app")]
+    [DataRow("migrate", "Kavach__Database__AppRolePassword", "{kavachdb-app-password.value}")]
     public void SecretsReachTheAppsAsReferencesNeverAsValues(string app, string variable, string expected)
     {
         Assert.AreEqual(expected, (string?)Resource(app)["env"]?[variable], $"{app}: {variable}");

@@ -15,7 +15,13 @@ namespace Kavach.FaultTests.Deployment;
 public sealed class SchemaMigrationTests
 {
     private const long SchemaLockKey = 0x4B61766163680001;
-    private const int LatestVersion = 7;
+    /// <summary>This build's migrations as "version:name", from their files (the journal a complete upgrade leaves).</summary>
+    private static readonly string[] Migrations = [.. Directory
+        .EnumerateFiles(Path.Combine(SuiteSettings.RepositoryRoot, "Kavach.StreamApi", "Persistence", "Migrations"), "*.sql")
+        .Select(Path.GetFileNameWithoutExtension)
+        .Order(StringComparer.Ordinal)
+        .Select(file => $"{int.Parse(file![..4], System.Globalization.CultureInfo.InvariantCulture)}:{file[5..]}")];
+    private static readonly int LatestVersion = Migrations.Length;
     private static readonly string[] KavachTables = ["kavach_stream_events", "kavach_stream_sequence", "kavach_stream_epochs", "kavach_revocations", "kavach_schema_migrations"];
     private static PostgresServer s_postgres = null!;
     private static string s_logDirectory = null!;
@@ -62,7 +68,7 @@ public sealed class SchemaMigrationTests
 
             var journal = await QueryAsync(database, "SELECT string_agg(version::text || ':' || name, ',' ORDER BY version) FROM kavach_schema_migrations");
             TestContext.WriteLine($"Journal after upgrading '{legacySchema}': {journal}");
-            Assert.AreEqual("1:events_and_sequence,2:stream_identity_and_epochs,3:stored_bodies,4:revocations_and_user_index,5:hash_chain,6:emitters_and_revocations,7:epoch_chain_starts", journal);
+            Assert.AreEqual(string.Join(',', Migrations), journal);
             Assert.AreEqual("3", await QueryAsync(database, "SELECT count(*) FROM kavach_stream_events WHERE id LIKE 'legacy-%'"));
             Assert.AreEqual("True", await QueryAsync(database, "SELECT to_regclass('kavach_revocations') IS NOT NULL AND to_regclass('kavach_stream_epochs') IS NOT NULL"));
 

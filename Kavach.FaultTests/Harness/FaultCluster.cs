@@ -98,10 +98,12 @@ public sealed class FaultCluster : IAsyncDisposable
                 redis = redisStarting.IsCompletedSuccessfully ? redisStarting.Result : null;
             }
 
+            // As deployed: the migrate step with the owner's connection, then replicas as the service's own role.
+            await MigrateStep.RunAsync(postgres!, PostgresServer.Database, SuiteSettings.StreamApiAssembly, logDirectory);
             var signingKey = "fault-suite-signing-key-" + Convert.ToHexString(Guid.NewGuid().ToByteArray());
             var environment = new Dictionary<string, string>(SuiteStreamSettings)
             {
-                ["ConnectionStrings__kavachdb"] = postgres!.ConnectionString,
+                ["ConnectionStrings__kavachdb"] = postgres!.AppConnectionStringFor(PostgresServer.Database),
                 ["ConnectionStrings__redis"] = redis!.ConnectionString,
                 ["Kavach__Auth__SigningKey"] = signingKey,
                 ["Logging__LogLevel__Default"] = "Information",
@@ -119,9 +121,7 @@ public sealed class FaultCluster : IAsyncDisposable
                 replicas.Add(new ApiReplica(i, SuiteSettings.StreamApiAssembly, environment, logDirectory));
             }
 
-            // One replica first creates the schema; the others then start together.
-            await replicas[0].StartAsync();
-            await Task.WhenAll(replicas.Skip(1).Select(r => r.StartAsync()));
+            await Task.WhenAll(replicas.Select(r => r.StartAsync()));
 
             return new FaultCluster(name, workDirectory, logDirectory, postgres, redis, replicas, signingKey)
             {

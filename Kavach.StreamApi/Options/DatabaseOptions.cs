@@ -6,7 +6,7 @@ namespace Kavach.StreamApi.Options;
 /// Settings under <c>Kavach:Database</c>: how a replica uses PostgreSQL. Every wait is bounded, and history reads
 /// have their own small pool so that catching-up streams can never take the connections emits and the hub need.
 /// </summary>
-public sealed class DatabaseOptions : IValidatableObject
+public sealed partial class DatabaseOptions : IValidatableObject
 {
     public const string Section = "Kavach:Database";
 
@@ -33,6 +33,19 @@ public sealed class DatabaseOptions : IValidatableObject
     /// <summary>Longest wait for a free pooled connection or a new one.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The service's own PostgreSQL role, which the migrate step (<c>Kavach.StreamApi migrate</c>) grants what the replicas
+    /// need — events, checkpoints and keys to add and read, never to change or delete — and nothing else. Read by the
+    /// migrate step only; the replicas connect as it through <c>ConnectionStrings:kavachdb</c>.
+    /// </summary>
+    public string? AppRole { get; set; }
+
+    /// <summary>
+    /// Its password: the migrate step creates the role with it, or sets it on the role that exists. Without it the role
+    /// must exist already (made by an administrator, or signing in another way).
+    /// </summary>
+    public string? AppRolePassword { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         foreach (var (name, value) in new[]
@@ -48,7 +61,24 @@ public sealed class DatabaseOptions : IValidatableObject
                 yield return new ValidationResult($"{Section}:{name} must be between 100 ms and 1 hour (it is {value}).", [name]);
             }
         }
+
+        if (AppRole is not null && !AppRoleName().IsMatch(AppRole))
+        {
+            yield return new ValidationResult(
+                $"{Section}:{nameof(AppRole)} must be a plain PostgreSQL role name: lower-case letters, digits and '_', at most 63, not starting with a digit (it is '{AppRole}').",
+                [nameof(AppRole)]);
+        }
+
+        if (AppRolePassword is not null && (AppRole is null || AppRolePassword.Length < 16 || AppRolePassword.Any(c => c is < '!' or > '~')))
+        {
+            yield return new ValidationResult(
+                $"{Section}:{nameof(AppRolePassword)} must come with {Section}:{nameof(AppRole)} and be at least 16 printable ASCII characters without spaces.",
+                [nameof(AppRolePassword)]);
+        }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    private static partial System.Text.RegularExpressions.Regex AppRoleName();
 
     /// <summary>Session settings sent with every connection.</summary>
     internal string SessionOptions =>

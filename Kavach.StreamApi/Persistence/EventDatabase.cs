@@ -79,7 +79,7 @@ public static class EventDatabase
         return builder;
     }
 
-    private static void Bound(NpgsqlConnectionStringBuilder connection, DatabaseOptions options, int poolSize, string applicationName)
+    internal static void Bound(NpgsqlConnectionStringBuilder connection, DatabaseOptions options, int poolSize, string applicationName)
     {
         connection.MaxPoolSize = poolSize;
         connection.Timeout = Math.Max(1, (int)options.ConnectTimeout.TotalSeconds);

@@ -383,17 +383,8 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// </summary>
     public async Task BeginEpochAsync(long seenEpoch, long atLeast, long startsAfter, string reason, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            WITH begun AS (
-                UPDATE kavach_stream_sequence
-                SET epoch = GREATEST(epoch + 1, $2), epoch_starts_after = LEAST($3, last_value)
-                WHERE epoch = $1
-                RETURNING epoch, epoch_starts_after, last_value)
-            INSERT INTO kavach_stream_epochs (epoch, starts_after, chain_starts_after, reason)
-            SELECT epoch, epoch_starts_after, last_value, $4 FROM begun
-            ON CONFLICT (epoch) DO UPDATE SET starts_after = EXCLUDED.starts_after, chain_starts_after = EXCLUDED.chain_starts_after,
-                reason = EXCLUDED.reason, began_at = clock_timestamp()
-            """);
+        // Through the owner's function (migration 10): the service's role may not UPDATE the epochs it recorded.
+        await using var command = dataSource.CreateCommand("SELECT kavach_begin_epoch($1, $2, $3, $4)");
         command.Parameters.Add(new NpgsqlParameter { Value = seenEpoch });
         command.Parameters.Add(new NpgsqlParameter { Value = atLeast });
         command.Parameters.Add(new NpgsqlParameter { Value = startsAfter });

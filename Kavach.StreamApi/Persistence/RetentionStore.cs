@@ -10,7 +10,9 @@ public sealed record RetentionSweep(long Deleted, int Batches, TimeSpan LongestB
 /// before a cutoff, in batches of bounded size, each its own short statement and transaction that also moves the
 /// chain's anchor (<c>kavach_chain_anchor</c>: the newest removed event's sequence and hash) — so however long a
 /// sweep runs or wherever it stops, what remains verifies from the anchor, and no statement comes near the statement
-/// timeout. A session advisory lock lets one replica sweep at a time; the others skip their turn.
+/// timeout. A session advisory lock lets one replica sweep at a time; the others skip their turn. Each batch is the
+/// owner's function <c>kavach_prune_events</c> (migration 10), the only way the service's role may delete: it removes
+/// nothing younger than the retention period, nor younger than the owner's <c>kavach_retention_policy</c>.
 /// </summary>
 public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
@@ -23,29 +25,14 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider tim
         SELECT sequence FROM kavach_stream_events WHERE committed_at < $1 ORDER BY committed_at DESC LIMIT 1
         """;
 
-    // Starts after the previous batch, so no batch walks over the entries of rows the earlier ones removed.
-    private const string BatchSql = """
-        WITH doomed AS (
-            SELECT sequence FROM kavach_stream_events WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence LIMIT $3),
-        gone AS (
-            DELETE FROM kavach_stream_events e USING doomed WHERE e.sequence = doomed.sequence RETURNING e.sequence, e.hash),
-        newest AS (
-            SELECT sequence, hash FROM gone ORDER BY sequence DESC LIMIT 1),
-        anchored AS (
-            INSERT INTO kavach_chain_anchor (singleton, sequence, hash, bound_to) SELECT true, sequence, hash, $2 FROM newest
-            ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash, bound_to = excluded.bound_to,
-                pruned_at = clock_timestamp()
-            WHERE kavach_chain_anchor.sequence < excluded.sequence
-            RETURNING 1)
-        SELECT count(*)::int, max(sequence) FROM gone
-        """;
+    private const string BatchSql = "SELECT deleted, last_deleted FROM kavach_prune_events($1, $2, $3)";
 
     /// <summary>
-    /// Removes every event up to the newest one committed before <paramref name="cutoff"/>, but never past
-    /// <paramref name="upTo"/> (a checkpoint: see <see cref="IRetentionBoundary"/>), <paramref name="batchSize"/> at a time;
-    /// null when another replica holds the retention lock (it is sweeping).
+    /// Removes every event up to the newest one committed more than <paramref name="retention"/> ago, but never past
+    /// <paramref name="upTo"/> (a checkpoint: see <see cref="IRetentionBoundary"/>, which the anchor then names),
+    /// <paramref name="batchSize"/> at a time; null when another replica holds the retention lock (it is sweeping).
     /// </summary>
-    public async Task<RetentionSweep?> SweepAsync(DateTimeOffset cutoff, long upTo, int batchSize, CancellationToken cancellationToken)
+    public async Task<RetentionSweep?> SweepAsync(TimeSpan retention, long upTo, int batchSize, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -59,13 +46,14 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider tim
             long deleted = 0;
             var batches = 0;
             var longest = TimeSpan.Zero;
+            var cutoff = time.GetUtcNow() - retention;
             if (await ScalarAsync<object>(connection, PrefixEndSql, cancellationToken, cutoff.UtcDateTime) is long oldEnough && upTo > 0)
             {
                 var end = Math.Min(oldEnough, upTo);
-                for (var after = 0L; after < end;)
+                for (var last = 0L; last < end;)
                 {
                     var batchStarted = time.GetTimestamp();
-                    var (count, last) = await DeleteBatchAsync(connection, after, end, batchSize, cancellationToken);
+                    (var count, last) = await DeleteBatchAsync(connection, retention, upTo, batchSize, cancellationToken);
                     if (count == 0)
                     {
                         break;
@@ -75,7 +63,6 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider tim
                     longest = took > longest ? took : longest;
                     deleted += count;
                     batches++;
-                    after = last;
                 }
             }
 
@@ -95,21 +82,28 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider tim
         }
     }
 
-    private static async Task<(int Count, long Last)> DeleteBatchAsync(NpgsqlConnection connection, long after, long end, int batchSize,
+    /// <summary>How old, at least, an event must be before any role but the owner may have it removed (the migrate step sets it).</summary>
+    public async Task<TimeSpan> ReadMinimumAgeAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT min_age FROM kavach_retention_policy");
+        return (TimeSpan)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<(int Count, long Last)> DeleteBatchAsync(NpgsqlConnection connection, TimeSpan retention, long upTo, int batchSize,
         CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(BatchSql, connection)
         {
             Parameters =
             {
-                new NpgsqlParameter { Value = after },
-                new NpgsqlParameter { Value = end },
+                new NpgsqlParameter { Value = retention },
+                new NpgsqlParameter { Value = upTo },
                 new NpgsqlParameter { Value = batchSize },
             },
         };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt32(0), reader.IsDBNull(1) ? after : reader.GetInt64(1));
+        return (reader.GetInt32(0), reader.IsDBNull(1) ? upTo : reader.GetInt64(1));
     }
 
     private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, object parameter)

@@ -1,16 +1,24 @@
 using Kavach.StreamApi.Persistence.Migrations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
 
 namespace Kavach.StreamApi.Persistence;
 
 /// <summary>
 /// Brings the schema to this build's version before the replica reports ready; until then the "schema" health check
 /// fails, so Aspire (and a container platform's readiness probe) routes no traffic here. A migration that cannot get
-/// its locks within <c>lock_timeout</c> (serving replicas hold them) is tried again with backoff.
+/// its locks within <c>lock_timeout</c> (serving replicas hold them) is tried again with backoff. A replica whose role
+/// may not migrate (the service's own) waits for the migrate step instead, reading the journal with the same backoff.
 /// </summary>
-public sealed class SchemaInitializer(SchemaMigrator migrator, ConnectionBudget connectionBudget, ILogger<SchemaInitializer> logger) : BackgroundService, IHealthCheck
+public sealed class SchemaInitializer(
+    SchemaMigrator migrator,
+    ConnectionBudget connectionBudget,
+    DatabaseRoleReport roleReport,
+    ILogger<SchemaInitializer> logger) : BackgroundService, IHealthCheck
 {
+    private static readonly TimeSpan LongestDelay = TimeSpan.FromSeconds(10);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _waitLogged;
 
     public Task Ready => _ready.Task;
 
@@ -21,17 +29,39 @@ public sealed class SchemaInitializer(SchemaMigrator migrator, ConnectionBudget 
         {
             try
             {
-                await migrator.MigrateAsync(stoppingToken);
-                _ready.TrySetResult();
-                await connectionBudget.ReportAsync(stoppingToken);
-                return;
+                if (await migrator.MigrateAsync(stoppingToken))
+                {
+                    _ready.TrySetResult();
+                    await roleReport.ReportAsync(stoppingToken);
+                    await connectionBudget.ReportAsync(stoppingToken);
+                    return;
+                }
+
+                LogWaitingOnce(null);
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                LogWaitingOnce(e);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 logger.LogWarning(e, "Migrating the event schema failed; retrying in {Delay}", delay);
-                await Task.Delay(delay, stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
+
+            await Task.Delay(delay, stoppingToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestDelay.Ticks));
+        }
+    }
+
+    private void LogWaitingOnce(Exception? refusal)
+    {
+        if (!_waitLogged)
+        {
+            logger.LogWarning(refusal,
+                "The event schema is behind this build (version {Latest}) and this replica's role may not migrate it: waiting for " +
+                "the migrate step ('Kavach.StreamApi migrate' with the owner's connection; docs/operations.md#database-roles)",
+                SchemaMigration.LatestVersion);
+            _waitLogged = true;
         }
     }
 

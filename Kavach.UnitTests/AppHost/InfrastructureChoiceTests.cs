@@ -79,6 +79,63 @@ public sealed class InfrastructureChoiceTests
     }
 
     [TestMethod]
+    [DataRow("Kavach:Infrastructure=local")]
+    [DataRow("Kavach:Infrastructure=containers")]
+    public async Task TheReplicasWaitForTheMigrateStepAndOnlyItGetsTheOwnersConnection(string infrastructure)
+    {
+        var dataDirectory = TempDataDirectory();
+        try
+        {
+            var model = await ModelAsync(infrastructure, $"Kavach:Postgres:DataDirectory={dataDirectory}");
+            var api = model.Resources.OfType<ProjectResource>().Single(r => r.Name == "streamapi");
+            var migrate = model.Resources.OfType<ProjectResource>().Single(r => r.Name == "migrate");
+
+            Assert.IsTrue(api.Annotations.OfType<WaitAnnotation>().Any(w => w.Resource == migrate && w.WaitType == WaitType.WaitForCompletion),
+                "the replicas start before the schema is migrated and their role granted");
+            // Each variable as a manifest expression: which resource's value it takes, with nothing started. (Its replacement,
+            // ExecutionConfigurationBuilder, resolves values, which needs allocated endpoints.)
+#pragma warning disable CS0618
+            var apiEnvironment = await api.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+            var migrateEnvironment = await migrate.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+            Assert.AreEqual("{kavachdb.connectionString}", apiEnvironment["ConnectionStrings__kavachdb"]);
+            Assert.IsFalse(apiEnvironment.Values.Any(v => v.Contains("owner", StringComparison.Ordinal)), "a replica holds the owner's credentials");
+            Assert.AreEqual("{kavachdb-owner.connectionString}", migrateEnvironment["ConnectionStrings__kavachdb"]);
+            Assert.AreEqual("kavach_app", migrateEnvironment["Kavach__Database__AppRole"]);
+            Assert.AreEqual("{kavachdb-app-password.value}", migrateEnvironment["Kavach__Database__AppRolePassword"]);
+        }
+        finally
+        {
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
+    }
+
+    [TestMethod]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task LocalPostgresKeepsItsPasswordsBesideTheDataReadableByItsOwnerOnly()
+    {
+        var dataDirectory = TempDataDirectory();
+        try
+        {
+            await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={dataDirectory}");
+
+            foreach (var file in new[] { "superuser-password", "owner-password", "app-password" })
+            {
+                var path = Path.Combine(dataDirectory, file);
+                Assert.IsTrue(File.Exists(path), file);
+                Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path), file);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public async Task WithoutRedisTheApiRunsAsOneReplica()
     {
         var dataDirectory = TempDataDirectory();

@@ -18,6 +18,8 @@ public sealed class StreamApiSettingsTests
     [DataRow("Kavach:Auth:ClockSkew", "00:10:00", "Kavach:Auth:ClockSkew")]
     [DataRow("Kavach:Auth:Clients:0:Id", "ci", "Kavach:Auth:Clients:0")]
     [DataRow("Kavach:Database:LockTimeout", "00:00:00", "Kavach:Database:LockTimeout")]
+    [DataRow("Kavach:Database:AppRole", "Kavach App; DROP", "Kavach:Database:AppRole")]
+    [DataRow("Kavach:Database:AppRolePassword", "0123456789abcdef", "Kavach:Database:AppRolePassword")]
     public void BadSettingStopsStartupNamingTheKey(string key, string value, string named)
     {
         var failure = StartupFailure(new Dictionary<string, string?> { [key] = value });

@@ -23,6 +23,8 @@ param scaleRules array = []
 param secrets array = []
 @description('Environment: [{ name, value }] or [{ name, secretRef }].')
 param env array = []
+@description('Containers run to completion before each revision\'s app container starts: [{ name, image, args, env, resources }].')
+param initContainers resourceInput<'Microsoft.App/containerApps@2024-03-01'>.properties.template.initContainers = []
 @description('Seconds between SIGTERM and SIGKILL; above the app\'s Kavach:ShutdownTimeout (20 s).')
 param terminationGracePeriodSeconds int = 30
 
@@ -60,6 +62,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
     }
     template: {
       terminationGracePeriodSeconds: terminationGracePeriodSeconds
+      initContainers: initContainers
       containers: [
         {
           name: serviceName

@@ -15,6 +15,9 @@ public sealed class PostgresServer : IAsyncDisposable
     public const string Database = "kavachdb";
     private const string User = "postgres";
 
+    /// <summary>The service's own role, which <see cref="MigrateStep"/> creates: it adds and reads events, never changes or deletes them.</summary>
+    public const string AppRole = "kavach_app";
+
     private readonly string _binDirectory;
     private readonly string _root;
     private readonly string _logPath;
@@ -30,11 +33,15 @@ public sealed class PostgresServer : IAsyncDisposable
         _placement = placement;
         Port = FreePort.Next();
         Password = Convert.ToHexString(Guid.NewGuid().ToByteArray());
+        AppPassword = Convert.ToHexString(Guid.NewGuid().ToByteArray());
     }
 
     public int Port { get; }
 
     public string Password { get; }
+
+    /// <summary>The password <see cref="MigrateStep"/> gives <see cref="AppRole"/>.</summary>
+    public string AppPassword { get; }
 
     public string DataDirectory => Path.Combine(_root, "data");
 
@@ -43,6 +50,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The postmaster's PID (its backends are its children).</summary>
     public int? Pid => _postmaster?.Pid;
 
+    /// <summary>The superuser's: the owner's in the migrate step, and a database writer's in attacks and checks.</summary>
     public string ConnectionString => ConnectionStringFor(Database);
 
     public string ConnectionStringFor(string database) => new NpgsqlConnectionStringBuilder
@@ -51,6 +59,16 @@ public sealed class PostgresServer : IAsyncDisposable
         Port = Port,
         Username = User,
         Password = Password,
+        Database = database,
+    }.ConnectionString;
+
+    /// <summary>The service role's, as the replicas get it once <see cref="MigrateStep"/> has run on the database.</summary>
+    public string AppConnectionStringFor(string database) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = Port,
+        Username = AppRole,
+        Password = AppPassword,
         Database = database,
     }.ConnectionString;
 

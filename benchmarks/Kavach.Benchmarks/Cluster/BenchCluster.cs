@@ -93,27 +93,27 @@ public sealed class BenchCluster : IAsyncDisposable
             }
 
             log($"PostgreSQL (PID {postgres!.Pid}) and Redis (PID {redis!.Pid}) up after {stopwatch.Elapsed.TotalSeconds:0.0} s");
+            var streamApi = BuiltAssemblies.Find(typeof(BenchCluster).Assembly, BuiltAssemblies.StreamApi);
+            await MigrateStep.RunAsync(postgres, PostgresServer.Database, streamApi, logDirectory); // as deployed: the replicas run as the service's role
             var signingKey = "benchmark-signing-key-" + Convert.ToHexString(Guid.NewGuid().ToByteArray());
             var environment = new Dictionary<string, string>(BenchStreamSettings)
             {
-                ["ConnectionStrings__kavachdb"] = postgres.ConnectionString,
+                ["ConnectionStrings__kavachdb"] = postgres.AppConnectionStringFor(PostgresServer.Database),
                 ["ConnectionStrings__redis"] = redis.ConnectionString,
                 ["Kavach__Auth__SigningKey"] = signingKey,
             };
 
-            var streamApi = BuiltAssemblies.Find(typeof(BenchCluster).Assembly, BuiltAssemblies.StreamApi);
             for (var i = 0; i < 2; i++)
             {
                 replicas.Add(new ApiReplica(i, streamApi, environment, logDirectory, "replica", servers));
             }
 
-            // One replica creates the schema first; the other then starts.
-            await replicas[0].StartAsync();
-            await replicas[1].StartAsync();
+            await Task.WhenAll(replicas.Select(r => r.StartAsync()));
             log($"Replicas up ({streamApi}) after {stopwatch.Elapsed.TotalSeconds:0.0} s");
 
             if (baselineApi is not null)
             {
+                // Another build, perhaps from before the migrate step: its replicas migrate their database themselves.
                 await postgres.CreateDatabaseAsync(BaselineDatabase);
                 var baselineEnvironment = new Dictionary<string, string>(environment)
                 {

@@ -32,16 +32,19 @@ public sealed partial class RetentionUnderLoad : IWorkload
         var sizes = context.Sizes;
         var cluster = context.Cluster;
         await cluster.Postgres.CreateDatabaseAsync(Database);
+        var streamApi = BuiltAssemblies.Find(typeof(RetentionUnderLoad).Assembly, BuiltAssemblies.StreamApi);
+        // The owner lets retention remove what is older than the workload's window, and no younger.
+        await MigrateStep.RunAsync(cluster.Postgres, Database, streamApi, context.LogDirectory,
+            new Dictionary<string, string> { ["Kavach__Stream__Retention"] = sizes.Retention.ToString() });
         var environment = new Dictionary<string, string>(BenchClusterSettings(context))
         {
-            ["ConnectionStrings__kavachdb"] = cluster.Postgres.ConnectionStringFor(Database),
+            ["ConnectionStrings__kavachdb"] = cluster.Postgres.AppConnectionStringFor(Database),
             ["Kavach__Stream__Retention"] = sizes.Retention.ToString(),
             ["Kavach__Stream__RetentionSweepInterval"] = sizes.RetentionSweep.ToString(),
             // Each sweep is logged at Information. (A category of its own cannot be named here: /bin/sh, through which
             // the replicas start, drops variables whose names hold dots.)
             ["Logging__LogLevel__Default"] = "Information",
         };
-        var streamApi = BuiltAssemblies.Find(typeof(RetentionUnderLoad).Assembly, BuiltAssemblies.StreamApi);
         var replicas = Enumerable.Range(0, 2)
             .Select(i => new ApiReplica(i, streamApi, environment, context.LogDirectory, "retention-replica", context.ServerPlacement))
             .ToList();
