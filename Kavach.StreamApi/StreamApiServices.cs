@@ -5,6 +5,7 @@ using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Integrity;
+using Kavach.StreamApi.Integrity.Witness;
 using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
@@ -66,6 +67,7 @@ public static class StreamApiServices
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<ChainVerifier>();
+        builder.AddCheckpointWitness();
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();

@@ -257,8 +257,8 @@ public sealed class ChainReport
 
     public long Epoch { get; set; }
 
-    /// <summary>True when every event in the range and every checkpoint in it verified.</summary>
-    public bool Valid => Break is null;
+    /// <summary>True when every event in the range and every checkpoint in it verified, and the witness contradicts none.</summary>
+    public bool Valid => Break is null && Witness?.Consistent != false;
 
     public long Checked { get; set; }
 
@@ -277,6 +277,9 @@ public sealed class ChainReport
     public bool StartsAtRetention { get; set; }
 
     public ChainBreak? Break { get; set; }
+
+    /// <summary>The stored checkpoints compared with the witness outside PostgreSQL (docs/integrity.md, "The witness").</summary>
+    public Witness.WitnessReport? Witness { get; set; }
 
     public ChainReport Broken(long sequence, string kind, string detail)
     {

@@ -1,0 +1,12 @@
+namespace Kavach.StreamApi.Integrity.Witness;
+
+/// <summary>No witness configured: checkpoints live only in PostgreSQL, and the verifiers say so.</summary>
+public sealed class NoCheckpointWitness : ICheckpointWitness
+{
+    public bool IsConfigured => false;
+
+    public Task AppendAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public IAsyncEnumerable<Checkpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence, CancellationToken cancellationToken) =>
+        AsyncEnumerable.Empty<Checkpoint>();
+}
