@@ -98,12 +98,19 @@ public sealed class BlobCheckpointWitness(BlobContainerClient container, Witness
     private async Task<List<long>> FoldersAsync(string prefix, CancellationToken cancellationToken)
     {
         var folders = new List<long>();
-        await foreach (var item in container.GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Prefix = prefix, Delimiter = "/" }, cancellationToken))
+        try
         {
-            if (item.IsPrefix && WitnessRecord.NumberOf(item.Prefix) is { } number)
+            await foreach (var item in container.GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Prefix = prefix, Delimiter = "/" }, cancellationToken))
             {
-                folders.Add(number);
+                if (item.IsPrefix && WitnessRecord.NumberOf(item.Prefix) is { } number)
+                {
+                    folders.Add(number);
+                }
             }
+        }
+        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.ContainerNotFound)
+        {
+            // Nothing witnessed yet: the container is made with the first record.
         }
 
         folders.Sort();
