@@ -14,7 +14,11 @@ public sealed class LocalAzuriteResource(string name, string scriptDirectory, st
 
     public EndpointReference Endpoint => field ??= new EndpointReference(this, EndpointName);
 
+    /// <summary>
+    /// By IP address: the Azure SDK reads the account from the path only for an IP host (or the emulator's usual ports),
+    /// and would take "localhost:port/kavach" as an account named by the host.
+    /// </summary>
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://{Endpoint.Property(EndpointProperty.Host)}:{Endpoint.Property(EndpointProperty.Port)}/{AccountName};");
+        $"BlobEndpoint=http://{Endpoint.Property(EndpointProperty.IPV4Host)}:{Endpoint.Property(EndpointProperty.Port)}/{AccountName};");
 }

@@ -63,7 +63,7 @@ public sealed class AzuriteServer : IAsyncDisposable
 
         _process = ChildProcess.Start("azurite", _binary,
             ["--blobHost", "127.0.0.1", "--blobPort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", _dataDirectory,
-             "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
+             "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry", "--silent"],
             new Dictionary<string, string> { ["AZURITE_ACCOUNTS"] = $"{AccountName}:{AccountKey}" }, _logPath);
         var started = Stopwatch.StartNew();
         while (!await AnswersAsync())
