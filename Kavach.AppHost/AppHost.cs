@@ -14,6 +14,8 @@ const string ConsoleClient = "kavach-console";
 
 var database = builder.AddKavachDatabase(infrastructure, databaseName: "kavachdb");
 var redis = builder.AddKavachRedis(infrastructure);
+var witnessDirectory = WitnessDataDirectory.Resolve(builder.Configuration);
+var witness = builder.AddKavachWitness(infrastructure, witnessDirectory);
 
 // The owner migrates the schema and grants the service its own role before any replica starts: the same build, run once
 // with the owner's connection. The replicas connect as that role, which may add and read events but never change or
@@ -37,6 +39,20 @@ if (builder.ExecutionContext.IsPublishMode)
     // The key that signs the event log's checkpoints (docs/integrity.md): an ECDSA P-256 PEM the operator makes and
     // keeps. Local runs leave it out: each replica then signs with a key of its own that dies with it.
     streamApi.WithEnvironment("Kavach__Integrity__CheckpointKey", builder.AddParameter("kavach-checkpoint-key", secret: true));
+}
+
+// Every checkpoint is also written outside PostgreSQL (docs/integrity.md, "The witness"); in publish mode infra/ gives
+// the API its Blob Storage.
+if (witness is not null)
+{
+    streamApi.WithReference(witness, connectionName: "witness").WaitFor(witness);
+}
+else if (builder.ExecutionContext.IsRunMode)
+{
+    await Console.Error.WriteLineAsync(
+        "warn: Azurite is not available (no tools/azurite and no azurite-blob on PATH, or no node). The checkpoint witness " +
+        $"is an append-only file instead, {WitnessDataDirectory.File(witnessDirectory)}: 'npm ci --prefix tools/azurite' installs Azurite.");
+    streamApi.WithEnvironment("Kavach__Integrity__Witness__Path", WitnessDataDirectory.File(witnessDirectory));
 }
 
 if (redis is null)

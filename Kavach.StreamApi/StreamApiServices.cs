@@ -6,6 +6,7 @@ using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Integrity;
 using Kavach.StreamApi.Integrity.Merkle;
+using Kavach.StreamApi.Integrity.Witness;
 using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
@@ -73,11 +74,11 @@ public static class StreamApiServices
         services.AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<DeliveredChain>());
         services.AddSingleton<ChainAnchor>();
         services.AddSingleton<IRetentionBoundary, CheckpointedRetention>();
-        services.TryAddSingleton<Integrity.Witness.ICheckpointWitness, Integrity.Witness.NoWitness>();
         services.AddSingleton<CheckpointService>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckpointService>());
         services.AddSingleton<ChainVerifier>();
         services.AddMerkleTree(); // the Merkle tree: the hub's deliveries in, tree heads and proofs out
+        builder.AddCheckpointWitness();
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();

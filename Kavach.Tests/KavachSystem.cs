@@ -8,9 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace Kavach.Tests;
 
 /// <summary>
-/// The whole Kavach system, started once for the test assembly from the real AppHost: local PostgreSQL and
-/// Redis processes (this machine has no container engine) with throw-away data, both API replicas and the
-/// console.
+/// The whole Kavach system, started once for the test assembly from the real AppHost: local PostgreSQL, Redis
+/// and Azurite (the checkpoint witness) processes (this machine has no container engine) with throw-away data, both
+/// API replicas and the console.
 /// </summary>
 [TestClass]
 public static class KavachSystem
@@ -48,6 +48,7 @@ public static class KavachSystem
             [
                 "Kavach:Infrastructure=local",
                 $"Kavach:Postgres:DataDirectory={s_dataDirectory}",
+                $"Kavach:Witness:DataDirectory={Path.Combine(s_dataDirectory, "witness")}",
                 $"Parameters:kavach-signing-key={SigningKey}",
                 $"Parameters:console-client-secret={ConsoleClientSecret}",
             ],
@@ -89,7 +90,7 @@ public static class KavachSystem
         timeout.CancelAfter(StartTimeout);
         await s_app.StartAsync(timeout.Token);
 
-        await WaitForHealthyAsync(s_app, ["postgres", "redis", "streamapi", "console"], timeout.Token);
+        await WaitForHealthyAsync(s_app, ["postgres", "redis", "witness", "streamapi", "console"], timeout.Token);
         StreamApiReplicas = await FindReplicaAddressesAsync(s_app, "streamapi", timeout.Token);
     }
 
@@ -102,6 +103,9 @@ public static class KavachSystem
     public static ValueTask<string?> DatabaseConnectionStringAsync() => App.GetConnectionStringAsync("postgres");
 
     public static ValueTask<string?> RedisConnectionStringAsync() => App.GetConnectionStringAsync("redis");
+
+    /// <summary>Azurite's, the checkpoint witness the AppHost runs.</summary>
+    public static ValueTask<string?> WitnessConnectionStringAsync() => App.GetConnectionStringAsync("witness");
 
     private static async Task<IReadOnlyList<Uri>> FindReplicaAddressesAsync(DistributedApplication app, string name, CancellationToken cancellationToken)
     {

@@ -2,7 +2,7 @@
 # Runs every test project, one after another: the fast tests that start nothing (Kavach.UnitTests), then the tests
 # against the real system (PostgreSQL, Redis, both API replicas, the console), then the attack suite (the security
 # promises played by their adversaries), then the fault tests where they exist.
-# Installs what the tests need where it can (as root or with sudo): redis-server and Chromium from apt.
+# Installs what the tests need where it can (as root or with sudo): redis-server and Chromium from apt, Azurite from npm.
 # PostgreSQL server binaries (initdb, postgres) must already be on the machine.
 # Then packs the client libraries (Kavach.Contracts, Kavach.Client) into artifacts/packages; nothing is published.
 # Prints a last line "N passed, N failed, N skipped" summed over all projects and exits non-zero on any failure
@@ -23,6 +23,13 @@ if [ ${#need[@]} -gt 0 ]; then
   if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"; } >/tmp/kavach-apt.log 2>&1; then
     echo "warn: could not install ${need[*]} (see /tmp/kavach-apt.log); tests that need them will fail." >&2
   fi
+fi
+
+# Azurite (the checkpoint witness), pinned by tools/azurite/package-lock.json.
+if [ ! -x tools/azurite/node_modules/.bin/azurite-blob ]; then
+  echo "Installing Azurite (npm ci --prefix tools/azurite) ..."
+  npm ci --prefix tools/azurite --no-audit --no-fund >/tmp/kavach-npm.log 2>&1 \
+    || echo "warn: could not install Azurite (see /tmp/kavach-npm.log); tests that need the witness will fail." >&2
 fi
 
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

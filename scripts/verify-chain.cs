@@ -1,9 +1,13 @@
+#:property ManagePackageVersionsCentrally=false
+#:package Azure.Storage.Blobs@12.30.1
 // Verifies Kavach's tamper-evident log from outside the server: reads the events and the signed checkpoints over the
 // HTTP API, recomputes the hash chain (docs/integrity.md) and checks every checkpoint's signature with public keys
 // you trust — not with what the server says. Needs only a token that reads every event.
 //
 //   dotnet run scripts/verify-chain.cs -- --api http://localhost:5080 --token "$TOKEN" --key checkpoint-public.pem
 //       [--key older-key.pem] [--trust saved-checkpoint.json] [--retention 7.00:00:00] [--from 1] [--to 5000]
+//       [--witness-url <container URL with a SAS> | --witness-connection-string <cs> [--witness-container kavach-witness]
+//        | --witness-file <path>] [--witness-grace <seconds>]
 //
 // It trusts nothing the server serves until a signature says so: the walk starts at a checkpoint signed with one of
 // your keys — the one you saved earlier (--trust, a checkpoint as the API lists it), or else the oldest signed one the
@@ -11,8 +15,12 @@
 // verified; an event without a hash after it is a break. A saved checkpoint whose events are no longer served is a
 // deletion unless it is older than the retention period (--retention, the server's Kavach:Stream:Retention, 7 days).
 //
+// With a witness (docs/integrity.md, "The witness"), the checkpoints the API serves are first compared with the witness,
+// read directly: a contradiction, a witnessed checkpoint the API no longer serves, or a witness record no trusted key
+// signed is a break (1); a served checkpoint the witness lacks after the grace period (60 s) exits 4.
+//
 // Exit code: 0 the chain verified from a trusted checkpoint up to a signed one, 1 it broke (the first break is printed),
-// 2 usage or network errors, 3 nothing signed by a trusted key to start from or to end at.
+// 2 usage or network errors, 3 nothing signed by a trusted key to start from or to end at, 4 the witness lacks checkpoints.
 //
 // With the Merkle tree (docs/integrity.md, "The Merkle tree"), without reading the events — O(log n) hashes:
 //
@@ -37,10 +45,12 @@ if (TreeAudit.Wants(args))
     return await TreeAudit.RunAsync(args);
 }
 
-var options = Options.Parse(args);
-if (options is null)
+var (witness, chainArgs) = WitnessAudit.Settings.Extract(args);
+var options = Options.Parse(chainArgs);
+if (options is null || witness is { Valid: false })
 {
-    Console.Error.WriteLine("usage: dotnet run scripts/verify-chain.cs -- --api <url> --token <token> --key <public.pem> [--key …] [--trust saved-checkpoint.json] [--from N] [--to N]");
+    Console.Error.WriteLine("usage: dotnet run scripts/verify-chain.cs -- --api <url> --token <token> --key <public.pem> [--key …] [--trust saved-checkpoint.json] [--from N] [--to N] " +
+        "[--witness-url <url> | --witness-connection-string <cs> [--witness-container <name>] | --witness-file <path>] [--witness-grace <seconds>]");
     return 2;
 }
 
@@ -48,6 +58,11 @@ using var http = new HttpClient { BaseAddress = new Uri(options.Api), Timeout = 
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
 
 var trusted = PinnedKeys.Load(options.Keys);
+
+if (witness is not null && await WitnessAudit.RunAsync(witness, http, trusted, options.From, options.To) is var witnessCode and not 0)
+{
+    return witnessCode;
+}
 
 try
 {
@@ -686,5 +701,245 @@ static class Merkle
         }
 
         return fr.AsSpan().SequenceEqual(firstRoot) && sr.AsSpan().SequenceEqual(secondRoot) && sn == 0;
+    }
+}
+
+/// <summary>
+/// The checkpoints the API serves against the witness, read directly (Blob Storage or Azurite, or the file witness):
+/// independent of the server's own comparison, and with the witness records' signatures checked with your keys.
+/// </summary>
+static class WitnessAudit
+{
+    public sealed record Settings(string? Url, string? ConnectionString, string Container, string? File, TimeSpan Grace)
+    {
+        public bool Valid => new[] { Url, ConnectionString, File }.Count(s => s is not null) == 1 && Grace >= TimeSpan.Zero;
+
+        /// <summary>The witness options and the other arguments; no witness options: null.</summary>
+        public static (Settings? Witness, string[] Others) Extract(string[] args)
+        {
+            string? url = null, connectionString = null, file = null, container = null, grace = null;
+            var given = false;
+            var rest = new List<string>();
+            for (var i = 0; i < args.Length; i++)
+            {
+                var value = i + 1 < args.Length ? args[i + 1] : null;
+                switch (args[i])
+                {
+                    case "--witness-url": url = value; i++; break;
+                    case "--witness-connection-string": connectionString = value; i++; break;
+                    case "--witness-container": container = value; i++; break;
+                    case "--witness-file": file = value; i++; break;
+                    case "--witness-grace": grace = value; i++; break;
+                    default: rest.Add(args[i]); continue;
+                }
+
+                given = true;
+            }
+
+            if (!given)
+            {
+                return (null, [.. rest]);
+            }
+
+            var seconds = grace is null ? 60 : double.TryParse(grace, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : -1;
+            return (new Settings(url, connectionString, container ?? "kavach-witness", file, TimeSpan.FromSeconds(seconds)), [.. rest]);
+        }
+    }
+
+    private sealed record Record(long Epoch, long Sequence, JsonElement Json);
+
+    public static async Task<int> RunAsync(Settings settings, HttpClient api, IReadOnlyDictionary<string, ECDsa> trusted, long from, long to)
+    {
+        try
+        {
+            var (streamId, served, epochs) = await ServedAsync(api, from, to);
+            var witnessed = (await WitnessedAsync(settings, streamId, from, to)).OrderBy(r => r.Epoch).ThenBy(r => r.Sequence).ToList();
+            return Compare(settings, served, witnessed, epochs, trusted, from, to);
+        }
+        catch (Exception e) when (e is HttpRequestException or Azure.RequestFailedException or IOException or JsonException or UriFormatException or FormatException)
+        {
+            Console.Error.WriteLine($"Could not compare the witness: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int Compare(Settings settings, Dictionary<(long, long), JsonElement> served, List<Record> witnessed,
+        List<(long Epoch, long StartsAfter)> epochs, IReadOnlyDictionary<string, ECDsa> trusted, long from, long to)
+    {
+        var broken = new List<string>();
+        var missing = new List<string>();
+        var abandoned = 0;
+        foreach (var records in witnessed.GroupBy(r => (r.Epoch, r.Sequence)))
+        {
+            var (epoch, sequence) = records.Key;
+            if (records.FirstOrDefault(r => !Signed(r, trusted)) is { } forged)
+            {
+                broken.Add($"{epoch}:{sequence}: the witness holds a record no key you trust signed (key {forged.Json.GetProperty("keyId").GetString()})");
+            }
+            else if (served.TryGetValue(records.Key, out var checkpoint))
+            {
+                if (records.Any(r => !Same(r.Json, checkpoint)))
+                {
+                    broken.Add($"{epoch}:{sequence}: the witness contradicts the checkpoint the API serves (signed at {checkpoint.GetProperty("signedAt").GetString()}, hash {checkpoint.GetProperty("hash").GetString()})");
+                }
+            }
+            else if (records.Any(r => !Same(r.Json, records.First().Json)))
+            {
+                broken.Add($"{epoch}:{sequence}: the witness holds different records at one place (written over)");
+            }
+            else if (epochs.Any(e => e.Epoch > epoch && e.StartsAfter < sequence))
+            {
+                abandoned++;
+            }
+            else
+            {
+                broken.Add($"{epoch}:{sequence}: witnessed (signed at {records.First().Json.GetProperty("signedAt").GetString()}), but the API no longer serves it: deleted from the database");
+            }
+        }
+
+        var recorded = witnessed.Select(r => (r.Epoch, r.Sequence)).ToHashSet();
+        var firstWitnessed = witnessed.Count == 0 ? (DateTimeOffset?)null : witnessed.Min(r => SignedAt(r.Json));
+        var beforeWitness = 0;
+        foreach (var ((epoch, sequence), checkpoint) in served.Where(c => !recorded.Contains(c.Key)))
+        {
+            var signedAt = SignedAt(checkpoint);
+            if (signedAt < firstWitnessed)
+            {
+                beforeWitness++;
+            }
+            else if (DateTimeOffset.UtcNow - signedAt >= settings.Grace)
+            {
+                missing.Add($"{epoch}:{sequence}: served (signed at {checkpoint.GetProperty("signedAt").GetString()}) but not in the witness");
+            }
+        }
+
+        Console.WriteLine($"Witness: {served.Count} served checkpoints in #{from}–#{(to == long.MaxValue ? "head" : to.ToString(System.Globalization.CultureInfo.InvariantCulture))} " +
+            $"compared with {witnessed.Count} witness records: {broken.Count} broken, {missing.Count} missing from the witness, " +
+            $"{abandoned} of histories a restore left behind, {beforeWitness} signed before the witness began.");
+        foreach (var line in broken.Concat(missing))
+        {
+            Console.WriteLine($"  {line}");
+        }
+
+        if (broken.Count > 0)
+        {
+            Console.WriteLine($"Witness broken at {broken[0][..broken[0].IndexOf(": ", StringComparison.Ordinal)]}: the checkpoints in the database are not the ones witnessed.");
+            return 1;
+        }
+
+        return missing.Count > 0 ? 4 : 0;
+    }
+
+    /// <summary>The checkpoints the API lists in [from, to], the stream id and the epochs' starts.</summary>
+    private static async Task<(string StreamId, Dictionary<(long, long), JsonElement> Served, List<(long, long)> Epochs)> ServedAsync(HttpClient api, long from, long to)
+    {
+        var served = new Dictionary<(long, long), JsonElement>();
+        string streamId = "";
+        List<(long, long)> epochs = [];
+        for (var after = Math.Max(0, from - 1); ;)
+        {
+            using var response = await api.GetAsync($"/api/kavach/events/checkpoints?after={after}&limit=1000");
+            var body = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"{(int)response.StatusCode} from /api/kavach/events/checkpoints: {body}");
+            }
+
+            using var page = JsonDocument.Parse(body);
+            streamId = page.RootElement.GetProperty("streamId").GetString()!;
+            epochs = [.. page.RootElement.GetProperty("epochs").EnumerateArray().Select(e => (e.GetProperty("epoch").GetInt64(), e.GetProperty("startsAfter").GetInt64()))];
+            var listed = page.RootElement.GetProperty("checkpoints").EnumerateArray().Select(c => c.Clone()).ToList();
+            foreach (var checkpoint in listed.Where(c => c.GetProperty("sequence").GetInt64() <= to))
+            {
+                served[(checkpoint.GetProperty("epoch").GetInt64(), checkpoint.GetProperty("sequence").GetInt64())] = checkpoint;
+            }
+
+            if (listed.Count < 1000 || listed[^1].GetProperty("sequence").GetInt64() >= to)
+            {
+                return (streamId, served, epochs);
+            }
+
+            after = listed[^1].GetProperty("sequence").GetInt64();
+        }
+    }
+
+    /// <summary>Every record the witness holds for the stream in [from, to], every version of every blob.</summary>
+    private static async Task<List<Record>> WitnessedAsync(Settings settings, string streamId, long from, long to)
+    {
+        var records = new List<Record>();
+        void Add(BinaryData content, long? epochFromName, long? sequenceFromName)
+        {
+            var json = JsonDocument.Parse(content.ToMemory()).RootElement.Clone();
+            var (epoch, sequence) = (json.GetProperty("epoch").GetInt64(), json.GetProperty("sequence").GetInt64());
+            if (json.GetProperty("streamId").GetString() != streamId || (epochFromName ?? epoch) != epoch || (sequenceFromName ?? sequence) != sequence)
+            {
+                throw new FormatException($"A witness record at {epochFromName}:{sequenceFromName} names another place: {json.GetRawText()}");
+            }
+
+            if (sequence >= from && sequence <= to)
+            {
+                records.Add(new Record(epoch, sequence, json));
+            }
+        }
+
+        if (settings.File is { } file)
+        {
+            foreach (var line in System.IO.File.ReadAllLines(file).Where(l => l.Length > 0 && l.Contains($"\"streamId\":\"{streamId}\"", StringComparison.Ordinal)))
+            {
+                Add(BinaryData.FromString(line), null, null);
+            }
+
+            return records;
+        }
+
+        var container = settings.Url is { } url
+            ? new Azure.Storage.Blobs.BlobContainerClient(new Uri(url))
+            : new Azure.Storage.Blobs.BlobContainerClient(settings.ConnectionString, settings.Container);
+        var options = new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = streamId + "/", States = Azure.Storage.Blobs.Models.BlobStates.Version };
+        await foreach (var item in container.GetBlobsAsync(options))
+        {
+            // {streamId}/{epoch:D19}/{sequence / 10^6:D13}/{sequence:D19}.json
+            var parts = item.Name.Split('/');
+            if (parts.Length != 4 || !long.TryParse(parts[1], out var epoch) || !long.TryParse(parts[3].Replace(".json", "", StringComparison.Ordinal), out var sequence))
+            {
+                continue;
+            }
+
+            if (sequence < from || sequence > to)
+            {
+                continue;
+            }
+
+            var blob = container.GetBlobClient(item.Name);
+            var content = (await (item.VersionId is { } version ? blob.WithVersion(version) : blob).DownloadContentAsync()).Value.Content;
+            Add(content, epoch, sequence);
+        }
+
+        return records;
+    }
+
+    private static bool Same(JsonElement a, JsonElement b) =>
+        new[] { "streamId", "epoch", "sequence", "hash", "signedAt", "keyId", "signature", "treeSize", "treeRoot", "previousEpoch", "previousSequence", "previousDigest" }
+            .All(name => (a.TryGetProperty(name, out var x) ? x.GetRawText() : null) == (b.TryGetProperty(name, out var y) ? y.GetRawText() : null));
+
+    private static DateTimeOffset SignedAt(JsonElement checkpoint) =>
+        DateTimeOffset.Parse(checkpoint.GetProperty("signedAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The record's signature verifies with a trusted key over its payload (docs/integrity.md, v1 and v2).</summary>
+    private static bool Signed(Record record, IReadOnlyDictionary<string, ECDsa> trusted)
+    {
+        var c = record.Json;
+        if (!trusted.TryGetValue(c.GetProperty("keyId").GetString() ?? "", out var key))
+        {
+            return false;
+        }
+
+        string Text(string name) => c.GetProperty(name).ValueKind == JsonValueKind.Number ? c.GetProperty(name).GetRawText() : c.GetProperty(name).GetString()!;
+        var v2 = c.TryGetProperty("version", out var version) && version.GetInt32() >= 2;
+        var lines = v2
+            ? new[] { "kavach-checkpoint/v2", Text("streamId"), Text("epoch"), Text("sequence"), Text("hash"), Text("treeSize"), Text("treeRoot"),
+                Text("previousEpoch"), Text("previousSequence"), Text("previousDigest"), Text("signedAt") }
+            : new[] { "kavach-checkpoint/v1", Text("streamId"), Text("epoch"), Text("sequence"), Text("hash"), Text("signedAt") };
+        return key.VerifyData(Encoding.UTF8.GetBytes(string.Join('\n', lines)), Convert.FromBase64String(Text("signature")), HashAlgorithmName.SHA256);
     }
 }

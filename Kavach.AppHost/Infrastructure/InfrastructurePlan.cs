@@ -3,10 +3,14 @@ using System.Diagnostics;
 namespace Kavach.AppHost.Infrastructure;
 
 /// <summary>
-/// Decides, once at start-up, how PostgreSQL and Redis will run, and fails fast on a setting that cannot work.
+/// Decides, once at start-up, how PostgreSQL and Redis will run, and the checkpoint witness (Azurite, an executable in
+/// both run modes: Aspire's Azure Storage hosting package is not available here), and fails fast on a setting that cannot work.
 /// </summary>
 public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinDirectory, string? RedisServerPath)
 {
+    /// <summary>Azurite's <c>azurite-blob</c>; null in publish mode (infra/ provisions the witness) or when it is not installed.</summary>
+    public string? AzuriteBlobPath { get; private init; }
+
     /// <summary>
     /// Publish mode: PostgreSQL and Redis are managed services provisioned outside the AppHost (infra/), reached through
     /// secret connection-string parameters. Never containers: on Azure Container Apps a data volume is an Azure Files
@@ -16,6 +20,7 @@ public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinD
 
     public const string ModeKey = "Kavach:Infrastructure";
     public const string PostgresBinKey = "Kavach:Postgres:BinDirectory";
+    public const string AzuriteKey = "Kavach:Azurite:Binary";
 
     public bool HasRedis => UseConnectionStrings || UseContainers || RedisServerPath is not null;
 
@@ -29,14 +34,11 @@ public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinD
             return new InfrastructurePlan(UseContainers: false, null, null) { UseConnectionStrings = true };
         }
 
-        if (mode == InfrastructureMode.Containers)
+        var azurite = ConfiguredAzurite(builder.Configuration[AzuriteKey])
+            ?? LocalBinaries.FindAzuriteBlob(Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..")));
+        if (mode == InfrastructureMode.Containers || (mode == InfrastructureMode.Auto && ContainerEngineAnswers()))
         {
-            return new InfrastructurePlan(UseContainers: true, null, null);
-        }
-
-        if (mode == InfrastructureMode.Auto && ContainerEngineAnswers())
-        {
-            return new InfrastructurePlan(UseContainers: true, null, null);
+            return new InfrastructurePlan(UseContainers: true, null, null) { AzuriteBlobPath = azurite };
         }
 
         var postgresBin = ConfiguredPostgresBin(builder.Configuration[PostgresBinKey])
@@ -46,8 +48,13 @@ public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinD
                 "server binaries (initdb, postgres) were found on PATH or under /usr/lib/postgresql/*/bin. " +
                 "Install one of them, e.g. 'apt-get install postgresql' or Docker, then start again.");
 
-        return new InfrastructurePlan(UseContainers: false, postgresBin, LocalBinaries.FindOnPath("redis-server"));
+        return new InfrastructurePlan(UseContainers: false, postgresBin, LocalBinaries.FindOnPath("redis-server")) { AzuriteBlobPath = azurite };
     }
+
+    private static string? ConfiguredAzurite(string? path) =>
+        string.IsNullOrWhiteSpace(path) ? null
+        : File.Exists(path) ? Path.GetFullPath(path)
+        : throw new DistributedApplicationException($"Setting '{AzuriteKey}' points to '{path}', which is not a file (Azurite's azurite-blob).");
 
     private static string? ConfiguredPostgresBin(string? directory)
     {

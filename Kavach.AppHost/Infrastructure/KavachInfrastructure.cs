@@ -98,6 +98,29 @@ internal static class KavachInfrastructure
     }
 
     /// <summary>
+    /// Azurite as the checkpoint witness in run mode (its connection string is <c>ConnectionStrings:witness</c>), or null:
+    /// in publish mode (infra/ provisions Blob Storage) and when Azurite is not installed.
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString>? AddKavachWitness(
+        this IDistributedApplicationBuilder builder, InfrastructurePlan plan, string witnessDirectory)
+    {
+        if (plan.UseConnectionStrings || plan.AzuriteBlobPath is null)
+        {
+            return null;
+        }
+
+        var azurite = new LocalAzuriteResource("witness", ScriptDirectory(builder), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        return builder.AddResource(azurite)
+            .WithArgs("run-azurite.sh")
+            .WithEndpoint(name: LocalAzuriteResource.EndpointName, scheme: "http", env: "AZURITE_PORT")
+            .WithEnvironment("KAVACH_AZURITE_BIN", plan.AzuriteBlobPath)
+            .WithEnvironment("KAVACH_AZURITE_DATA", WitnessDataDirectory.Azurite(witnessDirectory))
+            .WithEnvironment("AZURITE_ACCOUNTS", $"{LocalAzuriteResource.AccountName}:{azurite.AccountKey}")
+            .WithConnectionStringHealthCheck((services, connectionString) => services.AddHealthChecks().Add(new HealthCheckRegistration(
+                "witness_check", sp => new AzuriteHealthCheck(() => connectionString(sp)), failureStatus: null, tags: null)), "witness_check");
+    }
+
+    /// <summary>
     /// Registers a health check that connects with the resource's own connection string, so that WaitFor waits
     /// for a server that answers, not just a started process. Aspire runs resource health checks only once the
     /// resource is running, when its endpoint (and so its connection string) is allocated.

@@ -34,6 +34,21 @@ internal static class LocalBinaries
             .FirstOrDefault();
     }
 
+    /// <summary>
+    /// Azurite's Blob service: where <c>npm ci --prefix tools/azurite</c> puts it in the repository, else <c>azurite-blob</c>
+    /// on PATH. Null without it, or without <c>node</c> to run it.
+    /// </summary>
+    public static string? FindAzuriteBlob(string repositoryRoot)
+    {
+        if (FindOnPath("node") is null)
+        {
+            return null;
+        }
+
+        var local = Path.Combine(repositoryRoot, "tools", "azurite", "node_modules", ".bin", "azurite-blob");
+        return File.Exists(local) ? local : FindOnPath("azurite-blob");
+    }
+
     private static string ResolveLinks(string path) =>
         new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
 }

@@ -5,7 +5,7 @@ using Npgsql;
 namespace Kavach.AttackTests.Harness;
 
 /// <summary>
-/// The system under attack: PostgreSQL, Redis and two stream API replicas as real processes on 127.0.0.1, in the
+/// The system under attack: PostgreSQL, Redis, Azurite (the checkpoint witness) and two stream API replicas as real processes on 127.0.0.1, in the
 /// Production environment, each with a 1 GiB GC heap limit (the Azure container's memory). As in production, the migrate
 /// step runs first with the owner's connection and the replicas connect as the service's own role. Attacks that need
 /// other settings start a replica of their own beside them (<see cref="StartReplicaAsync"/>).
@@ -26,12 +26,13 @@ public sealed class AttackCluster : IAsyncDisposable
     private readonly Dictionary<string, string> _environment;
     private readonly List<ApiReplica> _extra = [];
 
-    private AttackCluster(string workDirectory, PostgresServer postgres, RedisServer redis, Dictionary<string, string> environment,
-        IReadOnlyList<ApiReplica> replicas)
+    private AttackCluster(string workDirectory, PostgresServer postgres, RedisServer redis, AzuriteServer witness,
+        Dictionary<string, string> environment, IReadOnlyList<ApiReplica> replicas)
     {
         _workDirectory = workDirectory;
         Postgres = postgres;
         Redis = redis;
+        Witness = witness;
         _environment = environment;
         Replicas = replicas;
     }
@@ -39,6 +40,9 @@ public sealed class AttackCluster : IAsyncDisposable
     public PostgresServer Postgres { get; }
 
     public RedisServer Redis { get; }
+
+    /// <summary>Azurite: the checkpoint witness every replica writes to (docs/integrity.md, "The witness").</summary>
+    public AzuriteServer Witness { get; }
 
     public IReadOnlyList<ApiReplica> Replicas { get; }
 
@@ -54,14 +58,16 @@ public sealed class AttackCluster : IAsyncDisposable
 
         var postgresStarting = PostgresServer.CreateAsync(workDirectory, logDirectory);
         var redisStarting = RedisServer.CreateAsync(workDirectory, logDirectory);
-        await Task.WhenAll(postgresStarting, redisStarting);
-        var (postgres, redis) = (postgresStarting.Result, redisStarting.Result);
+        var witnessStarting = AzuriteServer.CreateAsync(workDirectory, logDirectory);
+        await Task.WhenAll(postgresStarting, redisStarting, witnessStarting);
+        var (postgres, redis, witness) = (postgresStarting.Result, redisStarting.Result, witnessStarting.Result);
         await MigrateAsync(postgres, PostgresServer.Database, logDirectory);
 
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__kavachdb"] = ServiceConnectionString(postgres, PostgresServer.Database),
             ["ConnectionStrings__redis"] = redis.ConnectionString,
+            ["ConnectionStrings__witness"] = witness.ConnectionString,
             ["Kavach__Auth__SigningKey"] = SigningKey,
             ["Kavach__Auth__Clients__0__Id"] = ClientId,
             ["Kavach__Auth__Clients__0__Secret"] = ClientSecret,
@@ -80,7 +86,7 @@ public sealed class AttackCluster : IAsyncDisposable
             .Select(i => new ApiReplica(i, AttackSettings.StreamApiAssembly, environment, logDirectory))
             .ToList();
         await Task.WhenAll(replicas.Select(r => r.StartAsync()));
-        return new AttackCluster(workDirectory, postgres, redis, environment, replicas);
+        return new AttackCluster(workDirectory, postgres, redis, witness, environment, replicas);
     }
 
     /// <summary>
@@ -159,6 +165,7 @@ public sealed class AttackCluster : IAsyncDisposable
     {
         await Task.WhenAll(Replicas.Concat(_extra).Select(r => r.StopAsync()));
         await Redis.DisposeAsync();
+        await Witness.DisposeAsync();
         await Postgres.DisposeAsync();
         try
         {

@@ -1,6 +1,7 @@
 using Kavach.ServiceDefaults.Auth;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Integrity;
+using Kavach.StreamApi.Integrity.Witness;
 using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,7 +29,7 @@ public static class IntegrityApi
     }
 
     public static async Task<Results<Ok<ChainReport>, ProblemHttpResult>> VerifyAsync(
-        HttpContext context, ChainVerifier verifier, SubjectLimits limits, long? from, long? to)
+        HttpContext context, ChainVerifier verifier, WitnessComparison witness, SubjectLimits limits, long? from, long? to)
     {
         if (EveryEventRefused(context) is { } refused)
         {
@@ -46,7 +47,13 @@ public static class IntegrityApi
         bool Admit(long events) => subscriber.IsAnonymous || (overBudget = limits.ChargeVerification(context, subscriber.Id, events)) is null;
         try
         {
-            return await verifier.VerifyAsync(from, to, context.RequestAborted, Admit) is { } report ? TypedResults.Ok(report) : overBudget!;
+            if (await verifier.VerifyAsync(from, to, context.RequestAborted, Admit) is not { } report)
+            {
+                return overBudget!;
+            }
+
+            report.Witness = await witness.CompareAsync(report.From, to, context.RequestAborted);
+            return TypedResults.Ok(report);
         }
         catch (ArgumentOutOfRangeException e)
         {

@@ -310,8 +310,8 @@ public sealed class ChainReport
 
     public long Epoch { get; set; }
 
-    /// <summary>True when every event in the range and every checkpoint in it verified.</summary>
-    public bool Valid => Break is null;
+    /// <summary>True when every event in the range and every checkpoint in it verified, and the witness contradicts none.</summary>
+    public bool Valid => Break is null && Witness?.Consistent != false;
 
     public long Checked { get; set; }
 
@@ -339,6 +339,8 @@ public sealed class ChainReport
 
     /// <summary>Whether checkpoints were checked with keys pinned in configuration (false: development, keys listed in the database).</summary>
     public bool KeysPinned { get; set; }
+    /// <summary>The stored checkpoints compared with the witness outside PostgreSQL (docs/integrity.md, "The witness").</summary>
+    public Witness.WitnessReport? Witness { get; set; }
 
     public ChainReport Broken(long sequence, string kind, string detail)
     {

@@ -1,5 +1,4 @@
 using Kavach.StreamApi.Integrity.Merkle;
-using Kavach.StreamApi.Integrity.Witness;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
@@ -11,8 +10,8 @@ namespace Kavach.StreamApi.Integrity;
 /// On every replica: signs a checkpoint of the chain when enough was committed since the last one — but only of the
 /// chain it delivered itself (<see cref="DeliveredChain"/>, anchored by <see cref="ChainAnchor"/> at a checkpoint it
 /// trusts), and only after the newest stored checkpoint, which becomes the new one's predecessor. Any replica may sign;
-/// a checkpoint has one successor, so the first to store wins and the others follow. Each checkpoint is then written to
-/// the witness. The newest checkpoint that verifies with a trusted key is announced to the streams that asked.
+/// a checkpoint has one successor, so the first to store wins and the others follow. The witness gets it from
+/// <see cref="Witness.CheckpointWitnessing"/>. The newest checkpoint that verifies with a trusted key is announced to the streams that asked.
 /// </summary>
 public sealed class CheckpointService(
     ChainStore store,
@@ -22,7 +21,6 @@ public sealed class CheckpointService(
     ChainAnchor anchor,
     TrustedKeys keys,
     ITreeHeads tree,
-    ICheckpointWitness witness,
     IntegrityMetrics metrics,
     IOptions<IntegrityOptions> options,
     TimeProvider time,
@@ -132,7 +130,6 @@ public sealed class CheckpointService(
         if (IsDue(head, newest) && await SignAsync(head, newest, cancellationToken) is { } signed)
         {
             _status = _status with { LastSigned = signed.ToView() };
-            await WitnessAsync(signed, cancellationToken);
             await FollowAsync(signed);
         }
     }
@@ -165,24 +162,6 @@ public sealed class CheckpointService(
 
         metrics.CheckpointSigned();
         return checkpoint;
-    }
-
-    private async Task WitnessAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
-    {
-        if (!witness.IsConfigured)
-        {
-            return;
-        }
-
-        try
-        {
-            await witness.AppendAsync(checkpoint, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            metrics.WitnessFailed();
-            logger.LogWarning(e, "Writing checkpoint {Epoch}:{Sequence} to the witness failed", checkpoint.Epoch, checkpoint.Sequence);
-        }
     }
 
     private void Refuse(string reason)

@@ -8,7 +8,6 @@ public sealed class IntegrityMetrics
 {
     private readonly Counter<long> _signed;
     private readonly Counter<long> _refused;
-    private readonly Counter<long> _witnessFailed;
 
     public IntegrityMetrics(IMeterFactory meterFactory)
     {
@@ -17,13 +16,9 @@ public sealed class IntegrityMetrics
             "Checkpoints this replica signed and stored.");
         _refused = meter.CreateCounter<long>("kavach.integrity.signer.refusals", "{refusal}",
             "Times this replica's signer began refusing: the stored chain differs from the one it delivered or trusts.");
-        _witnessFailed = meter.CreateCounter<long>("kavach.integrity.witness.failures", "{failure}",
-            "Checkpoints this replica could not write to the witness (retried).");
     }
 
     public void CheckpointSigned() => _signed.Add(1);
 
     public void SignerRefused() => _refused.Add(1);
-
-    public void WitnessFailed() => _witnessFailed.Add(1);
 }

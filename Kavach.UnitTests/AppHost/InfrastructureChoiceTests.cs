@@ -9,6 +9,8 @@ namespace Kavach.UnitTests.AppHost;
 [TestClass]
 public sealed class InfrastructureChoiceTests
 {
+    public TestContext TestContext { get; set; } = null!;
+
     /// <summary>
     /// The model as AppHost.cs builds it, with nothing started. Once built, the AppHost's own entry point goes on to
     /// run the app in the background; left alone, that start races the disposal here and sometimes holds it for the
@@ -27,12 +29,31 @@ public sealed class InfrastructureChoiceTests
         return app.Services.GetRequiredService<DistributedApplicationModel>();
     }
 
+    /// <summary>A resource's environment as a manifest writes it: references as expressions, nothing resolved or started.</summary>
+    private static async Task<Dictionary<string, string?>> EnvironmentAsync(IResource resource)
+    {
+        var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish));
+        foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        return context.EnvironmentVariables.ToDictionary(v => v.Key, v => v.Value switch
+        {
+            string text => text,
+            IManifestExpressionProvider expression => expression.ValueExpression,
+            _ => v.Value?.ToString(),
+        });
+    }
+
     private static string TempDataDirectory() => Path.Combine(Path.GetTempPath(), $"kavach-model-{Guid.NewGuid():N}");
 
     [TestMethod]
     [DataRow("Kavach:Infrastructure=kubernetes", "Kavach:Infrastructure")]
     [DataRow("Kavach:Postgres:BinDirectory=/nonexistent/bin", "Kavach:Postgres:BinDirectory")]
     [DataRow("Kavach:Postgres:DataDirectory=/proc/kavach", "Kavach:Postgres:DataDirectory")]
+    [DataRow("Kavach:Azurite:Binary=/nonexistent/azurite-blob", "Kavach:Azurite:Binary")]
+    [DataRow("Kavach:Witness:DataDirectory=relative/witness", "Kavach:Witness:DataDirectory")]
     public async Task BadSettingStopsStartupNamingIt(string setting, string named)
     {
         var failure = await Assert.ThrowsAsync<DistributedApplicationException>(() => ModelAsync("Kavach:Infrastructure=local", setting));
@@ -60,6 +81,51 @@ public sealed class InfrastructureChoiceTests
         finally
         {
             Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public async Task TheApiWitnessesItsCheckpointsInAzuriteRunAsAProcess()
+    {
+        var azurite = Path.Combine(Path.GetTempPath(), $"azurite-blob-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(azurite, "#!/bin/sh\n", TestContext.CancellationToken);
+        try
+        {
+            var model = await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={TempDataDirectory()}", $"Kavach:Azurite:Binary={azurite}");
+
+            var witness = model.Resources.Single(r => r.Name == "witness");
+            Assert.IsInstanceOfType<ExecutableResource>(witness);
+            Assert.IsTrue(witness.TryGetAnnotationsOfType<HealthCheckAnnotation>(out _), "the API would start before Azurite answers");
+            var api = model.Resources.Single(r => r.Name == "streamapi");
+            Assert.IsTrue(api.Annotations.OfType<WaitAnnotation>().Any(w => w.Resource == witness));
+            var environment = await EnvironmentAsync(api);
+            Assert.AreEqual("{witness.connectionString}", environment["ConnectionStrings__witness"]);
+        }
+        finally
+        {
+            File.Delete(azurite);
+        }
+    }
+
+    [TestMethod]
+    public async Task WithoutAzuriteTheWitnessIsAnAppendOnlyFile()
+    {
+        var path = Environment.GetEnvironmentVariable("PATH");
+        var witnessDirectory = TempDataDirectory();
+        try
+        {
+            Environment.SetEnvironmentVariable("PATH", "/usr/bin/nonexistent"); // no node, so no Azurite
+            var model = await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={TempDataDirectory()}",
+                $"Kavach:Witness:DataDirectory={witnessDirectory}");
+
+            Assert.IsFalse(model.Resources.Any(r => r.Name == "witness"));
+            var environment = await EnvironmentAsync(model.Resources.Single(r => r.Name == "streamapi"));
+            Assert.AreEqual(Path.Combine(witnessDirectory, "checkpoints.jsonl"), environment["Kavach__Integrity__Witness__Path"]);
+            Assert.IsFalse(Directory.Exists(witnessDirectory), "building the model creates nothing; the witness does, when it starts");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PATH", path);
         }
     }
 

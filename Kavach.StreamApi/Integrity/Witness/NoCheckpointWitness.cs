@@ -1,7 +1,7 @@
 namespace Kavach.StreamApi.Integrity.Witness;
 
-/// <summary>No witness configured: checkpoints live in PostgreSQL only, and the verifiers say so.</summary>
-public sealed class NoWitness : ICheckpointWitness
+/// <summary>No witness configured: checkpoints live only in PostgreSQL, and the verifiers say so.</summary>
+public sealed class NoCheckpointWitness : ICheckpointWitness
 {
     public bool IsConfigured => false;
 
