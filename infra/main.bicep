@@ -1,6 +1,7 @@
 // Kavach on Azure Container Apps: `azd up` provisions this, then builds and deploys the two services of azure.yaml.
 // One resource group holds Log Analytics, the Container Apps environment (with the Aspire dashboard), the registry and
-// the apps' identity, PostgreSQL Flexible Server, Azure Cache for Redis, Key Vault, and the two container apps.
+// the apps' identity, PostgreSQL Flexible Server, Azure Cache for Redis, Key Vault, the checkpoint witness (Blob Storage
+// under a WORM policy) and the two container apps.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -70,6 +71,10 @@ param consoleImage string = ''
 @description('Every quiet stream gets a heartbeat this often; at most half the ingress idle timeout (240 s).')
 param heartbeatInterval string = '00:00:30'
 
+@description('Days every checkpoint stays immutable in the witness (Blob Storage, version-level WORM); at least the event retention (7 days).')
+@minValue(7)
+param witnessImmutabilityDays int = 90
+
 var tags = { 'azd-env-name': environmentName }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 
@@ -105,6 +110,7 @@ module resources 'resources.bicep' = {
     streamApiImage: streamApiImage
     consoleImage: consoleImage
     heartbeatInterval: heartbeatInterval
+    witnessImmutabilityDays: witnessImmutabilityDays
   }
 }
 

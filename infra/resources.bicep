@@ -30,6 +30,7 @@ param streamApiConnectionsPerReplica int
 param streamApiImage string
 param consoleImage string
 param heartbeatInterval string
+param witnessImmutabilityDays int
 
 // The console's service client at the API: read-only (demo traffic, which needs emit, is for local runs).
 var consoleClientId = 'kavach-console'
@@ -113,6 +114,19 @@ module keyVault 'modules/key-vault.bicep' = {
 
 var secretsUri = '${keyVault.outputs.uri}secrets'
 
+// Every checkpoint also goes to Blob Storage under a version-level WORM policy (docs/integrity.md, "The witness"): what
+// a database writer cannot reach. The API writes with the apps' identity.
+module witness 'modules/witness-storage.bicep' = {
+  name: 'witness-storage'
+  params: {
+    name: 'stw${token}'
+    location: location
+    tags: tags
+    writerPrincipalId: registry.outputs.identityPrincipalId
+    immutabilityDays: witnessImmutabilityDays
+  }
+}
+
 // Least privilege in PostgreSQL (docs/deploy-azure.md, "Database roles"). The server's administrator owns the schema.
 // Before each revision of the API starts, its init container runs the same image as `Kavach.StreamApi migrate` with the
 // administrator's connection: it migrates the schema and creates (or updates) the service's role with its password and
@@ -194,6 +208,8 @@ module streamApi 'modules/container-app.bicep' = {
       { name: 'ConnectionStrings__redis', secretRef: 'redis' }
       { name: 'Kavach__Auth__SigningKey', secretRef: 'signing-key' }
       { name: 'Kavach__Integrity__CheckpointKey', secretRef: 'checkpoint-key' }
+      { name: 'Kavach__Integrity__Witness__ServiceUri', value: witness.outputs.blobEndpoint }
+      { name: 'Kavach__Integrity__Witness__ManagedIdentityClientId', value: registry.outputs.identityClientId }
       { name: 'Kavach__Auth__Clients__0__Id', value: consoleClientId }
       { name: 'Kavach__Auth__Clients__0__Secret', secretRef: 'console-client-secret' }
       { name: 'Kavach__Auth__Clients__0__Scopes', value: 'events:read' }
@@ -239,3 +255,4 @@ output environmentId string = environment.outputs.environmentId
 output keyVaultName string = keyVault.outputs.name
 output streamApiFqdn string = streamApi.outputs.fqdn
 output consoleFqdn string = console.outputs.fqdn
+output witnessBlobEndpoint string = witness.outputs.blobEndpoint

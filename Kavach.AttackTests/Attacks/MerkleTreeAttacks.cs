@@ -63,7 +63,8 @@ public sealed class MerkleTreeAttacks
             $"{(int)refused.Status}: the tree does not build on it ({Last(refused.Json.GetProperty("detail").GetString()!)})");
         Assert.AreEqual(HttpStatusCode.ServiceUnavailable, refused.Status, refused.ToString());
 
-        // As in issue 17's attack: the checkpoints from the rewritten event on go too, and the service signs what it finds.
+        // As in issue 17's attack: the checkpoints from the rewritten event on go too. The replica's signer refuses (it never
+        // delivered this chain), so the attack signs the head itself with the service's key: a signer that would sign it.
         await db.ExecuteAsync("DELETE FROM kavach_checkpoints WHERE sequence >= 100");
         await replica.StopAsync();
         await replica.StartAsync();
@@ -76,9 +77,9 @@ public sealed class MerkleTreeAttacks
         var hashes = proof.Json.GetProperty("hashes").EnumerateArray().Select(h => Convert.FromHexString(h.GetString()!)).ToList();
         var consistent = MerkleVerifier.VerifyConsistency(600, 901, hashes, Convert.FromHexString(saved.TreeRoot!), forgedRoot);
         var cli = await VerifierCli.RunAsync(Auditor("--extends", savedFile));
-        Findings.Record("… and the checkpoints from #100 on deleted; the service signs the head it then finds (#901)",
+        Findings.Record("… and the checkpoints from #100 on deleted; the head (#901) signed with the service's key as if its signer had",
             $"/verify {verify}; consistency proof 600 → 901 {(consistent ? "VERIFIES" : "does not verify")}; verify-chain --extends exit {cli.Code}: {Last(cli.Output)}");
-        StringAssert.StartsWith(verify, "valid:true", "the chain alone no longer tells: the attack is as issue 17 describes it");
+        StringAssert.StartsWith(verify, "valid:false", "the replica's own signer saw the rewrite and refuses: /verify says so");
         Assert.IsFalse(consistent, "no consistency proof leads from the saved root to the rewritten log's");
         Assert.AreEqual(1, cli.Code, cli.Output);
         StringAssert.Contains(cli.Output, "does NOT extend your checkpoint");

@@ -22,6 +22,7 @@ public sealed class TreeHeads(OwnDatabase database, string privateKeyPem) : IDis
         ["Kavach__Integrity__CheckpointKey"] = privateKeyPem,
         ["Kavach__Integrity__CheckpointEvery"] = "10000000",
         ["Kavach__Integrity__CheckpointInterval"] = "01:00:00",
+        ["Kavach__Integrity__MaxCheckpointGap"] = "02:00:00",
     };
 
     /// <summary>The tree's root over the first <paramref name="size"/> events as <paramref name="reader"/> gets them served.</summary>

@@ -37,12 +37,13 @@ public sealed class AcaRehearsal : IAsyncDisposable
 
     private readonly string _workDirectory;
 
-    private AcaRehearsal(string workDirectory, PostgresServer postgres, RedisServer redis, IReadOnlyList<ApiReplica> replicas,
+    private AcaRehearsal(string workDirectory, PostgresServer postgres, RedisServer redis, AzuriteServer witness, IReadOnlyList<ApiReplica> replicas,
         ApiReplica console, AcaIngress ingress, WebApplication silentUpstream, X509Certificate2 certificate, string signingKey, string accessKey)
     {
         _workDirectory = workDirectory;
         Postgres = postgres;
         Redis = redis;
+        Witness = witness;
         Replicas = replicas;
         Console = console;
         Ingress = ingress;
@@ -56,6 +57,9 @@ public sealed class AcaRehearsal : IAsyncDisposable
     public PostgresServer Postgres { get; }
 
     public RedisServer Redis { get; }
+
+    /// <summary>Blob Storage of the witness, as Azurite: the API reaches it by a service URI, as on Azure.</summary>
+    public AzuriteServer Witness { get; }
 
     public IReadOnlyList<ApiReplica> Replicas { get; }
 
@@ -92,6 +96,7 @@ public sealed class AcaRehearsal : IAsyncDisposable
 
         var postgres = await PostgresServer.CreateAsync(workDirectory, logDirectory);
         var redis = await RedisServer.CreateAsync(workDirectory, logDirectory);
+        var witness = await AzuriteServer.CreateAsync(workDirectory, logDirectory);
         var certificate = SelfSignedCertificate.Create();
         var certificateFile = SelfSignedCertificate.WritePem(certificate, Path.Combine(workDirectory, "ingress.pem"));
         var signingKey = "rehearsal-signing-key-" + Convert.ToHexString(Guid.NewGuid().ToByteArray());
@@ -101,7 +106,7 @@ public sealed class AcaRehearsal : IAsyncDisposable
         var streamApi = new Uri($"https://127.0.0.1:{streamApiPort}");
 
         var apiSettings = WithLogging(AcaSettings.StreamApi(postgres.AppConnectionStringFor(PostgresServer.Database), redis.ConnectionString, signingKey,
-            consoleClientSecret, HeartbeatInterval, IdleTimeout));
+            consoleClientSecret, HeartbeatInterval, IdleTimeout, WitnessServiceUri(witness)));
         var replicas = Enumerable.Range(0, 2).Select(i => new ApiReplica(i, SuiteSettings.StreamApiAssembly, apiSettings, logDirectory, "streamapi")).ToList();
 
         // The console reaches the API through the ingress, as on ACA (https://streamapi.<environment domain>), and trusts
@@ -128,7 +133,7 @@ public sealed class AcaRehearsal : IAsyncDisposable
                 new IngressApp("silent", [new Uri(silent.Urls.Single())]),
             ], IdleTimeout);
             await console.StartAsync();
-            return new AcaRehearsal(workDirectory, postgres, redis, replicas, console, ingress, silent, certificate, signingKey, accessKey);
+            return new AcaRehearsal(workDirectory, postgres, redis, witness, replicas, console, ingress, silent, certificate, signingKey, accessKey);
         }
         catch
         {
@@ -140,10 +145,20 @@ public sealed class AcaRehearsal : IAsyncDisposable
             }
 
             await silent.DisposeAsync();
+            await witness.DisposeAsync();
             await redis.DisposeAsync();
             await postgres.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Azurite's Blob service with an account SAS: a service URI, as the Bicep gives the API, that works without an identity.</summary>
+    private static Uri WitnessServiceUri(AzuriteServer witness)
+    {
+        var credential = new Azure.Storage.StorageSharedKeyCredential(AzuriteServer.AccountName, witness.AccountKey);
+        var sas = new Azure.Storage.Sas.AccountSasBuilder(Azure.Storage.Sas.AccountSasPermissions.All, DateTimeOffset.UtcNow.AddDays(1),
+            Azure.Storage.Sas.AccountSasServices.Blobs, Azure.Storage.Sas.AccountSasResourceTypes.All) { Protocol = Azure.Storage.Sas.SasProtocol.HttpsAndHttp };
+        return new UriBuilder($"http://127.0.0.1:{witness.Port}/{AzuriteServer.AccountName}") { Query = sas.ToSasQueryParameters(credential).ToString() }.Uri;
     }
 
     /// <summary>Between two console starts: what a new container does not have of the old one's file system.</summary>
@@ -197,6 +212,7 @@ public sealed class AcaRehearsal : IAsyncDisposable
         await Task.WhenAll(Replicas.Select(r => r.StopAsync()));
         await Ingress.DisposeAsync();
         await SilentUpstream.DisposeAsync();
+        await Witness.DisposeAsync();
         await Redis.DisposeAsync();
         await Postgres.DisposeAsync();
         Certificate.Dispose();

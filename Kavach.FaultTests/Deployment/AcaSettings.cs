@@ -9,13 +9,17 @@ public static class AcaSettings
 {
     public const string ConsoleClientId = "kavach-console";
 
+    /// <param name="witness">The witness's Blob service: on Azure its endpoint, reached with the managed identity; here Azurite's, with a SAS.</param>
     public static Dictionary<string, string> StreamApi(string postgres, string redis, string signingKey, string consoleClientSecret,
-        TimeSpan heartbeatInterval, TimeSpan ingressIdleTimeout) => new(Shared)
+        TimeSpan heartbeatInterval, TimeSpan ingressIdleTimeout, Uri witness) => new(Shared)
     {
         ["ConnectionStrings__kavachdb"] = postgres,
         ["ConnectionStrings__redis"] = redis,
         ["Kavach__Auth__SigningKey"] = signingKey,
         ["Kavach__Integrity__CheckpointKey"] = CheckpointKey,
+        ["Kavach__Integrity__Witness__ServiceUri"] = witness.ToString(),
+        // Unused with a SAS: the rehearsal has no managed identity, and the key is here so the settings match the Bicep's.
+        ["Kavach__Integrity__Witness__ManagedIdentityClientId"] = "00000000-0000-0000-0000-000000000000",
         ["Kavach__Auth__Clients__0__Id"] = ConsoleClientId,
         ["Kavach__Auth__Clients__0__Secret"] = consoleClientSecret,
         ["Kavach__Auth__Clients__0__Scopes"] = "events:read",
@@ -43,7 +47,7 @@ public static class AcaSettings
     public static IReadOnlyCollection<string> MigrateKeys => Migrate("", "", "").Keys;
 
     public static IReadOnlyCollection<string> StreamApiKeys =>
-        StreamApi("", "", "", "", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)).Keys;
+        StreamApi("", "", "", "", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), new Uri("https://witness")).Keys;
 
     public static IReadOnlyCollection<string> ConsoleKeys => Console("", new Uri("https://streamapi"), "", "").Keys;
 

@@ -46,6 +46,7 @@ public sealed partial class BicepTests
                      "Microsoft.App/managedEnvironments/dotNetComponents", "Microsoft.ContainerRegistry/registries",
                      "Microsoft.ManagedIdentity/userAssignedIdentities", "Microsoft.DBforPostgreSQL/flexibleServers",
                      "Microsoft.Cache/redis", "Microsoft.KeyVault/vaults", "Microsoft.App/containerApps",
+                     "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies",
                  })
         {
             StringAssert.Contains(build.Output, $"\"type\": \"{type}\"", $"main.bicep deploys no {type}");

@@ -29,6 +29,12 @@ public sealed class ChainVerifier(
         await using var snapshot = await store.OpenSnapshotAsync(cancellationToken);
         var head = await snapshot.ReadHeadAsync(cancellationToken);
         var epochs = await snapshot.ReadEpochsAsync(cancellationToken);
+        if (!keys.Pinned)
+        {
+            // Development: keys listed in the database count, and one listed since the signer last looked signed what we read.
+            keys.Listed(await store.ReadKeysAsync(cancellationToken));
+        }
+
         var last = Math.Min(to ?? head.Sequence, head.Sequence);
         // Left out, the range starts at the oldest stored event, or as far back as one request may go.
         var first = from ?? Math.Max(await snapshot.ReadFirstAboveAsync(0, cancellationToken) ?? head.Sequence + 1,

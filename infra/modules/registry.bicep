@@ -38,3 +38,4 @@ output loginServer string = registry.properties.loginServer
 output identityId string = identity.id
 output identityName string = identity.name
 output identityPrincipalId string = identity.properties.principalId
+output identityClientId string = identity.properties.clientId
