@@ -48,7 +48,24 @@ public sealed record ConnectionCounts(int Connections, int Total);
 
 /// <summary>What <c>GET /api/kavach/events/verify</c> answers (the fields the console shows).</summary>
 public sealed record ChainReport(long From, long To, long Head, bool Valid, long Checked, long? VerifiedThrough,
-    ChainCheckpoint? Checkpoint, ChainBreak? Break, long Epoch = 1, ChainSigner? Signer = null);
+    ChainCheckpoint? Checkpoint, ChainBreak? Break, long Epoch = 1, ChainSigner? Signer = null, ChainWitness? Witness = null);
+
+/// <summary>
+/// The stored checkpoints compared with the witness outside PostgreSQL: a contradiction, a witnessed checkpoint deleted from
+/// the database, or a stored one the witness lacks past its grace period is a break the console raises.
+/// </summary>
+public sealed record ChainWitness(bool Configured, IReadOnlyList<WitnessFinding>? Contradictions = null,
+    IReadOnlyList<WitnessFinding>? MissingFromDatabase = null, IReadOnlyList<WitnessFinding>? MissingFromWitness = null, string? Error = null)
+{
+    /// <summary>The first finding, as a break: contradictions first, then deletions from the database, then what the witness lacks.</summary>
+    public ChainBreak? FirstBreak() =>
+        First(Contradictions, "witness-contradiction") ?? First(MissingFromDatabase, "witness-deleted") ?? First(MissingFromWitness, "witness-missing");
+
+    private static ChainBreak? First(IReadOnlyList<WitnessFinding>? findings, string kind) =>
+        findings is [var first, ..] ? new ChainBreak(first.Sequence, kind, $"Checkpoint {first.Epoch}:{first.Sequence}: {first.Detail}") : null;
+}
+
+public sealed record WitnessFinding(long Epoch, long Sequence, string Detail);
 
 /// <summary>What the answering replica's checkpoint signer does; <c>refusing</c> means it saw the stored chain rewritten.</summary>
 public sealed record ChainSigner(string State, string? Reason)

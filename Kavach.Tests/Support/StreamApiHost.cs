@@ -17,6 +17,9 @@ public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebAp
         {
             ["ConnectionStrings:kavachdb"] = await KavachSystem.DatabaseConnectionStringAsync(),
             ["Kavach:Auth:SigningKey"] = KavachSystem.SigningKey,
+            // A replica of the same deployment signs with its key: a checkpoint signed with another would be a forgery,
+            // and the system's replicas would rightly refuse to sign after it.
+            ["Kavach:Integrity:CheckpointKey"] = KavachSystem.CheckpointKey.ExportPkcs8PrivateKeyPem(),
         };
         if (withRedis)
         {

@@ -57,9 +57,10 @@ public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApi
 
         // A signer that refuses saw the stored chain differ from the one it delivered: that is a break too, even where
         // the stored chain is consistent with itself (rewritten and re-hashed).
+        // So is a witness that holds other checkpoints than the database, or checkpoints the database lost, or that lacks one.
         var broken = report.Break ?? (report.Signer is { Refusing: true } signer
             ? new ChainBreak(report.Head, "signer-refused", signer.Reason ?? "The checkpoint signer refuses to sign the stored chain.")
-            : null);
+            : report.Witness?.FirstBreak());
         var next = state with
         {
             Reachable = true,
