@@ -96,11 +96,12 @@ public sealed class DatabaseWriterAttacks
         var report = await VerifyAsync(replica);
         var (code, output) = await VerifierCli.RunAsync(replica.BaseAddress, SigningKey, saved.GetRawText());
         Findings.Record("database writer rewrites #15, re-hashes the chain, deletes checkpoints from #15 on, waits",
-            $"checkpoints signed over the forgery: {signedAfter}; /verify {ChainVerdict.Of(report)}, signer {Signer(report)}; command line from the saved checkpoint: exit {code}");
+            $"checkpoints signed over the forgery: {signedAfter}; /verify {ChainVerdict.Of(report)}, signer {Signer(report)}; command line from the saved checkpoint: exit {code}; console {ConsoleAlert.Of(report)}");
 
         Assert.AreEqual(0L, signedAfter, "a replica signed the rewritten chain");
         Assert.AreEqual("refusing", Signer(report), report.ToString());
         Assert.IsFalse(report.Json.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.IsTrue(ConsoleAlert.Raised(report), "the console raises its chain alert: " + report);
         Assert.AreEqual(1, code, output);
     }
 
@@ -119,8 +120,9 @@ public sealed class DatabaseWriterAttacks
         var report = await VerifyAsync(replica);
         var (code, output) = await VerifierCli.RunAsync(replica.BaseAddress, SigningKey, first.GetRawText());
         Findings.Record($"database writer deletes events 1–{at} (minutes old, retention 7 days) and writes the anchor by hand",
-            $"/verify {ChainVerdict.Of(report)}; command line from a checkpoint saved before: exit {code}");
+            $"/verify {ChainVerdict.Of(report)}; command line from a checkpoint saved before: exit {code}; console {ConsoleAlert.Of(report)}");
         Assert.IsFalse(report.Json.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.IsTrue(ConsoleAlert.Raised(report), "the console raises its chain alert: " + report);
         Assert.AreEqual(1, code, output);
     }
 
@@ -131,9 +133,10 @@ public sealed class DatabaseWriterAttacks
         await db.ExecuteAsync("UPDATE kavach_stream_events SET hash = NULL WHERE sequence <= 20");
         var (code, output) = await VerifierCli.RunAsync(replica.BaseAddress, SigningKey);
         var report = await VerifyAsync(replica);
-        Findings.Record("database writer nulls the hashes of events 1–20", $"command line with the pinned key: exit {code}; /verify {ChainVerdict.Of(report)}");
+        Findings.Record("database writer nulls the hashes of events 1–20", $"command line with the pinned key: exit {code}; /verify {ChainVerdict.Of(report)}; console {ConsoleAlert.Of(report)}");
         Assert.AreEqual(1, code, output);
         Assert.IsFalse(report.Json.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.IsTrue(ConsoleAlert.Raised(report), "the console raises its chain alert: " + report);
     }
 
     [TestMethod]
@@ -165,8 +168,9 @@ public sealed class DatabaseWriterAttacks
         var report = await VerifyAsync(replica);
         var (code, output) = await VerifierCli.RunAsync(replica.BaseAddress, SigningKey, saved.GetRawText());
         Findings.Record("database writer rewrites #30, adds a key of its own to the key table and signs the forged head with it",
-            $"/verify {ChainVerdict.Of(report)}, signer {Signer(report)}; command line with the pinned key: exit {code}");
+            $"/verify {ChainVerdict.Of(report)}, signer {Signer(report)}; command line with the pinned key: exit {code}; console {ConsoleAlert.Of(report)}");
         Assert.IsFalse(report.Json.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.IsTrue(ConsoleAlert.Raised(report), "the console raises its chain alert: " + report);
         Assert.AreEqual(1, code, output);
     }
 

@@ -72,14 +72,16 @@ public sealed class MerkleTreeAttacks
         await TreeAtAsync(reader, 901);
         var forgedRoot = await TreeHeads.RootAsync(reader, 901);
         await heads.SignAsync(901, forgedRoot);
-        var verify = ChainVerdict.Of(await reader.GetAsync($"{Api.Events}/verify"));
+        var report = await reader.GetAsync($"{Api.Events}/verify");
+        var verify = ChainVerdict.Of(report);
         var proof = await reader.GetAsync($"{Api.Events}/proofs/consistency?from=600&to=901&epoch={saved.Epoch}");
         var hashes = proof.Json.GetProperty("hashes").EnumerateArray().Select(h => Convert.FromHexString(h.GetString()!)).ToList();
         var consistent = MerkleVerifier.VerifyConsistency(600, 901, hashes, Convert.FromHexString(saved.TreeRoot!), forgedRoot);
         var cli = await VerifierCli.RunAsync(Auditor("--extends", savedFile));
         Findings.Record("… and the checkpoints from #100 on deleted; the head (#901) signed with the service's key as if its signer had",
-            $"/verify {verify}; consistency proof 600 → 901 {(consistent ? "VERIFIES" : "does not verify")}; verify-chain --extends exit {cli.Code}: {Last(cli.Output)}");
+            $"/verify {verify}, console {ConsoleAlert.Of(report)}; consistency proof 600 → 901 {(consistent ? "VERIFIES" : "does not verify")}; verify-chain --extends exit {cli.Code}: {Last(cli.Output)}");
         StringAssert.StartsWith(verify, "valid:false", "the replica's own signer saw the rewrite and refuses: /verify says so");
+        Assert.IsTrue(ConsoleAlert.Raised(report), report.ToString());
         Assert.IsFalse(consistent, "no consistency proof leads from the saved root to the rewritten log's");
         Assert.AreEqual(1, cli.Code, cli.Output);
         StringAssert.Contains(cli.Output, "does NOT extend your checkpoint");

@@ -65,9 +65,10 @@ public sealed class WitnessAttacks
         var (report, commandLine) = await VerifyAsync(2);
 
         Findings.Record("witness record of checkpoint #2 rewritten with another hash (Azurite allows it; Azure's policy does not)",
-            $"{tampered}; {Verdict(report)}; command line: {commandLine.Code}");
+            $"{tampered}; {Verdict(report)}; command line: {commandLine.Code}; console {ConsoleAlert.Of(report)}");
         Assert.AreEqual(HttpStatusCode.OK, report.Status, report.ToString());
         Assert.IsFalse(report.Json.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.AreEqual("alert: witness-contradiction at #2", ConsoleAlert.Of(report));
         Assert.AreEqual(2, Only(report, "contradictions").GetProperty("sequence").GetInt64(), report.ToString());
         Assert.AreEqual(1, commandLine.Code, commandLine.Output);
         StringAssert.Contains(commandLine.Output, "1:2: the witness");
@@ -82,9 +83,10 @@ public sealed class WitnessAttacks
         var (report, commandLine) = await VerifyAsync(4);
 
         Findings.Record("witness record of checkpoint #4 deleted (Azurite allows it; Azure's policy does not)",
-            $"{withheld}; {Verdict(report)}; command line: {commandLine.Code}");
+            $"{withheld}; {Verdict(report)}; command line: {commandLine.Code}; console {ConsoleAlert.Of(report)}");
         Assert.AreEqual(HttpStatusCode.OK, report.Status, report.ToString());
         Assert.IsTrue(report.Json.GetProperty("valid").GetBoolean(), "the chain itself is intact: " + report);
+        Assert.AreEqual("alert: witness-missing at #4", ConsoleAlert.Of(report));
         Assert.AreEqual(4, Only(report, "missingFromWitness").GetProperty("sequence").GetInt64(), report.ToString());
         Assert.AreEqual(4, commandLine.Code, commandLine.Output);
         StringAssert.Contains(commandLine.Output, "1:4: served");
@@ -101,9 +103,10 @@ public sealed class WitnessAttacks
 
         var (report, commandLine) = await VerifyAsync(5);
 
-        Findings.Record("checkpoint #5 deleted from PostgreSQL, kept by the witness", $"{Verdict(report)}; command line: {commandLine.Code}");
+        Findings.Record("checkpoint #5 deleted from PostgreSQL, kept by the witness", $"{Verdict(report)}; command line: {commandLine.Code}; console {ConsoleAlert.Of(report)}");
         Assert.AreEqual(HttpStatusCode.OK, report.Status, report.ToString());
         Assert.IsFalse(report.Json.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.IsTrue(ConsoleAlert.Raised(report), report.ToString());
         Assert.AreEqual(5, Only(report, "missingFromDatabase").GetProperty("sequence").GetInt64(), report.ToString());
         Assert.AreEqual(1, commandLine.Code, commandLine.Output);
         StringAssert.Contains(commandLine.Output, "1:5: witnessed");

@@ -49,7 +49,8 @@ public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApi
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    private static ChainState Apply(ChainState state, ChainReport report, DateTimeOffset now)
+    /// <summary>What one verification answer makes of the console's chain state: the badge, and the alert it raises.</summary>
+    public static ChainState Apply(ChainState state, ChainReport report, DateTimeOffset now)
     {
         // The database went back (a restore, a reset, a new epoch): what was verified up to the old head may be another
         // history now, so the next check verifies the whole stored range again.
