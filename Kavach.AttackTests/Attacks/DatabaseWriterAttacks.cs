@@ -85,7 +85,7 @@ public sealed class DatabaseWriterAttacks
     {
         var (db, replica, saved) = await SignedStreamAsync("writer_rehash");
         await db.ExecuteAsync($"""
-            UPDATE kavach_stream_events SET body = replace(body, 'writer_rehash-1-4', 'writer_rehash-1-X') WHERE sequence = 15;
+            UPDATE kavach_stream_events SET body = replace(body, 'writer_rehash-1-4', 'writer_rehash-1-X'), agent_id = 'writer_rehash-1-X' WHERE sequence = 15;
             {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rehash, 15)}
             DELETE FROM kavach_checkpoints WHERE sequence >= 15;
             """);

@@ -118,7 +118,7 @@ public sealed class WitnessAttacks
         var at = sequence.ToString(CultureInfo.InvariantCulture);
         using var reader = Reader();
         var report = await reader.GetAsync($"{Api.Events}/verify?from={at}&to={at}");
-        var commandLine = await ChainCommandLine.RunAsync("--api", s_replica!.BaseAddress.ToString(), "--token", Forge.Reader("witness-auditor"),
+        var commandLine = await VerifierCli.RunAsync("--api", s_replica!.BaseAddress.ToString(), "--token", Forge.Reader("witness-auditor"),
             "--key", s_keyFile, "--from", at, "--to", at, "--witness-connection-string", Cluster.Witness.ConnectionString, "--witness-grace", "1");
         return (report, commandLine);
     }

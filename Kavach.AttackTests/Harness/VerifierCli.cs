@@ -37,7 +37,7 @@ public static class VerifierCli
     public static async Task<(int Code, string Output)> RunAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
-        foreach (var argument in (string[])["run", Path.Combine(RepositoryRoot, "scripts", "verify-chain.cs"), "--", .. arguments])
+        foreach (var argument in (string[])["run", Script, "--", .. arguments])
         {
             start.ArgumentList.Add(argument);
         }
@@ -58,6 +58,10 @@ public static class VerifierCli
 
         return (process.ExitCode, (await output + await errors).Trim());
     }
+
+    /// <summary>This repository's verifier, or another build's named by <c>KAVACH_ATTACK_VERIFIER</c> (a "before" run).</summary>
+    private static string Script =>
+        Environment.GetEnvironmentVariable("KAVACH_ATTACK_VERIFIER") is { Length: > 0 } other ? other : Path.Combine(RepositoryRoot, "scripts", "verify-chain.cs");
 
     private static string RepositoryRoot { get; } = FindRoot();
 
