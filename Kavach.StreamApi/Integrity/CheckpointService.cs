@@ -83,7 +83,14 @@ public sealed class CheckpointService(
         if (_latest is { } followed && (newest is null || (newest.Epoch, newest.Sequence).CompareTo((followed.Epoch, followed.Sequence)) < 0))
         {
             // A restore takes the checkpoints of the history it replaced with it (a new epoch says so); a deletion does not.
-            if (followed.IsCurrentIn(await store.ReadEpochsAsync(cancellationToken)))
+            // Between the restore and the new epoch, the head is below the checkpoint: wait for the hub to begin the epoch.
+            var current = followed.IsCurrentIn(await store.ReadEpochsAsync(cancellationToken));
+            if (current && head.Sequence < followed.Sequence)
+            {
+                return;
+            }
+
+            if (current)
             {
                 delivered.Break($"Checkpoint {followed.Epoch}:{followed.Sequence}, which this replica followed, is no longer stored: checkpoints were deleted.");
             }
