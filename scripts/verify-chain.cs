@@ -920,7 +920,11 @@ static class WitnessAudit
 
     private static bool Same(JsonElement a, JsonElement b) =>
         new[] { "streamId", "epoch", "sequence", "hash", "signedAt", "keyId", "signature", "treeSize", "treeRoot", "previousEpoch", "previousSequence", "previousDigest" }
-            .All(name => (a.TryGetProperty(name, out var x) ? x.GetRawText() : null) == (b.TryGetProperty(name, out var y) ? y.GetRawText() : null));
+            .All(name => Value(a, name) == Value(b, name));
+
+    // The value, not its spelling: one JSON writer escapes '+' in base64 as \u002B, another does not.
+    private static string? Value(JsonElement checkpoint, string name) =>
+        !checkpoint.TryGetProperty(name, out var value) ? null : value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText();
 
     private static DateTimeOffset SignedAt(JsonElement checkpoint) =>
         DateTimeOffset.Parse(checkpoint.GetProperty("signedAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture);

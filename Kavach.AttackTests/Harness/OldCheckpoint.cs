@@ -36,8 +36,16 @@ public static class OldCheckpoint
             epoch.ToString(CultureInfo.InvariantCulture), sequence.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(hash),
             signedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)));
         var keyId = Convert.ToHexStringLower(SHA256.HashData(Key.ExportSubjectPublicKeyInfo()).AsSpan(0, 16));
+        var signature = Key.SignData(payload, HashAlgorithmName.SHA256);
         await db.ExecuteAsync(
             "INSERT INTO kavach_checkpoints (epoch, sequence, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            epoch, sequence, hash, signedAt.UtcDateTime, keyId, Key.SignData(payload, HashAlgorithmName.SHA256));
+            epoch, sequence, hash, signedAt.UtcDateTime, keyId, signature);
+
+        // The witness recorded it when it was signed, as it records every checkpoint: retention goes only up to witnessed ones.
+        var checkpoint = new Kavach.StreamApi.Integrity.Checkpoint(streamId, epoch, sequence, hash, signedAt, keyId, signature);
+        var witness = new Azure.Storage.Blobs.BlobContainerClient(AttackSuite.Cluster.Witness.ConnectionString, "kavach-witness");
+        await witness.CreateIfNotExistsAsync();
+        await witness.GetBlobClient(Kavach.StreamApi.Integrity.Witness.WitnessRecord.BlobName(streamId, epoch, sequence))
+            .UploadAsync(BinaryData.FromBytes(Kavach.StreamApi.Integrity.Witness.WitnessRecord.Serialize(checkpoint)), overwrite: false);
     }
 }

@@ -199,21 +199,42 @@ public sealed class DeliveryTests
             EventsClient.Event("audit", agent), EventsClient.Event("audit", agent), EventsClient.Event("audit", agent));
 
         // What the retention sweep does to old events: everything up to the second one is gone, its hash kept as the chain's anchor.
-        await using (var connection = new NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync()))
+        // Done by hand, it is an anchor no signed checkpoint backs — a deletion /verify reports — so the rows and the anchor
+        // are put back afterwards, for the tests after this one on the shared database.
+        await using var connection = new NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync());
+        await connection.OpenAsync();
+        await using (var prune = new NpgsqlCommand("""
+            CREATE TEMP TABLE pruned_events AS SELECT * FROM kavach_stream_events WHERE sequence <= $1;
+            CREATE TEMP TABLE pruned_anchor AS SELECT * FROM kavach_chain_anchor;
+            WITH gone AS (DELETE FROM kavach_stream_events WHERE sequence <= $1 RETURNING sequence, hash)
+            INSERT INTO kavach_chain_anchor (singleton, sequence, hash)
+            SELECT true, sequence, hash FROM gone ORDER BY sequence DESC LIMIT 1
+            ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash
+            """, connection)
         {
-            await connection.OpenAsync();
-            await using var prune = new NpgsqlCommand("""
-                WITH gone AS (DELETE FROM kavach_stream_events WHERE sequence <= $1 RETURNING sequence, hash)
-                INSERT INTO kavach_chain_anchor (singleton, sequence, hash)
-                SELECT true, sequence, hash FROM gone ORDER BY sequence DESC LIMIT 1
-                ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash
-                """, connection)
-            {
-                Parameters = { new NpgsqlParameter { Value = emitted[1].Sequence } },
-            };
+            Parameters = { new NpgsqlParameter { Value = emitted[1].Sequence } },
+        })
+        {
             await prune.ExecuteNonQueryAsync();
         }
 
+        try
+        {
+            await ExpectResyncFromTheOldestKeptAsync(agent, emitted);
+        }
+        finally
+        {
+            await using var putBack = new NpgsqlCommand("""
+                INSERT INTO kavach_stream_events SELECT * FROM pruned_events;
+                DELETE FROM kavach_chain_anchor;
+                INSERT INTO kavach_chain_anchor SELECT * FROM pruned_anchor;
+                """, connection);
+            await putBack.ExecuteNonQueryAsync();
+        }
+    }
+
+    private static async Task ExpectResyncFromTheOldestKeptAsync(string agent, List<Emitted> emitted)
+    {
         // Until its next check of PostgreSQL (CatchUpInterval) a replica may still hold the removed events in memory
         // and deliver them all — no loss; after it, the cursor is expired and the stream says so.
         var cursor = (emitted[0].Sequence - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -137,7 +137,7 @@ public sealed class ModuleTests
         }
 
         await Task.Delay(TimeSpan.FromSeconds(4)); // four sweeps
-        var kept = (await host.Module.ReplayAsync(DateTimeOffset.UtcNow.AddHours(-1))).Where(e => e.AgentId == agent).Select(e => e.Sequence).ToList();
+        var kept = (await host.Module.ReplayAsync(DateTimeOffset.UtcNow.AddHours(-1))).Where(e => e.AgentId == agent).Select(e => e.Sequence).Order().ToList();
         CollectionAssert.AreEqual(emitted.Select(e => e.Sequence).ToList(), kept);
 
         using var reader = new Kavach.Tests.Support.EventsClient(KavachSystem.StreamApiReplicas[0], Kavach.Tests.Support.Tokens.Reader());
