@@ -203,17 +203,15 @@ public sealed class DeliveryTests
         // are put back afterwards, for the tests after this one on the shared database.
         await using var connection = new NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync());
         await connection.OpenAsync();
-        await using (var prune = new NpgsqlCommand("""
-            CREATE TEMP TABLE pruned_events AS SELECT * FROM kavach_stream_events WHERE sequence <= $1;
+        var upTo = emitted[1].Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using (var prune = new NpgsqlCommand($"""
+            CREATE TEMP TABLE pruned_events AS SELECT * FROM kavach_stream_events WHERE sequence <= {upTo};
             CREATE TEMP TABLE pruned_anchor AS SELECT * FROM kavach_chain_anchor;
-            WITH gone AS (DELETE FROM kavach_stream_events WHERE sequence <= $1 RETURNING sequence, hash)
+            WITH gone AS (DELETE FROM kavach_stream_events WHERE sequence <= {upTo} RETURNING sequence, hash)
             INSERT INTO kavach_chain_anchor (singleton, sequence, hash)
             SELECT true, sequence, hash FROM gone ORDER BY sequence DESC LIMIT 1
             ON CONFLICT (singleton) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash
-            """, connection)
-        {
-            Parameters = { new NpgsqlParameter { Value = emitted[1].Sequence } },
-        })
+            """, connection))
         {
             await prune.ExecuteNonQueryAsync();
         }
