@@ -24,7 +24,10 @@ public interface ITreeStore
     /// <summary>The newest signed tree head (a version 2 checkpoint) of the current history whose size is at most <paramref name="upTo"/>.</summary>
     Task<SignedTreeHead?> ReadSignedHeadAsync(long upTo, TreeHistory history, CancellationToken cancellationToken);
 
-    /// <summary>Stores blocks that are not stored yet; returns those stored before with other hashes (never overwritten).</summary>
+    /// <summary>
+    /// Stores blocks that are not stored yet; returns those stored before with other hashes (never overwritten): other nodes
+    /// for a full block, other leaves for a block in progress.
+    /// </summary>
     Task<List<TreeBlock>> WriteAsync(IReadOnlyList<TreeBlock> blocks, CancellationToken cancellationToken);
 
     /// <summary>The leaf hashes of the stored events after <paramref name="after"/>, up to <paramref name="upTo"/>, at most <paramref name="limit"/>, in order.</summary>
