@@ -279,7 +279,7 @@ public sealed partial class ArmTemplateTests
     [GeneratedRegex(@"'([^']+)'\)$")]
     private static partial Regex LastQuoted();
 
-    [GeneratedRegex(@"/secrets/([a-z0-9-]+)$")]
+    [GeneratedRegex(@"secrets/([a-z0-9-]+)$")]
     private static partial Regex SecretNameAtEnd();
 
     [GeneratedRegex(@"^.+\.hostName:(?:10000|.+\.port),password=.+\.primaryKey,ssl=True,abortConnect=False$")]
