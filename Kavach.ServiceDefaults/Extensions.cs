@@ -1,3 +1,4 @@
+using Azure.Monitor.OpenTelemetry.AspNetCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ using OpenTelemetry.Trace;
 namespace Kavach.ServiceDefaults;
 
 /// <summary>
-/// What every Kavach service shares: OpenTelemetry over OTLP, health endpoints, service discovery and
+/// What every Kavach service shares: OpenTelemetry over OTLP (and to Azure Monitor when deployed), health endpoints, service discovery and
 /// resilient HttpClients.
 /// </summary>
 public static class Extensions
@@ -19,6 +20,9 @@ public static class Extensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
     private const string LiveTag = "live";
+
+    /// <summary>Application Insights' connection string, as Azure Monitor's OpenTelemetry distro reads it.</summary>
+    public const string AzureMonitorConnectionStringKey = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
     /// <summary>Meters registered by the services themselves; they are exported beside the built-in ones.</summary>
     public static readonly List<string> ServiceMeters = [];
@@ -80,6 +84,13 @@ public static class Extensions
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
+        // Deployed to Azure: the same traces and meters (the Kavach ones included) also go to Application Insights.
+        // Empty counts as unset, so a rehearsal can carry the key without exporting anywhere.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[AzureMonitorConnectionStringKey]))
+        {
+            builder.Services.AddOpenTelemetry().UseAzureMonitor();
         }
 
         return builder;

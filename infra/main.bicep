@@ -1,7 +1,8 @@
 // Kavach on Azure Container Apps: `azd up` provisions this, then builds and deploys the two services of azure.yaml.
-// One resource group holds Log Analytics, the Container Apps environment (with the Aspire dashboard), the registry and
-// the apps' identity, PostgreSQL Flexible Server, Azure Cache for Redis, Key Vault, the checkpoint witness (Blob Storage
-// under a WORM policy) and the two container apps.
+// One resource group holds Log Analytics with Application Insights, a virtual network, the Container Apps environment
+// in it (with the Aspire dashboard), the registry and one identity per app, PostgreSQL Flexible Server (private access),
+// Azure Managed Redis (private endpoint), Key Vault (access per secret), the checkpoint witness (Blob Storage under a
+// WORM policy) and the two container apps.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -18,10 +19,10 @@ param location string
 @minLength(32)
 param kavachSigningKey string
 
-@description('ECDSA P-256 private key (PEM) that signs the event log\'s checkpoints (docs/integrity.md). Auditors verify with its public key.')
+@description('ECDSA P-256 private key (PEM), base64-encoded on one line, that signs the event log\'s checkpoints (docs/integrity.md). Auditors verify with its public key. Base64 because azd writes values into main.parameters.json as they are, and a PEM\'s line breaks would break the JSON.')
 @secure()
 @minLength(100)
-param kavachCheckpointKey string
+param kavachCheckpointKeyBase64 string
 
 @description('The key people enter to open the console.')
 @secure()
@@ -53,16 +54,27 @@ param postgresSkuTier string = 'Burstable'
 @maxValue(35)
 param postgresBackupRetentionDays int = 7
 
-@allowed([ 'Basic', 'Standard', 'Premium' ])
-param redisSkuName string = 'Standard'
+@description('Azure Managed Redis SKU (Balanced_B0 is the smallest).')
+param redisSkuName string = 'Balanced_B0'
+@description('A Redis replica in another zone (what Redis holds is rebuilt from PostgreSQL, so off by default).')
+param redisHighAvailability bool = false
 
 @description('API replicas never fewer (2: a replica\'s restart hands its streams to the other).')
 @minValue(2)
 param streamApiMinReplicas int = 2
 @description('Each replica holds up to 22 PostgreSQL connections: keep max × 22 under the server\'s max_connections.')
 param streamApiMaxReplicas int = 10
-@description('Open connections (streams) per API replica before another replica is added.')
-param streamApiConnectionsPerReplica int = 500
+@description('Streams one API replica holds before it answers 503 (Kavach:Stream:MaxConnections). 16,000: under the 19,370 idle streams one replica held in the benchmarks\' W3, at about 22 KiB each with the kernel\'s socket (docs/deploy-azure.md, "Scaling").')
+@minValue(1)
+param streamApiMaxConnections int = 16000
+@description('Average CPU use (% of each replica\'s 0.5 vCPU) above which another replica is added: busy streams.')
+@minValue(1)
+@maxValue(100)
+param streamApiScaleCpuPercent int = 70
+@description('Average memory use (% of each replica\'s 1 GiB) above which another replica is added: many idle streams. 40 % is reached near 12,000 streams, before the 16,000 a replica holds.')
+@minValue(1)
+@maxValue(100)
+param streamApiScaleMemoryPercent int = 40
 
 @description('Images azd built and pushed (empty on the first provision).')
 param streamApiImage string = ''
@@ -92,7 +104,7 @@ module resources 'resources.bicep' = {
     tags: tags
     token: token
     kavachSigningKey: kavachSigningKey
-    kavachCheckpointKey: kavachCheckpointKey
+    kavachCheckpointKey: base64ToString(kavachCheckpointKeyBase64)
     consoleAccessKey: consoleAccessKey
     consoleClientSecret: consoleClientSecret
     postgresAdministratorLogin: postgresAdministratorLogin
@@ -104,9 +116,12 @@ module resources 'resources.bicep' = {
     postgresSkuTier: postgresSkuTier
     postgresBackupRetentionDays: postgresBackupRetentionDays
     redisSkuName: redisSkuName
+    redisHighAvailability: redisHighAvailability
     streamApiMinReplicas: streamApiMinReplicas
     streamApiMaxReplicas: streamApiMaxReplicas
-    streamApiConnectionsPerReplica: streamApiConnectionsPerReplica
+    streamApiMaxConnections: streamApiMaxConnections
+    streamApiScaleCpuPercent: streamApiScaleCpuPercent
+    streamApiScaleMemoryPercent: streamApiScaleMemoryPercent
     streamApiImage: streamApiImage
     consoleImage: consoleImage
     heartbeatInterval: heartbeatInterval

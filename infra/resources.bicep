@@ -24,9 +24,12 @@ param postgresSkuName string
 param postgresSkuTier string
 param postgresBackupRetentionDays int
 param redisSkuName string
+param redisHighAvailability bool
 param streamApiMinReplicas int
 param streamApiMaxReplicas int
-param streamApiConnectionsPerReplica int
+param streamApiMaxConnections int
+param streamApiScaleCpuPercent int
+param streamApiScaleMemoryPercent int
 param streamApiImage string
 param consoleImage string
 param heartbeatInterval string
@@ -44,6 +47,16 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+// One virtual network: the apps' environment, PostgreSQL (private access) and Redis (private endpoint) inside it.
+module network 'modules/network.bicep' = {
+  name: 'network'
+  params: {
+    name: 'vnet-${token}'
+    location: location
+    tags: tags
+  }
+}
+
 module environment 'modules/container-apps-environment.bicep' = {
   name: 'container-apps-environment'
   params: {
@@ -51,25 +64,58 @@ module environment 'modules/container-apps-environment.bicep' = {
     location: location
     tags: tags
     logAnalyticsWorkspaceName: monitoring.outputs.workspaceName
+    infrastructureSubnetId: network.outputs.appsSubnetId
   }
 }
 
 module registry 'modules/registry.bicep' = {
   name: 'registry'
   params: {
-    registryName: 'acr${token}'
-    identityName: 'id-kavach-${token}'
+    name: 'acr${token}'
     location: location
     tags: tags
+  }
+}
+
+// An identity per app: each pulls its image and reads only its own secrets; only the API's writes to the witness.
+module streamApiIdentity 'modules/app-identity.bicep' = {
+  name: 'identity-streamapi'
+  params: {
+    name: 'id-streamapi-${token}'
+    location: location
+    tags: tags
+    registryName: registry.outputs.name
+  }
+}
+
+module consoleIdentity 'modules/app-identity.bicep' = {
+  name: 'identity-console'
+  params: {
+    name: 'id-console-${token}'
+    location: location
+    tags: tags
+    registryName: registry.outputs.name
   }
 }
 
 // An existing PostgreSQL (its Npgsql connection string given) replaces the Flexible Server this would create.
 var useExistingPostgres = !empty(existingPostgresConnectionString)
 
+// Private access: the name resolves inside the network only (Azure asks for a zone ending in postgres.database.azure.com).
+module postgresDns 'modules/private-dns-zone.bicep' = if (!useExistingPostgres) {
+  name: 'postgres-dns'
+  params: {
+    name: 'kavach-${token}.private.postgres.database.azure.com'
+    tags: tags
+    vnetId: network.outputs.id
+  }
+}
+
 module postgres 'modules/postgres.bicep' = if (!useExistingPostgres) {
   name: 'postgres'
   params: {
+    delegatedSubnetId: network.outputs.postgresSubnetId
+    privateDnsZoneId: postgresDns!.outputs.id
     name: 'psql-${token}'
     location: location
     tags: tags
@@ -82,6 +128,16 @@ module postgres 'modules/postgres.bicep' = if (!useExistingPostgres) {
   }
 }
 
+// Azure Managed Redis's private endpoints register in this zone (its host names end in redis.azure.net).
+module redisDns 'modules/private-dns-zone.bicep' = {
+  name: 'redis-dns'
+  params: {
+    name: 'privatelink.redis.azure.net'
+    tags: tags
+    vnetId: network.outputs.id
+  }
+}
+
 module redis 'modules/redis.bicep' = {
   name: 'redis'
   params: {
@@ -89,6 +145,9 @@ module redis 'modules/redis.bicep' = {
     location: location
     tags: tags
     skuName: redisSkuName
+    highAvailability: redisHighAvailability
+    privateEndpointSubnetId: network.outputs.privateEndpointsSubnetId
+    privateDnsZoneId: redisDns.outputs.id
   }
 }
 
@@ -98,12 +157,14 @@ module keyVault 'modules/key-vault.bicep' = {
     name: 'kv-${token}'
     location: location
     tags: tags
-    readerPrincipalId: registry.outputs.identityPrincipalId
+    streamApiPrincipalId: streamApiIdentity.outputs.principalId
+    consolePrincipalId: consoleIdentity.outputs.principalId
     signingKey: kavachSigningKey
     checkpointKey: kavachCheckpointKey
     consoleAccessKey: consoleAccessKey
     consoleClientSecret: consoleClientSecret
-    // VerifyFull: the server's certificate chains to a public CA the base image trusts.
+    // VerifyFull: the server's certificate chains to a public CA the base image trusts, and is issued for the server's
+    // usual name, which the private DNS zone resolves to its private address.
     // The API's own: the service role's (below), or an existing PostgreSQL's as given.
     postgresConnectionString: useExistingPostgres
       ? existingPostgresConnectionString
@@ -115,14 +176,14 @@ module keyVault 'modules/key-vault.bicep' = {
 var secretsUri = '${keyVault.outputs.uri}secrets'
 
 // Every checkpoint also goes to Blob Storage under a version-level WORM policy (docs/integrity.md, "The witness"): what
-// a database writer cannot reach. The API writes with the apps' identity.
+// a database writer cannot reach. The API writes with its own identity; the console has no access.
 module witness 'modules/witness-storage.bicep' = {
   name: 'witness-storage'
   params: {
     name: 'stw${token}'
     location: location
     tags: tags
-    writerPrincipalId: registry.outputs.identityPrincipalId
+    writerPrincipalId: streamApiIdentity.outputs.principalId
     immutabilityDays: witnessImmutabilityDays
   }
 }
@@ -143,6 +204,7 @@ module databaseRoles 'modules/database-roles.bicep' = if (!useExistingPostgres) 
     administratorLogin: postgresAdministratorLogin
     administratorPassword: postgresAdministratorPassword
     appRolePassword: postgresAppPassword
+    streamApiPrincipalId: streamApiIdentity.outputs.principalId
   }
 }
 
@@ -167,11 +229,13 @@ var migrateStep = useExistingPostgres || empty(streamApiImage) ? [] : [
   }
 ]
 
-// Settings both apps get: the ingress ends TLS, and the host stops within the grace period.
+// Settings both apps get: the ingress ends TLS, the host stops within the grace period, and traces and metrics go to
+// Application Insights (its connection string only lets one send telemetry, so it is plain configuration).
 var ingressSettings = [
   { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
   { name: 'Kavach__Ingress__TrustForwardedHeaders', value: 'true' }
   { name: 'Kavach__ShutdownTimeout', value: '00:00:20' }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: monitoring.outputs.appInsightsConnectionString }
 ]
 
 module streamApi 'modules/container-app.bicep' = {
@@ -182,17 +246,23 @@ module streamApi 'modules/container-app.bicep' = {
     location: location
     tags: tags
     environmentId: environment.outputs.environmentId
-    identityId: registry.outputs.identityId
+    identityId: streamApiIdentity.outputs.id
     registryLoginServer: registry.outputs.loginServer
     image: streamApiImage
     minReplicas: streamApiMinReplicas
     maxReplicas: streamApiMaxReplicas
-    // Streams are long-lived: an HTTP rule counts requests started per second and barely sees them, so the API
-    // scales on open connections per replica instead.
+    // Streams are long-lived: the HTTP rule counts requests started per second and barely sees them, and a TCP rule
+    // needs TCP ingress. What a stream costs a replica is memory while it idles (W3: ~17 KiB, plus the kernel's socket)
+    // and CPU while events flow, so the API scales on both (docs/deploy-azure.md, "Scaling"), before a replica's
+    // Kavach:Stream:MaxConnections turns new streams away.
     scaleRules: [
       {
-        name: 'open-streams'
-        tcp: { metadata: { concurrentConnections: string(streamApiConnectionsPerReplica) } }
+        name: 'stream-memory'
+        custom: { type: 'memory', metadata: { type: 'Utilization', value: string(streamApiScaleMemoryPercent) } }
+      }
+      {
+        name: 'stream-cpu'
+        custom: { type: 'cpu', metadata: { type: 'Utilization', value: string(streamApiScaleCpuPercent) } }
       }
     ]
     secrets: concat([
@@ -209,12 +279,13 @@ module streamApi 'modules/container-app.bicep' = {
       { name: 'Kavach__Auth__SigningKey', secretRef: 'signing-key' }
       { name: 'Kavach__Integrity__CheckpointKey', secretRef: 'checkpoint-key' }
       { name: 'Kavach__Integrity__Witness__ServiceUri', value: witness.outputs.blobEndpoint }
-      { name: 'Kavach__Integrity__Witness__ManagedIdentityClientId', value: registry.outputs.identityClientId }
+      { name: 'Kavach__Integrity__Witness__ManagedIdentityClientId', value: streamApiIdentity.outputs.clientId }
       { name: 'Kavach__Auth__Clients__0__Id', value: consoleClientId }
       { name: 'Kavach__Auth__Clients__0__Secret', secretRef: 'console-client-secret' }
       { name: 'Kavach__Auth__Clients__0__Scopes', value: 'events:read' }
       { name: 'Kavach__Stream__HeartbeatInterval', value: heartbeatInterval }
       { name: 'Kavach__Stream__IngressIdleTimeout', value: '00:04:00' }
+      { name: 'Kavach__Stream__MaxConnections', value: string(streamApiMaxConnections) }
     ])
   }
 }
@@ -227,7 +298,7 @@ module console 'modules/container-app.bicep' = {
     location: location
     tags: tags
     environmentId: environment.outputs.environmentId
-    identityId: registry.outputs.identityId
+    identityId: consoleIdentity.outputs.id
     registryLoginServer: registry.outputs.loginServer
     image: consoleImage
     // One replica: the live feed and alert state are in its memory. Sticky sessions all the same, so a revision

@@ -25,7 +25,11 @@ public static class AcaSettings
         ["Kavach__Auth__Clients__0__Scopes"] = "events:read",
         ["Kavach__Stream__HeartbeatInterval"] = heartbeatInterval.ToString("c"),
         ["Kavach__Stream__IngressIdleTimeout"] = ingressIdleTimeout.ToString("c"),
+        ["Kavach__Stream__MaxConnections"] = StreamApiMaxConnections,
     };
+
+    /// <summary>infra/main.bicep's default for streamApiMaxConnections (a test checks they agree).</summary>
+    public const string StreamApiMaxConnections = "16000";
 
     public static Dictionary<string, string> Console(string redis, Uri streamApi, string consoleClientSecret, string accessKey) => new(Shared)
     {
@@ -60,5 +64,8 @@ public static class AcaSettings
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["Kavach__Ingress__TrustForwardedHeaders"] = "true",
         ["Kavach__ShutdownTimeout"] = "00:00:20",
+        // On Azure, Application Insights' connection string. Empty here: the service defaults treat it as unset and
+        // export nowhere, so the rehearsal sends nothing to a telemetry endpoint it cannot reach.
+        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "",
     };
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace Kavach.FaultTests.Deployment;
@@ -11,8 +10,6 @@ namespace Kavach.FaultTests.Deployment;
 [TestClass]
 public sealed partial class BicepTests
 {
-    private const string BicepVersion = "0.49.2";
-
     public TestContext TestContext { get; set; } = null!;
 
     private static string Infra => Path.Combine(SuiteSettings.RepositoryRoot, "infra");
@@ -42,11 +39,14 @@ public sealed partial class BicepTests
         Assert.AreEqual(0, build.ExitCode, build.Diagnostics);
         foreach (var type in new[]
                  {
-                     "Microsoft.OperationalInsights/workspaces", "Microsoft.App/managedEnvironments",
+                     "Microsoft.OperationalInsights/workspaces", "Microsoft.Insights/components", "Microsoft.App/managedEnvironments",
                      "Microsoft.App/managedEnvironments/dotNetComponents", "Microsoft.ContainerRegistry/registries",
-                     "Microsoft.ManagedIdentity/userAssignedIdentities", "Microsoft.DBforPostgreSQL/flexibleServers",
-                     "Microsoft.Cache/redis", "Microsoft.KeyVault/vaults", "Microsoft.App/containerApps",
-                     "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies",
+                     "Microsoft.ManagedIdentity/userAssignedIdentities", "Microsoft.Network/virtualNetworks",
+                     "Microsoft.Network/privateDnsZones", "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+                     "Microsoft.Network/privateEndpoints", "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+                     "Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.Cache/redisEnterprise",
+                     "Microsoft.Cache/redisEnterprise/databases", "Microsoft.KeyVault/vaults", "Microsoft.KeyVault/vaults/secrets",
+                     "Microsoft.App/containerApps", "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies",
                  })
         {
             StringAssert.Contains(build.Output, $"\"type\": \"{type}\"", $"main.bicep deploys no {type}");
@@ -104,43 +104,6 @@ public sealed partial class BicepTests
     [GeneratedRegex(@"\{ name: '([A-Za-z0-9_]+)', (?:value|secretRef):")]
     private static partial Regex EnvName();
 
-    private static async Task<(int ExitCode, string Output, string Diagnostics)> RunBicepAsync(params string[] arguments)
-    {
-        var info = new ProcessStartInfo(BicepPath())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Infra,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        // No telemetry and no update checks: the machine has no internet, and the test must not need it.
-        info.Environment["BICEP_TELEMETRY_ENABLED"] = "false";
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, (await errors).Trim());
-    }
-
-    private static string BicepPath()
-    {
-        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var bicep = Path.Combine(packages, "azure.bicep.commandline.linux-x64", BicepVersion, "tools", "bicep");
-        if (!File.Exists(bicep))
-        {
-            throw new AssertFailedException($"The Bicep CLI is not at {bicep}: restore Kavach.FaultTests (its PackageDownload brings it).");
-        }
-
-        // NuGet extracts it without the execute bit on some machines.
-        File.SetUnixFileMode(bicep, File.GetUnixFileMode(bicep) | UnixFileMode.UserExecute);
-        return bicep;
-    }
+    private static Task<(int ExitCode, string Output, string Diagnostics)> RunBicepAsync(params string[] arguments) =>
+        BicepCli.RunAsync(Infra, arguments);
 }

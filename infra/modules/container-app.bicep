@@ -1,12 +1,16 @@
 // One Kavach service as a container app: external HTTPS ingress (TLS ends there; the app reads X-Forwarded-*),
-// probes on the service defaults' /alive and /health, secrets read from Key Vault by the apps' identity, and a
-// termination grace period longer than the app's own shutdown timeout (Kavach:ShutdownTimeout).
+// probes on the service defaults' /alive and /health, secrets read from Key Vault by the app's own identity, and a
+// termination grace period longer than the app's own shutdown timeout (Kavach:ShutdownTimeout). Until azd pushes the
+// service's image, a public placeholder runs instead: Microsoft's ASP.NET Core sample, which serves on 8080 like the
+// services' own images (so the ingress's port stays right when azd deploy swaps only the image) but has neither /alive
+// nor /health, so it gets Container Apps' default probes (TCP on that port) instead of the services'.
 param name string
 param location string
 param tags object
 @description('The azure.yaml service this app runs (azd finds the app by this tag).')
 param serviceName string
 param environmentId string
+@description('The app\'s own user-assigned identity: pulls its image, reads its Key Vault secrets.')
 param identityId string
 param registryLoginServer string
 @description('The image azd built; empty on the first provision, before azd deploy pushes one.')
@@ -28,8 +32,31 @@ param initContainers resourceInput<'Microsoft.App/containerApps@2024-03-01'>.pro
 @description('Seconds between SIGTERM and SIGKILL; above the app\'s Kavach:ShutdownTimeout (20 s).')
 param terminationGracePeriodSeconds int = 30
 
-// Until azd deploy pushes the service's image, a public placeholder keeps the first provision whole.
-var placeholderImage = 'mcr.microsoft.com/k8se/quickstart:latest'
+var placeholderImage = 'mcr.microsoft.com/dotnet/samples:aspnetapp'
+var placeholderPort = 8080
+var runsPlaceholder = empty(image)
+var servedPort = runsPlaceholder ? placeholderPort : targetPort
+var serviceProbes = [
+  {
+    type: 'Startup'
+    httpGet: { path: '/alive', port: servedPort }
+    periodSeconds: 2
+    failureThreshold: 30
+  }
+  {
+    type: 'Liveness'
+    httpGet: { path: '/alive', port: servedPort }
+    periodSeconds: 10
+    failureThreshold: 3
+  }
+  {
+    // Ready only once PostgreSQL answers and the schema is migrated: no traffic before.
+    type: 'Readiness'
+    httpGet: { path: '/health', port: servedPort }
+    periodSeconds: 5
+    failureThreshold: 3
+  }
+]
 
 resource app 'Microsoft.App/containerApps@2024-03-01' = {
   name: name
@@ -46,7 +73,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
       activeRevisionsMode: 'Single'
       ingress: {
         external: true
-        targetPort: targetPort
+        targetPort: servedPort
         transport: 'auto'
         allowInsecure: false
         stickySessions: { affinity: stickySessions ? 'sticky' : 'none' }
@@ -66,33 +93,13 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
       containers: [
         {
           name: serviceName
-          image: empty(image) ? placeholderImage : image
+          image: runsPlaceholder ? placeholderImage : image
           resources: {
             cpu: json(cpu)
             memory: memory
           }
           env: env
-          probes: [
-            {
-              type: 'Startup'
-              httpGet: { path: '/alive', port: targetPort }
-              periodSeconds: 2
-              failureThreshold: 30
-            }
-            {
-              type: 'Liveness'
-              httpGet: { path: '/alive', port: targetPort }
-              periodSeconds: 10
-              failureThreshold: 3
-            }
-            {
-              // Ready only once PostgreSQL answers and the schema is migrated: no traffic before.
-              type: 'Readiness'
-              httpGet: { path: '/health', port: targetPort }
-              periodSeconds: 5
-              failureThreshold: 3
-            }
-          ]
+          probes: runsPlaceholder ? [] : serviceProbes
         }
       ]
       scale: {

@@ -1,9 +1,12 @@
-// The Container Apps environment, its logs going to Log Analytics, and the Aspire dashboard component
-// (traces, metrics and structured logs of both apps, as in local runs).
+// The Container Apps environment in the deployment's virtual network (its own delegated subnet), its logs going to Log
+// Analytics, and the Aspire dashboard component (traces, metrics and structured logs of both apps, as in local runs).
+// The apps' ingress stays external; PostgreSQL and Redis are reached at their private addresses.
 param name string
 param location string
 param tags object
 param logAnalyticsWorkspaceName string
+@description('The subnet delegated to Microsoft.App/environments.')
+param infrastructureSubnetId string
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
   name: logAnalyticsWorkspaceName
@@ -14,6 +17,10 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
   location: location
   tags: tags
   properties: {
+    vnetConfiguration: {
+      infrastructureSubnetId: infrastructureSubnetId
+      internal: false
+    }
     appLogsConfiguration: {
       destination: 'log-analytics'
       logAnalyticsConfiguration: {

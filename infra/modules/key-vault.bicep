@@ -1,10 +1,12 @@
-// Key Vault holding every secret the apps get: the token signing key, the console's access key and client secret,
-// and both connection strings. The apps' identity reads them (Key Vault Secrets User); nothing secret is in an
-// app's plain environment or in a deployment output.
+// Key Vault holding every secret the apps get: the token signing key, the checkpoint key, the console's access key and
+// client secret, and both connection strings. Access is per secret (key-vault-secret.bicep): the API's identity reads
+// what the API needs, the console's identity only the Redis connection string, its access key and its client secret.
+// Nothing secret is in an app's plain environment or in a deployment output.
 param name string
 param location string
 param tags object
-param readerPrincipalId string
+param streamApiPrincipalId string
+param consolePrincipalId string
 
 @secure()
 param signingKey string
@@ -28,47 +30,58 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
+    // A deleted secret (the checkpoint key) cannot be purged before its retention ends, not even by the vault's owner.
+    enablePurgeProtection: true
   }
 }
 
-var secretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
+var streamApiOnly = [ streamApiPrincipalId ]
+var bothApps = [ streamApiPrincipalId, consolePrincipalId ]
 
-resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  scope: vault
-  name: guid(vault.id, readerPrincipalId, secretsUserRoleId)
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', secretsUserRoleId)
-    principalId: readerPrincipalId
-    principalType: 'ServicePrincipal'
-  }
+module signingKeySecret 'key-vault-secret.bicep' = {
+  name: 'secret-kavach-signing-key'
+  params: { vaultName: vault.name, name: 'kavach-signing-key', value: signingKey, readerPrincipalIds: streamApiOnly }
 }
 
-resource redis 'Microsoft.Cache/redis@2024-03-01' existing = {
+module checkpointKeySecret 'key-vault-secret.bicep' = {
+  name: 'secret-kavach-checkpoint-key'
+  params: { vaultName: vault.name, name: 'kavach-checkpoint-key', value: checkpointKey, readerPrincipalIds: streamApiOnly }
+}
+
+module postgresSecret 'key-vault-secret.bicep' = {
+  name: 'secret-kavachdb-connection-string'
+  params: { vaultName: vault.name, name: 'kavachdb-connection-string', value: postgresConnectionString, readerPrincipalIds: streamApiOnly }
+}
+
+module consoleClientSecretSecret 'key-vault-secret.bicep' = {
+  name: 'secret-console-client-secret'
+  params: { vaultName: vault.name, name: 'console-client-secret', value: consoleClientSecret, readerPrincipalIds: bothApps }
+}
+
+module consoleAccessKeySecret 'key-vault-secret.bicep' = {
+  name: 'secret-console-access-key'
+  params: { vaultName: vault.name, name: 'console-access-key', value: consoleAccessKey, readerPrincipalIds: [ consolePrincipalId ] }
+}
+
+resource redis 'Microsoft.Cache/redisEnterprise@2025-07-01' existing = {
   name: redisName
 }
 
-var secrets = [
-  { name: 'kavach-signing-key', value: signingKey }
-  { name: 'kavach-checkpoint-key', value: checkpointKey }
-  { name: 'console-access-key', value: consoleAccessKey }
-  { name: 'console-client-secret', value: consoleClientSecret }
-  { name: 'kavachdb-connection-string', value: postgresConnectionString }
-]
+resource redisDatabase 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' existing = {
+  parent: redis
+  name: 'default'
+}
 
-resource staticSecrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [for secret in secrets: {
-  parent: vault
-  name: secret.name
-  properties: { value: secret.value }
-}]
+// What StackExchange.Redis needs for Azure Managed Redis: TLS on the database's port (10000) with its access key.
+module redisSecret 'key-vault-secret.bicep' = {
+  name: 'secret-redis-connection-string'
+  params: {
+    vaultName: vault.name
+    name: 'redis-connection-string'
+    value: '${redis.properties.hostName}:${redisDatabase.properties.port},password=${redisDatabase.listKeys().primaryKey},ssl=True,abortConnect=False'
+    readerPrincipalIds: bothApps
+  }
+}
 
 output name string = vault.name
 output uri string = vault.properties.vaultUri
-
-// Written apart from the others: its value is known only once the cache exists.
-resource redisSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
-  parent: vault
-  name: 'redis-connection-string'
-  properties: {
-    value: '${redis.properties.hostName}:${redis.properties.sslPort},password=${redis.listKeys().primaryKey},ssl=True,abortConnect=False'
-  }
-}

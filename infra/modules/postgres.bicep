@@ -1,6 +1,8 @@
-// Azure Database for PostgreSQL Flexible Server holding the stream (database kavachdb). TLS is required on every
-// connection; high availability and backup retention are parameters. The API's replicas migrate the schema
-// themselves, once per deployment (see docs/deploy-azure.md).
+// Azure Database for PostgreSQL Flexible Server holding the stream (database kavachdb), with private access: the server
+// lives in a subnet delegated to it, its name resolves through a private DNS zone linked to the virtual network, and
+// public network access is off (no firewall rule exists, so nothing outside the network reaches it). TLS is required
+// on every connection; high availability and backup retention are parameters. The API's init container migrates the
+// schema (see docs/deploy-azure.md).
 param name string
 param location string
 param tags object
@@ -24,6 +26,10 @@ param highAvailability string = 'Disabled'
 @maxValue(35)
 param backupRetentionDays int = 7
 param geoRedundantBackup bool = false
+@description('The subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers.')
+param delegatedSubnetId string
+@description('A private DNS zone ending in postgres.database.azure.com, linked to the virtual network.')
+param privateDnsZoneId string
 
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: name
@@ -43,18 +49,11 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
       geoRedundantBackup: geoRedundantBackup ? 'Enabled' : 'Disabled'
     }
     highAvailability: { mode: highAvailability }
-    network: { publicNetworkAccess: 'Enabled' }
-  }
-}
-
-// Only from inside Azure (the Container Apps environment's outbound addresses are Azure's). For a private network,
-// see docs/deploy-azure.md.
-resource azureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
-  parent: server
-  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
-  properties: {
-    startIpAddress: '0.0.0.0'
-    endIpAddress: '0.0.0.0'
+    network: {
+      delegatedSubnetResourceId: delegatedSubnetId
+      privateDnsZoneArmResourceId: privateDnsZoneId
+      publicNetworkAccess: 'Disabled'
+    }
   }
 }
 
