@@ -20,22 +20,15 @@ public sealed class MerkleTreeAttacks
     /// <summary>
     /// Issue 17's first attack, carried to the tree: change one signed event, recompute every later hash with the
     /// database's own <c>kavach_chain()</c>, rewrite the stored tree to match, delete the checkpoints from there on, and
-    /// let the service sign what it then finds. <c>/verify</c> is satisfied; the auditor's saved checkpoint is not.
+    /// sign what is then stored with the service's key, as a signer that did not check would. The replica's own signer
+    /// refuses (<c>/verify</c> and the console say so), and the auditor's saved checkpoint cannot be extended to it.
     /// </summary>
     [TestMethod]
     public async Task ARewrittenAndRehashedLogCannotBeProvenToExtendAnEarlierCheckpoint()
     {
-        var db = await OwnDatabase.CreateAsync(Cluster, "merkle_rewrite");
-        using var signing = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var pem = signing.ExportPkcs8PrivateKeyPem();
-        var replica = await db.StartReplicaAsync("merkle-rewrite", TreeHeads.ReplicaSettings(pem));
-        using var heads = new TreeHeads(db, pem);
-        using var emitter = new Api(replica.BaseAddress, Forge.Emitter("merkle-rewrite"));
-        var token = Forge.Reader("merkle-auditor");
-        using var reader = new Api(replica.BaseAddress, token);
-        var keyFile = Path.Combine(AttackSettings.WorkRoot, $"merkle-{Guid.NewGuid():N}.pem");
-        await File.WriteAllTextAsync(keyFile, signing.ExportSubjectPublicKeyInfoPem());
-        string[] Auditor(params string[] more) => ["--api", replica.BaseAddress.ToString(), "--token", token, "--key", keyFile, .. more];
+        using var attack = await AuditedReplica.StartAsync("merkle_rewrite", "merkle-rewrite");
+        var (db, replica, heads, emitter, reader) = (attack.Db, attack.Replica, attack.Heads, attack.Emitter, attack.Reader);
+        string[] Auditor(params string[] more) => attack.Auditor(more);
 
         await EmitAsync(emitter, 6);
         await TreeAtAsync(reader, 600);
@@ -94,17 +87,9 @@ public sealed class MerkleTreeAttacks
     [TestMethod]
     public async Task ATreeHeadOfAReplacedHistoryIsToldSoAndOneOfTheSharedPartStillProves()
     {
-        var db = await OwnDatabase.CreateAsync(Cluster, "merkle_epoch");
-        using var signing = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var pem = signing.ExportPkcs8PrivateKeyPem();
-        var replica = await db.StartReplicaAsync("merkle-epoch", TreeHeads.ReplicaSettings(pem));
-        using var heads = new TreeHeads(db, pem);
-        using var emitter = new Api(replica.BaseAddress, Forge.Emitter("merkle-epoch"));
-        var token = Forge.Reader("merkle-epoch-auditor");
-        using var reader = new Api(replica.BaseAddress, token);
-        var keyFile = Path.Combine(AttackSettings.WorkRoot, $"merkle-{Guid.NewGuid():N}.pem");
-        await File.WriteAllTextAsync(keyFile, signing.ExportSubjectPublicKeyInfoPem());
-        string[] Auditor(params string[] more) => ["--api", replica.BaseAddress.ToString(), "--token", token, "--key", keyFile, .. more];
+        using var attack = await AuditedReplica.StartAsync("merkle_epoch", "merkle-epoch");
+        var (db, replica, heads, emitter, reader) = (attack.Db, attack.Replica, attack.Heads, attack.Emitter, attack.Reader);
+        string[] Auditor(params string[] more) => attack.Auditor(more);
 
         await EmitAsync(emitter, 6);
         await TreeAtAsync(reader, 600);
@@ -206,4 +191,49 @@ public sealed class MerkleTreeAttacks
     }
 
     private static string Last(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim();
+
+    /// <summary>
+    /// A database of its own with one replica signing with a key of the attack's, the attack's own signer of tree heads,
+    /// and the auditor: a reader's token and the public key, as <c>scripts/verify-chain.cs</c> arguments.
+    /// </summary>
+    private sealed class AuditedReplica : IDisposable
+    {
+        private string _token = "";
+        private string _keyFile = "";
+
+        public required OwnDatabase Db { get; init; }
+
+        public required Kavach.Processes.ApiReplica Replica { get; init; }
+
+        public required TreeHeads Heads { get; init; }
+
+        public required Api Emitter { get; init; }
+
+        public required Api Reader { get; init; }
+
+        public static async Task<AuditedReplica> StartAsync(string database, string label)
+        {
+            var db = await OwnDatabase.CreateAsync(Cluster, database);
+            using var signing = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var pem = signing.ExportPkcs8PrivateKeyPem();
+            var replica = await db.StartReplicaAsync(label, TreeHeads.ReplicaSettings(pem));
+            var token = Forge.Reader($"{label}-auditor");
+            var keyFile = Path.Combine(AttackSettings.WorkRoot, $"merkle-{Guid.NewGuid():N}.pem");
+            await File.WriteAllTextAsync(keyFile, signing.ExportSubjectPublicKeyInfoPem());
+            return new AuditedReplica
+            {
+                Db = db, Replica = replica, Heads = new TreeHeads(db, pem), Emitter = new Api(replica.BaseAddress, Forge.Emitter(label)),
+                Reader = new Api(replica.BaseAddress, token), _token = token, _keyFile = keyFile,
+            };
+        }
+
+        public string[] Auditor(string[] more) => ["--api", Replica.BaseAddress.ToString(), "--token", _token, "--key", _keyFile, .. more];
+
+        public void Dispose()
+        {
+            Heads.Dispose();
+            Emitter.Dispose();
+            Reader.Dispose();
+        }
+    }
 }

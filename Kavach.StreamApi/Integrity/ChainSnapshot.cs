@@ -39,18 +39,8 @@ public sealed class ChainSnapshot : IAsyncDisposable
     public Task<List<Checkpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, CancellationToken cancellationToken) =>
         ChainStore.ReadCheckpointsAsync(Command, streamId, after, upTo, int.MaxValue, newestFirst: false, cancellationToken);
 
-    public async Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken)
-    {
-        await using var command = Command(EpochStart.SelectAll);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var epochs = new List<EpochStart>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            epochs.Add(EpochStart.Read(reader));
-        }
-
-        return epochs;
-    }
+    public Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken) =>
+        EpochStart.ReadAllAsync(Command(EpochStart.SelectAll), cancellationToken);
 
     /// <summary>What retention removed last: the sequence and hash of the newest pruned event, and the checkpoint it prunes up to.</summary>
     public async Task<RetentionAnchor?> ReadAnchorAsync(CancellationToken cancellationToken)

@@ -13,18 +13,8 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// <summary>One consistent view of the stored chain, on the history pool (verification reads like a page does).</summary>
     public Task<ChainSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) => ChainSnapshot.OpenAsync(history.DataSource, cancellationToken);
 
-    public async Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(EpochStart.SelectAll);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var epochs = new List<EpochStart>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            epochs.Add(EpochStart.Read(reader));
-        }
-
-        return epochs;
-    }
+    public Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken) =>
+        EpochStart.ReadAllAsync(dataSource.CreateCommand(EpochStart.SelectAll), cancellationToken);
 
     public async Task AddKeyAsync(CheckpointKey key, CancellationToken cancellationToken)
     {

@@ -361,18 +361,8 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    public async Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(EpochStart.SelectAll);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var epochs = new List<EpochStart>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            epochs.Add(EpochStart.Read(reader));
-        }
-
-        return epochs;
-    }
+    public Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken) =>
+        EpochStart.ReadAllAsync(dataSource.CreateCommand(EpochStart.SelectAll), cancellationToken);
 
     /// <summary>
     /// Begins a new epoch, unless another replica already moved the database past <paramref name="seenEpoch"/>. The new

@@ -19,4 +19,20 @@ public sealed record EpochStart(long Epoch, long StartsAfter, long ChainStartsAf
         "SELECT epoch, starts_after, coalesce(chain_starts_after, starts_after) FROM kavach_stream_epochs ORDER BY epoch";
 
     internal static EpochStart Read(Npgsql.NpgsqlDataReader reader) => new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+
+    /// <summary>Every epoch, read with <paramref name="command"/> (a pool's or a snapshot's connection).</summary>
+    internal static async Task<List<EpochStart>> ReadAllAsync(Npgsql.NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using (command)
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var epochs = new List<EpochStart>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                epochs.Add(Read(reader));
+            }
+
+            return epochs;
+        }
+    }
 }
