@@ -57,9 +57,13 @@ public sealed record ChainReport(long From, long To, long Head, bool Valid, long
 public sealed record ChainWitness(bool Configured, IReadOnlyList<WitnessFinding>? Contradictions = null,
     IReadOnlyList<WitnessFinding>? MissingFromDatabase = null, IReadOnlyList<WitnessFinding>? MissingFromWitness = null, string? Error = null)
 {
-    /// <summary>The first finding, as a break: contradictions first, then deletions from the database, then what the witness lacks.</summary>
-    public ChainBreak? FirstBreak() =>
-        First(Contradictions, "witness-contradiction") ?? First(MissingFromDatabase, "witness-deleted") ?? First(MissingFromWitness, "witness-missing");
+    /// <summary>
+    /// The first finding, as a break: contradictions first, then deletions from the database, then what the witness lacks,
+    /// then a witness that could not be read (the comparison was not made).
+    /// </summary>
+    public ChainBreak? FirstBreak(long head) =>
+        First(Contradictions, "witness-contradiction") ?? First(MissingFromDatabase, "witness-deleted") ?? First(MissingFromWitness, "witness-missing")
+        ?? (Error is { } error ? new ChainBreak(head, "witness-unreachable", $"The witness could not be compared: {error}") : null);
 
     private static ChainBreak? First(IReadOnlyList<WitnessFinding>? findings, string kind) =>
         findings is [var first, ..] ? new ChainBreak(first.Sequence, kind, $"Checkpoint {first.Epoch}:{first.Sequence}: {first.Detail}") : null;

@@ -316,8 +316,11 @@ public sealed class ChainReport
 
     public long Epoch { get; set; }
 
-    /// <summary>True when every event in the range and every checkpoint in it verified, and the witness contradicts none.</summary>
-    public bool Valid => Break is null && Witness?.Consistent != false;
+    /// <summary>
+    /// True when every event in the range and every checkpoint in it verified, and the witness contradicts none; false
+    /// too when a configured witness could not be read (the comparison could not be made).
+    /// </summary>
+    public bool Valid => Break is null && Witness?.Consistent != false && Witness?.Error is null;
 
     public long Checked { get; set; }
 

@@ -66,6 +66,11 @@ public sealed class CheckpointService(
             {
                 logger.LogDebug(e, "Checkpointing skipped a turn: PostgreSQL did not answer");
             }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested && Witness.WitnessErrors.Unavailable(e))
+            {
+                // Anchoring reads the witness: without it there is no trusted start, and nothing is signed until there is.
+                logger.LogWarning(e, "Checkpointing skipped a turn: the witness did not answer");
+            }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }

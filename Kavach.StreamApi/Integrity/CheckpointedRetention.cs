@@ -14,12 +14,19 @@ public sealed class CheckpointedRetention(ChainStore store, TrustedKeys keys, IC
     {
         var head = await store.ReadHeadAsync(cancellationToken);
         var epochs = await store.ReadEpochsAsync(cancellationToken);
-        foreach (var checkpoint in await store.ReadSignedBeforeAsync(head.StreamId, cutoff, 20, cancellationToken))
+        try
         {
-            if (keys.Verifies(checkpoint) && checkpoint.IsCurrentIn(epochs) && await WitnessedAsync(checkpoint, cancellationToken))
+            foreach (var checkpoint in await store.ReadSignedBeforeAsync(head.StreamId, cutoff, 20, cancellationToken))
             {
-                return checkpoint.Sequence;
+                if (keys.Verifies(checkpoint) && checkpoint.IsCurrentIn(epochs) && await WitnessedAsync(checkpoint, cancellationToken))
+                {
+                    return checkpoint.Sequence;
+                }
             }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && WitnessErrors.Unavailable(e))
+        {
+            // Whether a checkpoint was witnessed cannot be told: prune nothing this sweep.
         }
 
         return 0;

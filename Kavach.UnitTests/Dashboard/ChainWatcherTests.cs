@@ -70,6 +70,7 @@ public sealed class ChainWatcherTests
     [DataRow("""{"state":"signing"}""", """{"configured":true,"contradictions":[{"epoch":1,"sequence":30,"detail":"the witness holds another checkpoint"}]}""", "witness-contradiction", 30L)]
     [DataRow("""{"state":"signing"}""", """{"configured":true,"missingFromDatabase":[{"epoch":1,"sequence":20,"detail":"deleted from the database"}]}""", "witness-deleted", 20L)]
     [DataRow("""{"state":"signing"}""", """{"configured":true,"missingFromWitness":[{"epoch":1,"sequence":10,"detail":"not in the witness"}]}""", "witness-missing", 10L)]
+    [DataRow("""{"state":"signing"}""", """{"configured":true,"error":"the witness did not answer within 00:00:10"}""", "witness-unreachable", 40L)]
     public async Task AConsistentChainThatTheSignerOrTheWitnessContradictsRaisesTheAlert(string signer, string? witness, string kind, long at)
     {
         var report = $$"""{"from":1,"to":40,"head":40,"epoch":1,"valid":true,"checked":40,"verifiedThrough":40,"signer":{{signer}}{{(witness is null ? "" : $",\"witness\":{witness}")}}}""";

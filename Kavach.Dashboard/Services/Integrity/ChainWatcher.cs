@@ -61,7 +61,7 @@ public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApi
         // So is a witness that holds other checkpoints than the database, or checkpoints the database lost, or that lacks one.
         var broken = report.Break ?? (report.Signer is { Refusing: true } signer
             ? new ChainBreak(report.Head, "signer-refused", signer.Reason ?? "The checkpoint signer refuses to sign the stored chain.")
-            : report.Witness?.FirstBreak());
+            : report.Witness?.FirstBreak(report.Head));
         var next = state with
         {
             Reachable = true,
