@@ -49,16 +49,19 @@ public static class StreamApiServices
         services.AddSingleton<SchemaInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
         services.AddSingleton<EventStore>();
+        services.AddSingleton<IStreamHistory>(sp => sp.GetRequiredService<EventStore>());
         services.AddSingleton<EventCommitter>();
         services.AddHostedService(sp => sp.GetRequiredService<EventCommitter>());
         services.AddSingleton<RetentionStore>();
         services.AddHostedService<RetentionPruner>();
         services.AddSingleton<EventHub>();
         services.AddHostedService(sp => sp.GetRequiredService<EventHub>());
+        services.AddSingleton<ILiveEvents>(sp => sp.GetRequiredService<EventHub>());
         services.AddSingleton<StreamAdmission>();
         services.AddSingleton<OpenStreams>();
         services.AddHostedService(sp => sp.GetRequiredService<OpenStreams>());
         services.AddSingleton<CatchUpGate>();
+        services.AddSingleton<CursorRules>();
         services.AddSingleton<StreamSession>();
         builder.AddFanOut();
         services.AddSingleton<ICommitObserver, CommitFanOut>();
@@ -153,6 +156,7 @@ public static class StreamApiServices
         builder.Services.AddSingleton<RevocationStore>();
         builder.Services.AddSingleton<Revocations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Revocations>());
+        builder.Services.AddSingleton<TokenStanding>();
 
         // The JWT scheme must not become the default just because it is the only one: the authentication middleware
         // would then validate every request's token again (and keep a principal per open stream). Each endpoint checks

@@ -95,7 +95,7 @@ public static class EventsApi
         {
             var errors = new Dictionary<string, string[]>();
             var (drafts, isBatch) = EmitRequestReader.Read(document!.RootElement, errors);
-            var emitter = RequireToken.SubscriberOf(context).AsEmitter();
+            var emitter = context.GetSubscriber().AsEmitter();
             var own = EmitterRules.Apply(emitter, drafts, isBatch, out var forbidden);
             if (forbidden is not null)
             {
@@ -199,7 +199,7 @@ public static class EventsApi
             }
         }
 
-        if (!ReadScope.TryCreate(moduleTypes, RequireToken.SubscriberOf(context).Reads, types, agentId, userId,
+        if (!ReadScope.TryCreate(moduleTypes, context.GetSubscriber().Reads, types, agentId, userId,
                 out scope, out var badRequest, out var forbidden))
         {
             return forbidden is not null ? Problems.Forbidden(forbidden) : Problems.BadRequest(badRequest!);

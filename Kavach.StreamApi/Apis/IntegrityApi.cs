@@ -42,7 +42,7 @@ public static class IntegrityApi
         }
 
         // Each verification is charged its whole range, up front, to its token's subject.
-        var subscriber = RequireToken.SubscriberOf(context);
+        var subscriber = context.GetSubscriber();
         ProblemHttpResult? overBudget = null;
         bool Admit(long events) => subscriber.IsAnonymous || (overBudget = limits.ChargeVerification(context, subscriber.Id, events)) is null;
         try
@@ -89,7 +89,7 @@ public static class IntegrityApi
     /// <summary>Verification (and a proof) reads every event, so it is for tokens that may read every event.</summary>
     internal static ProblemHttpResult? EveryEventRefused(HttpContext context)
     {
-        var reads = RequireToken.SubscriberOf(context).Reads;
+        var reads = context.GetSubscriber().Reads;
         return reads.Types is null && !reads.NarrowsParties && !reads.SubjectIsAgent && !reads.SubjectIsUser
             ? null
             : Problems.Forbidden("Verification reads every event: it needs a token whose reads are not narrowed by kavach_types, kavach_agents, kavach_users or kavach_subject.");

@@ -47,7 +47,7 @@ public static class RevocationsApi
         }
 
         var keepFor = request.KeepForHours is { } hours ? TimeSpan.FromHours(hours) : RevocationStore.DefaultKeepFor;
-        var revocation = await revocations.RevokeAsync(kind, value, request.Reason, RequireToken.SubscriberOf(context).Id, keepFor,
+        var revocation = await revocations.RevokeAsync(kind, value, request.Reason, context.GetSubscriber().Id, keepFor,
             context.RequestAborted);
         return TypedResults.Created($"{Prefix}/{revocation.Id}", revocation);
     }

@@ -45,7 +45,7 @@ public static class StreamEndpoint
         }
 
         var query = context.Request.Query;
-        context.Items[RequireToken.SubscriberItem] = subscriber;
+        context.SetSubscriber(subscriber);
         if (EventsApi.ScopeOf(context, moduleTypes, query["types"], Single(query["agentId"]), Single(query["userId"]), out var scope)
             is { } refused)
         {

@@ -15,7 +15,7 @@ namespace Kavach.StreamApi.Auth;
 /// remembered for up to a minute (never past its expiry), so an emitter sending thousands of requests with one token
 /// pays for the signature and the claims once; revocation is checked on every use.
 /// </summary>
-public sealed class JwtTokenValidator(Revocations revocations, TimeProvider time) : ITokenValidator
+public sealed class JwtTokenValidator(TokenStanding standing, TimeProvider time) : ITokenValidator
 {
     /// <summary>Where the JWT handler's <c>OnTokenValidated</c> leaves the validated token for this validator.</summary>
     public const string ValidatedTokenParameter = "kavach.validated-token";
@@ -57,11 +57,11 @@ public sealed class JwtTokenValidator(Revocations revocations, TimeProvider time
             _recent[header] = known = validated;
         }
 
-        switch (revocations.Check(known.Subscriber))
+        switch (await standing.AtRequestAsync(known.Subscriber, context.RequestAborted))
         {
-            case RevocationStatus.Revoked:
+            case Standing.Revoked:
                 return TokenCheck.Failed(TokenProblem.Revoked);
-            case RevocationStatus.Unknown:
+            case Standing.Unknown:
                 return TokenCheck.Failed(TokenProblem.Unverifiable);
         }
 

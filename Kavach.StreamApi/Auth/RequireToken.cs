@@ -4,15 +4,10 @@ namespace Kavach.StreamApi.Auth;
 
 /// <summary>
 /// Endpoint filter for the JSON endpoints: a valid token (401 otherwise) with the scope the endpoint needs (403). The
-/// subscriber it found is in <see cref="HttpContext.Items"/> for the handler (<see cref="SubscriberOf"/>).
+/// subscriber it found is the request's <see cref="SubscriberFeature"/>.
 /// </summary>
 public sealed class RequireToken(string scope) : IEndpointFilter
 {
-    internal const string SubscriberItem = "kavach.subscriber";
-
-    public static Subscriber SubscriberOf(HttpContext context) =>
-        context.Items[SubscriberItem] as Subscriber ?? throw new InvalidOperationException("The endpoint has no RequireToken filter.");
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -27,7 +22,7 @@ public sealed class RequireToken(string scope) : IEndpointFilter
             return Problems.Unauthorized(http, access.Unauthorized, access.Detail);
         }
 
-        http.Items[SubscriberItem] = subscriber;
+        http.SetSubscriber(subscriber);
         return await next(context);
     }
 }

@@ -19,8 +19,7 @@ public enum RevocationStatus
 /// The revocations every replica knows — a token by its <c>jti</c>, a subject's tokens, an agent's tokens, each issued
 /// up to the moment of revocation — kept in memory and followed in PostgreSQL in commit order (every
 /// <c>Kavach:Auth:RevocationFollowInterval</c>, and at once when this replica revokes). The one owner of "is this
-/// token still good": every path (the stream at connect and while open, pages, replay, verify, emit) asks
-/// <see cref="Check"/>. A revocation committed at T is enforced everywhere by T + <c>RevocationMaxAge</c>: past that age
+/// token revoked" (<see cref="TokenStanding"/> asks it on every path). A revocation committed at T is enforced everywhere by T + <c>RevocationMaxAge</c>: past that age
 /// without a successful read, every check answers <see cref="RevocationStatus.Unknown"/>, and tokens are refused.
 /// </summary>
 public sealed class Revocations(
@@ -35,6 +34,8 @@ public sealed class Revocations(
     private readonly ConcurrentDictionary<(RevocationKind, string), Revocation> _revoked = new();
     private readonly ConcurrentDictionary<long, DateTimeOffset> _seen = new();
     private readonly SemaphoreSlim _following = new(1, 1);
+    private readonly Lock _refreshing = new();
+    private Task? _refresh;
     private ulong _nextFrom;
     private long _readAt = long.MinValue; // TimeProvider timestamp of the start of the last successful read
 
@@ -48,6 +49,7 @@ public sealed class Revocations(
     public bool IsCurrent => Volatile.Read(ref _readAt) is var readAt && readAt != long.MinValue
         && time.GetElapsedTime(readAt) <= _options.RevocationMaxAge;
 
+    /// <summary>Whether a revocation this replica knows covers the token; <see cref="TokenStanding"/> is who asks.</summary>
     public RevocationStatus Check(Subscriber subscriber)
     {
         if (subscriber.IsAnonymous)
@@ -55,9 +57,9 @@ public sealed class Revocations(
             return RevocationStatus.Valid;
         }
 
-        if ((subscriber.TokenId is { } jti && _revoked.ContainsKey((RevocationKind.Token, jti)))
-            || (_revoked.TryGetValue((RevocationKind.Subject, subscriber.Id), out var subject) && Covers(subject, subscriber))
-            || (subscriber.Agent is { } agent && _revoked.TryGetValue((RevocationKind.Agent, agent), out var revokedAgent) && Covers(revokedAgent, subscriber)))
+        if (Holds(RevocationKind.Token, subscriber.TokenId, subscriber)
+            || Holds(RevocationKind.Subject, subscriber.Id, subscriber)
+            || Holds(RevocationKind.Agent, subscriber.Agent, subscriber))
         {
             return RevocationStatus.Revoked;
         }
@@ -65,11 +67,14 @@ public sealed class Revocations(
         return IsCurrent ? RevocationStatus.Valid : RevocationStatus.Unknown;
     }
 
+    private bool Holds(RevocationKind kind, string? value, Subscriber subscriber) =>
+        value is not null && _revoked.TryGetValue((kind, value), out var revocation) && Covers(revocation, subscriber);
+
     /// <summary>
     /// The rule: a token revocation covers that token; a subject or agent revocation covers the subject's (or the agent's
     /// own) tokens issued up to it — a token without <c>iat</c> cannot show it is newer.
     /// </summary>
-    public static bool Covers(Revocation revocation, Subscriber subscriber) => revocation.Kind switch
+    private static bool Covers(Revocation revocation, Subscriber subscriber) => revocation.Kind switch
     {
         RevocationKind.Token => subscriber.TokenId == revocation.Value,
         RevocationKind.Subject => subscriber.Id == revocation.Value && IssuedBy(subscriber, revocation),
@@ -85,6 +90,46 @@ public sealed class Revocations(
         var revocation = await store.AddAsync(kind, value, reason, revokedBy, keepFor, cancellationToken);
         await FollowAsync(cancellationToken);
         return revocation;
+    }
+
+    /// <summary>
+    /// Reads revocations now, or joins the read under way, for at most <paramref name="wait"/>: a follower that fell
+    /// behind (a busy replica's timer runs late) costs a request a short wait, not a 503. True when they are current.
+    /// </summary>
+    public async Task<bool> RefreshAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        Task refresh;
+        lock (_refreshing)
+        {
+            if (_refresh is null || _refresh.IsCompleted)
+            {
+                _refresh = FollowOrLogAsync();
+            }
+
+            refresh = _refresh;
+        }
+
+        try
+        {
+            await refresh.WaitAsync(wait, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        return IsCurrent;
+    }
+
+    private async Task FollowOrLogAsync()
+    {
+        try
+        {
+            await FollowAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            logger.LogWarning(e, "Reading revocations on demand failed; tokens are refused until a read succeeds");
+        }
     }
 
     /// <summary>Reads what was revoked since the last read; revocations that may commit later are read again next time.</summary>

@@ -23,14 +23,14 @@ public sealed class EventHub(
     StreamMetrics metrics,
     IEnumerable<IDeliveryObserver> observers,
     IOptions<StreamOptions> options,
-    ILogger<EventHub> logger) : BackgroundService, IHealthCheck
+    ILogger<EventHub> logger) : BackgroundService, IHealthCheck, ILiveEvents
 {
     private const int ReadPageSize = 1000;
 
     private readonly StreamOptions _options = options.Value;
     private readonly IDeliveryObserver[] _observers = [.. observers];
     private readonly Channel<HubInput> _incoming = Channel.CreateUnbounded<HubInput>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<StreamSignal, byte> _listeners = new();
+    private readonly ConcurrentDictionary<WakeSignal, byte> _listeners = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private LiveBuffer? _buffer;
     private ImmutableArray<EpochStart> _epochs = [];
@@ -59,9 +59,9 @@ public sealed class EventHub(
     /// <summary>Raised on the hub's loop when a new epoch begins (the broker moves to its channel).</summary>
     public event Action<long>? EpochBegan;
 
-    public void Listen(StreamSignal signal) => _listeners.TryAdd(signal, 0);
+    public void Listen(WakeSignal signal) => _listeners.TryAdd(signal, 0);
 
-    public void Unlisten(StreamSignal signal) => _listeners.TryRemove(signal, out _);
+    public void Unlisten(WakeSignal signal) => _listeners.TryRemove(signal, out _);
 
     /// <summary>Events this replica just committed, in the epoch the commit saw.</summary>
     public void Committed(long epoch, IReadOnlyList<StoredEvent> events) => _incoming.Writer.TryWrite(new LocalCommit(epoch, events));

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Kavach.StreamApi.Events;
 using Kavach.StreamApi.Integrity.Merkle;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
@@ -102,6 +104,7 @@ public sealed class CheckpointService(
             else
             {
                 _latest = null;
+                streams.AnnounceCheckpoint(null);
             }
         }
 
@@ -196,7 +199,8 @@ public sealed class CheckpointService(
         }
 
         _latest = newest;
-        streams.AnnounceCheckpoint();
+        var frame = SseFrames.Named("checkpoint", JsonSerializer.Serialize(newest.ToView(), JsonSerializerOptions.Web));
+        streams.AnnounceCheckpoint(new CheckpointAnnouncement(newest.Epoch, newest.Sequence, frame));
         return Task.CompletedTask;
     }
 

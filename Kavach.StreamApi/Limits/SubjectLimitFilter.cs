@@ -8,7 +8,7 @@ internal sealed class SubjectLimitFilter(LimitedEndpoint endpoint) : IEndpointFi
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var subscriber = RequireToken.SubscriberOf(http);
+        var subscriber = http.GetSubscriber();
         if (!subscriber.IsAnonymous && http.RequestServices.GetRequiredService<SubjectLimits>().Check(http, endpoint, subscriber.Id) is { } refused)
         {
             return refused;

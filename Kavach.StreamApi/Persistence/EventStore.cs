@@ -24,7 +24,7 @@ public readonly record struct CommitTiming(int Events, TimeSpan LockWait, TimeSp
 /// The <c>kavach_stream_events</c> table and its sequence: append with gap-free sequences, reads by sequence, and
 /// the stream's head and epochs. Emits and the hub use the main pool; history reads use their own.
 /// </summary>
-public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource history)
+public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource history) : IStreamHistory
 {
     private const string Columns = "sequence, id, type, timestamp, agent_id, user_id, committed_at, body, CASE WHEN body IS NULL THEN data::text END, hash";
 
@@ -419,4 +419,9 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         var hash = await reader.IsDBNullAsync(9, cancellationToken) ? null : await reader.GetFieldValueAsync<byte[]>(9, cancellationToken);
         return new StoredEvent(sequence, id, type, agentId, userId, timestamp, committedAt, body, hash);
     }
+
+    async Task<long> IStreamHistory.ReadLastAsync(CancellationToken cancellationToken) => (await ReadHeadAsync(cancellationToken)).Last;
+
+    Task<List<StoredEvent>> IStreamHistory.ReadPageAsync(EventQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(query, cancellationToken, fromHistoryPool: true);
 }

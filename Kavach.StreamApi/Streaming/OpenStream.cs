@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.FanOut;
 
@@ -9,7 +8,7 @@ namespace Kavach.StreamApi.Streaming;
 /// progress, and requests to write a heartbeat or to end. Owned by its <see cref="StreamSession"/>; watched by
 /// <see cref="OpenStreams"/>. No timer of its own: one sweep serves every stream.
 /// </summary>
-public sealed class OpenStream(HttpContext context, Subscriber subscriber)
+public sealed class OpenStream(HttpContext context, Subscriber subscriber, TimeProvider time)
 {
     private long _deadline;
     private int _heartbeatDue;
@@ -21,7 +20,7 @@ public sealed class OpenStream(HttpContext context, Subscriber subscriber)
     /// <summary>Who holds the stream's token: its expiry and identity decide when the stream must end.</summary>
     public Subscriber Subscriber { get; } = subscriber;
 
-    public StreamSignal Signal { get; } = new();
+    public WakeSignal Signal { get; } = new();
 
     /// <summary>The stream asked for <c>checkpoint</c> events (<c>?checkpoints=true</c>).</summary>
     public bool WantsCheckpoints { get; init; }
@@ -31,10 +30,11 @@ public sealed class OpenStream(HttpContext context, Subscriber subscriber)
     public bool Aborted => Volatile.Read(ref _aborted) == 1;
 
     public void BeginWrite(TimeSpan timeout) =>
-        Volatile.Write(ref _deadline, Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
+        Volatile.Write(ref _deadline, time.GetTimestamp() + (long)(timeout.TotalSeconds * time.TimestampFrequency));
 
     public void EndWrite() => Volatile.Write(ref _deadline, 0);
 
+    /// <summary><paramref name="now"/> is a timestamp of the stream's <see cref="TimeProvider"/>.</summary>
     public bool IsPastDeadline(long now) => Volatile.Read(ref _deadline) is var deadline && deadline != 0 && now > deadline;
 
     public void RequestHeartbeat()

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
@@ -9,18 +8,21 @@ namespace Kavach.StreamApi.Streaming;
 
 /// <summary>
 /// Every open stream on this replica, and the one periodic sweep over them: abort streams whose write has passed
-/// its deadline, end those whose token has expired, and ask each for a heartbeat when one is due. Also ends the
+/// its deadline, end those whose token has expired or was revoked, and ask each for a heartbeat when one is due. Also ends the
 /// streams of a revoked token, subject or agent as soon as this replica learns of it, and them all at shutdown.
 /// </summary>
 public sealed class OpenStreams : BackgroundService
 {
     private readonly StreamOptions _options;
+    private readonly TokenStanding _standing;
     private readonly TimeProvider _time;
     private readonly ILogger<OpenStreams> _logger;
 
-    public OpenStreams(IOptions<StreamOptions> options, Revocations revocations, TimeProvider time, ILogger<OpenStreams> logger)
+    public OpenStreams(IOptions<StreamOptions> options, Revocations revocations, TokenStanding standing, TimeProvider time,
+        ILogger<OpenStreams> logger)
     {
         _options = options.Value;
+        _standing = standing;
         _time = time;
         _logger = logger;
         revocations.Added += EndRevoked;
@@ -29,6 +31,7 @@ public sealed class OpenStreams : BackgroundService
 
     private readonly ConcurrentDictionary<OpenStream, byte> _streams = new();
     private volatile bool _closed;
+    private volatile CheckpointAnnouncement? _latestCheckpoint;
 
     public int Count => _streams.Count;
 
@@ -46,9 +49,18 @@ public sealed class OpenStreams : BackgroundService
 
     public void Remove(OpenStream stream) => _streams.TryRemove(stream, out _);
 
-    /// <summary>Wakes the streams that asked for checkpoints: there is a new one to announce.</summary>
-    public void AnnounceCheckpoint()
+    /// <summary>The newest checkpoint to announce on streams that asked; null when there is none.</summary>
+    public CheckpointAnnouncement? LatestCheckpoint => _latestCheckpoint;
+
+    /// <summary>A new checkpoint (or none, after a restore): wakes the streams that asked for checkpoints.</summary>
+    public void AnnounceCheckpoint(CheckpointAnnouncement? checkpoint)
     {
+        _latestCheckpoint = checkpoint;
+        if (checkpoint is null)
+        {
+            return;
+        }
+
         foreach (var stream in _streams.Keys)
         {
             if (stream.WantsCheckpoints)
@@ -71,7 +83,7 @@ public sealed class OpenStreams : BackgroundService
     {
         foreach (var (stream, _) in _streams)
         {
-            if (Revocations.Covers(revocation, stream.Subscriber))
+            if (_standing.WhileOpen(stream.Subscriber) == Standing.Revoked)
             {
                 stream.RequestEnd(StreamEnd.TokenRevoked);
             }
@@ -96,14 +108,12 @@ public sealed class OpenStreams : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var now = Stopwatch.GetTimestamp();
+                var now = _time.GetTimestamp();
                 var heartbeat = _time.GetElapsedTime(lastHeartbeat) >= _options.HeartbeatInterval;
                 if (heartbeat)
                 {
                     lastHeartbeat = _time.GetTimestamp();
                 }
-
-                var wallClock = _time.GetUtcNow();
 
                 foreach (var (stream, _) in _streams)
                 {
@@ -114,9 +124,9 @@ public sealed class OpenStreams : BackgroundService
                             _logger.LogDebug("Aborting stream {ClientId}: its socket took no bytes in time", stream.Context.TraceIdentifier);
                         }
                     }
-                    else if (stream.Subscriber.ExpiresAt <= wallClock)
+                    else if (_standing.WhileOpen(stream.Subscriber) is var standing && standing is Standing.Expired or Standing.Revoked)
                     {
-                        stream.RequestEnd(StreamEnd.TokenExpired);
+                        stream.RequestEnd(standing == Standing.Expired ? StreamEnd.TokenExpired : StreamEnd.TokenRevoked);
                     }
                     else if (heartbeat)
                     {

@@ -180,8 +180,13 @@ public sealed class FuzzTests
                 }
             }
 
-            return new Outcome(index, family, status.ToString(CultureInfo.InvariantCulture), description,
-                Judge(status, mediaType, body.Length > 0, request.RequestUri.AbsolutePath));
+            var judged = Judge(status, mediaType, body.Length > 0, request.RequestUri.AbsolutePath);
+            if (judged is not null && status >= 500)
+            {
+                judged += $" (answer: {Clip(Encoding.UTF8.GetString(body), 300)})"; // which refusal it was: a problem's title says
+            }
+
+            return new Outcome(index, family, status.ToString(CultureInfo.InvariantCulture), description, judged);
         }
         catch (HttpRequestException)
         {
@@ -255,7 +260,13 @@ public sealed class FuzzTests
             return new Outcome(index, family, "505", description, hasBody ? "a 505 with a body" : null);
         }
 
-        return new Outcome(index, family, status.ToString(CultureInfo.InvariantCulture), description, Judge(status, mediaType, hasBody, path));
+        var judged = Judge(status, mediaType, hasBody, path);
+        if (judged is not null && status >= 500)
+        {
+            judged += $" (answer: {Clip(headerEnd < 0 ? text : text[(headerEnd + 4)..], 300)})";
+        }
+
+        return new Outcome(index, family, status.ToString(CultureInfo.InvariantCulture), description, judged);
     }
 
     /// <summary>

@@ -3,12 +3,12 @@ using Kavach.StreamApi.FanOut;
 namespace Kavach.UnitTests.StreamApi;
 
 [TestClass]
-public sealed class StreamSignalTests
+public sealed class WakeSignalTests
 {
     [TestMethod]
     public async Task ASetWhileTheWriterIsBusyIsNotLost()
     {
-        var signal = new StreamSignal();
+        var signal = new WakeSignal();
         signal.Set();
         signal.Set();
         await signal.WaitAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
@@ -19,7 +19,7 @@ public sealed class StreamSignalTests
     public async Task NoWakeIsLostUnderConcurrentSets()
     {
         // A producer counts up and sets; the consumer must always observe the final count without hanging.
-        var signal = new StreamSignal();
+        var signal = new WakeSignal();
         long produced = 0;
         const long total = 100_000;
         var consumer = Task.Run(async () =>

@@ -7,7 +7,7 @@ namespace Kavach.StreamApi.FanOut;
 /// A wake that comes while the writer is busy is remembered, so none is lost; waiting allocates nothing, which
 /// matters with tens of thousands of idle streams on a replica.
 /// </summary>
-public sealed class StreamSignal : IValueTaskSource
+public sealed class WakeSignal : IValueTaskSource
 {
     private const int Idle = 0;
     private const int Waiting = 1;
