@@ -75,6 +75,7 @@ public static class StreamApiServices
         services.AddSingleton<IntegrityMetrics>();
         services.AddSingleton<DeliveredChain>();
         services.AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<DeliveredChain>());
+        services.AddSingleton<IDeliveryObserver, RevocationEventFollower>();
         services.AddSingleton<ChainAnchor>();
         services.AddSingleton<IRetentionBoundary, CheckpointedRetention>();
         services.AddSingleton<CheckpointService>();
@@ -156,6 +157,7 @@ public static class StreamApiServices
         builder.Services.AddSingleton<RevocationStore>();
         builder.Services.AddSingleton<Revocations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Revocations>());
+        builder.Services.AddSingleton<IRevocationList>(sp => sp.GetRequiredService<Revocations>());
         builder.Services.AddSingleton<TokenStanding>();
 
         // The JWT scheme must not become the default just because it is the only one: the authentication middleware

@@ -28,7 +28,7 @@ public sealed class Revocations(
     IOptions<AuthOptions> options,
     TimeProvider time,
     ILogger<Revocations> logger)
-    : BackgroundService, IHealthCheck
+    : BackgroundService, IHealthCheck, IRevocationList
 {
     private readonly AuthOptions _options = options.Value;
     private readonly ConcurrentDictionary<(RevocationKind, string), Revocation> _revoked = new();

@@ -22,7 +22,7 @@ public enum Standing
 /// <see cref="Streaming.OpenStreams"/>. At a request, <c>exp</c> was checked by the JWT handler with
 /// <c>Kavach:Auth:ClockSkew</c> of tolerance; an open stream ends at <c>exp</c> itself.
 /// </summary>
-public sealed class TokenStanding(Revocations revocations, TimeProvider time)
+public sealed class TokenStanding(IRevocationList revocations, TimeProvider time)
 {
     /// <summary>How long a request waits for revocations to be read when they are not current, before it is refused.</summary>
     public static readonly TimeSpan RefreshWait = TimeSpan.FromSeconds(1);

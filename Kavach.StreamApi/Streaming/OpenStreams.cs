@@ -18,7 +18,7 @@ public sealed class OpenStreams : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<OpenStreams> _logger;
 
-    public OpenStreams(IOptions<StreamOptions> options, Revocations revocations, TokenStanding standing, TimeProvider time,
+    public OpenStreams(IOptions<StreamOptions> options, IRevocationList revocations, TokenStanding standing, TimeProvider time,
         ILogger<OpenStreams> logger)
     {
         _options = options.Value;

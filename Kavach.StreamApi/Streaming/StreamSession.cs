@@ -32,7 +32,8 @@ public sealed class StreamSession(
 {
     private readonly StreamOptions _options = options.Value;
 
-    public async Task RunAsync(HttpContext context, Subscriber subscriber, ReadScope scope, StreamCursor cursor, bool withCheckpoints = false)
+    /// <summary>Streams until the stream ends; says why it ended.</summary>
+    public async Task<StreamEnd> RunAsync(HttpContext context, Subscriber subscriber, ReadScope scope, StreamCursor cursor, bool withCheckpoints = false)
     {
         var stream = new OpenStream(context, subscriber, time) { WantsCheckpoints = withCheckpoints };
         var progress = new StreamProgress(live.Buffer.Epoch);
@@ -62,6 +63,8 @@ public sealed class StreamSession(
             logger.LogInformation("Ended stream {ClientId} of {Subscriber} at {Position}: {Reason}",
                 context.TraceIdentifier, subscriber.Id, progress.Position, end);
         }
+
+        return end;
     }
 
     private async Task<StreamEnd> RunPhasesAsync(OpenStream stream, ReadScope scope, StreamCursor cursor, StreamProgress progress)

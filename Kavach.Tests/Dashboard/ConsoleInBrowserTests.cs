@@ -100,7 +100,7 @@ public sealed class ConsoleInBrowserTests
 
         var emitted = await s_system.EmitAsync(new NewEvent(EventTypes.AuthSignIn, new { method = "sso" }, AgentId: ConsoleSystem.UniqueId("agent-chain")));
         var sequence = emitted[0].Sequence;
-        await Expect(chain).ToHaveAttributeAsync("data-valid", "true", new() { Timeout = Visible.Timeout });
+        await ExpectChainValidAsync(page);
 
         await using var database = new Npgsql.NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync());
         await database.OpenAsync();
@@ -131,10 +131,25 @@ public sealed class ConsoleInBrowserTests
         }
 
         // Put right, the chain verifies again, but the alert stays: someone must have seen it.
-        await Expect(chain).ToHaveAttributeAsync("data-valid", "true", new() { Timeout = Visible.Timeout });
+        await ExpectChainValidAsync(page);
         await Expect(alert).ToBeVisibleAsync();
         await alert.GetByRole(AriaRole.Button, new() { Name = "Acknowledge the broken chain" }).ClickAsync();
         await Expect(alert).ToHaveCountAsync(0);
+    }
+
+    /// <summary>The badge says the chain is valid; if it does not in time, the failure quotes the alert that says why.</summary>
+    private static async Task ExpectChainValidAsync(IPage page)
+    {
+        try
+        {
+            await Expect(page.Locator("[data-testid=chain-state]")).ToHaveAttributeAsync("data-valid", "true", new() { Timeout = Visible.Timeout });
+        }
+        catch (PlaywrightException e)
+        {
+            var alerts = page.Locator("[data-testid=chain-alert]");
+            var why = await alerts.CountAsync() > 0 ? await alerts.First.InnerTextAsync() : "(no chain alert shown)";
+            throw new AssertFailedException($"The chain badge did not turn valid. Alert: {why}", e);
+        }
     }
 
     [TestMethod]
