@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Kavach.StreamApi.Streaming;
 
 namespace Kavach.StreamApi.Diagnostics;
 
@@ -103,17 +102,8 @@ public sealed class StreamMetrics
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    public void StreamEnded(StreamEnd reason) => _ended.Add(1, new KeyValuePair<string, object?>("reason", reason switch
-    {
-        StreamEnd.ClientGone => "client_gone",
-        StreamEnd.Closing => "closing",
-        StreamEnd.SlowConsumer => "slow_consumer",
-        StreamEnd.WriteTimeout => "write_timeout",
-        StreamEnd.StoreUnavailable => "store_unavailable",
-        StreamEnd.TokenExpired => "token_expired",
-        StreamEnd.TokenRevoked => "token_revoked",
-        _ => reason.ToString(),
-    }));
+    /// <summary>A stream ended, for <paramref name="reason"/> (snake_case: client_gone, slow_consumer, token_revoked…).</summary>
+    public void StreamEnded(string reason) => _ended.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Resynced(string reason) => _resyncs.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
@@ -132,23 +122,27 @@ public sealed class StreamMetrics
 
     public void ReachedHub(TimeSpan sinceCommit) => _hubDelay.Record(Math.Max(0, sinceCommit.TotalSeconds));
 
-    /// <summary>A sweep's outcome; null when another replica held the retention lock.</summary>
-    public void RetentionSwept(Persistence.RetentionSweep? sweep)
+    /// <summary>A sweep that deleted <paramref name="deleted"/> events, its longest batch taking <paramref name="longestBatch"/>.</summary>
+    public void RetentionSwept(long deleted, TimeSpan longestBatch)
     {
-        _retentionSweeps.Add(1, new KeyValuePair<string, object?>("outcome", sweep is null ? "skipped" : "swept"));
-        if (sweep is { Deleted: > 0 })
+        _retentionSweeps.Add(1, new KeyValuePair<string, object?>("outcome", "swept"));
+        if (deleted > 0)
         {
-            _retentionDeleted.Add(sweep.Deleted);
-            _retentionLongestBatch.Record(sweep.LongestBatch.TotalSeconds);
+            _retentionDeleted.Add(deleted);
+            _retentionLongestBatch.Record(longestBatch.TotalSeconds);
         }
     }
 
+    /// <summary>Another replica held the retention lock: this one swept nothing.</summary>
+    public void RetentionSkipped() => _retentionSweeps.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
+
     public void RetentionSweepFailed() => _retentionSweeps.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
 
-    public void Committed(Persistence.CommitTiming timing)
+    /// <summary>One group commit: how many events, how long it took, how long it waited for the sequence's lock.</summary>
+    public void Committed(int events, TimeSpan duration, TimeSpan lockWait)
     {
-        _commitEvents.Record(timing.Events);
-        _commitDuration.Record(timing.Duration.TotalSeconds);
-        _commitLockWait.Record(timing.LockWait.TotalSeconds);
+        _commitEvents.Record(events);
+        _commitDuration.Record(duration.TotalSeconds);
+        _commitLockWait.Record(lockWait.TotalSeconds);
     }
 }

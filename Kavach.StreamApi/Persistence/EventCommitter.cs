@@ -89,7 +89,7 @@ public sealed class EventCommitter(EventStore store, ICommitObserver observer, S
         {
             var (results, timing) = await store.AppendAsync([.. group.Select(p => p.Batch)], delivered, RevocationStore.DefaultKeepFor,
                 CancellationToken.None);
-            metrics.Committed(timing);
+            metrics.Committed(timing.Events, timing.Duration, timing.LockWait);
             activity?.SetTag("kavach.commit.lock_wait_ms", timing.LockWait.TotalMilliseconds);
             observer.Committed(results[0].Epoch, [.. results.SelectMany(r => r.Committed)]);
             for (var i = 0; i < group.Count; i++)

@@ -33,16 +33,21 @@ public sealed class RetentionPruner(
                 minimum = await ReadMinimumAsync(settings.Retention, minimum, stoppingToken);
                 var cutoff = time.GetUtcNow() - (settings.Retention > minimum ? settings.Retention : minimum);
                 var sweep = await store.SweepAsync(settings.Retention, await boundary.UpToAsync(cutoff, stoppingToken), settings.RetentionBatchSize, stoppingToken);
-                metrics.RetentionSwept(sweep);
                 if (sweep is null)
                 {
+                    metrics.RetentionSkipped();
                     logger.LogInformation("Retention sweep skipped: another replica is sweeping");
                 }
-                else if (sweep.Deleted > 0)
+                else
                 {
-                    logger.LogInformation(
-                        "Retention removed {Count} events older than {Retention} in {Batches} batches ({ElapsedMs:0} ms; longest batch {LongestMs:0.0} ms)",
-                        sweep.Deleted, settings.Retention > minimum ? settings.Retention : minimum, sweep.Batches, sweep.Elapsed.TotalMilliseconds, sweep.LongestBatch.TotalMilliseconds);
+                    metrics.RetentionSwept(sweep.Deleted, sweep.LongestBatch);
+                    if (sweep.Deleted > 0)
+                    {
+                        logger.LogInformation(
+                            "Retention removed {Count} events older than {Retention} in {Batches} batches ({ElapsedMs:0} ms; longest batch {LongestMs:0.0} ms)",
+                            sweep.Deleted, settings.Retention > minimum ? settings.Retention : minimum, sweep.Batches, sweep.Elapsed.TotalMilliseconds,
+                            sweep.LongestBatch.TotalMilliseconds);
+                    }
                 }
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)

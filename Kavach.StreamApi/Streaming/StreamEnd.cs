@@ -24,3 +24,19 @@ public enum StreamEnd
     /// <summary>The token, its subject, or the agent it speaks for was revoked: told, then closed.</summary>
     TokenRevoked,
 }
+
+public static class StreamEndNames
+{
+    /// <summary>The reason as metrics and logs tag it.</summary>
+    public static string Tag(this StreamEnd end) => end switch
+    {
+        StreamEnd.ClientGone => "client_gone",
+        StreamEnd.Closing => "closing",
+        StreamEnd.SlowConsumer => "slow_consumer",
+        StreamEnd.WriteTimeout => "write_timeout",
+        StreamEnd.StoreUnavailable => "store_unavailable",
+        StreamEnd.TokenExpired => "token_expired",
+        StreamEnd.TokenRevoked => "token_revoked",
+        _ => end.ToString(),
+    };
+}

@@ -57,7 +57,7 @@ public sealed class StreamSession(
             }
         }
 
-        metrics.StreamEnded(end);
+        metrics.StreamEnded(end.Tag());
         if (end is StreamEnd.SlowConsumer or StreamEnd.StoreUnavailable or StreamEnd.WriteTimeout)
         {
             logger.LogInformation("Ended stream {ClientId} of {Subscriber} at {Position}: {Reason}",

@@ -11,6 +11,7 @@ public sealed class RedisConnectionPresence(
     IConnectionMultiplexer redis,
     EventHub hub,
     StreamAdmission admission,
+    TimeProvider time,
     ILogger<RedisConnectionPresence> logger) : BackgroundService, IConnectionPresence
 {
     private static readonly TimeSpan KeyLifetime = TimeSpan.FromSeconds(5);
@@ -53,7 +54,7 @@ public sealed class RedisConnectionPresence(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await hub.Ready.WaitAsync(stoppingToken);
-        using var timer = new PeriodicTimer(Refresh);
+        using var timer = new PeriodicTimer(Refresh, time);
         try
         {
             do

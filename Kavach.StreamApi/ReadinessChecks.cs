@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using StackExchange.Redis;
 
-namespace Kavach.StreamApi.Diagnostics;
+namespace Kavach.StreamApi;
 
 /// <summary>
 /// What <c>/health</c> (readiness) means for this replica: it can serve when PostgreSQL answers, the schema exists,
