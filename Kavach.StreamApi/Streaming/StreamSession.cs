@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Text.Json;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Events;
@@ -98,13 +97,7 @@ public sealed class StreamSession(
             var buffer = session._hub.Buffer;
             _epoch = buffer.Epoch;
             Write(SseFrames.Retry(_options.ReconnectDelay));
-            Write(SseFrames.Named(StreamFrameNames.Connected, JsonSerializer.Serialize(new
-            {
-                clientId = stream.Context.TraceIdentifier,
-                subscriberId = stream.Subscriber.Id,
-                epoch = _epoch,
-                timestamp = DateTimeOffset.UtcNow,
-            })));
+            Write(SseFrames.Connected(stream.Context.TraceIdentifier, stream.Subscriber.Id, _epoch, DateTimeOffset.UtcNow));
             try
             {
                 await StartAtAsync(cursor, buffer);
@@ -150,7 +143,7 @@ public sealed class StreamSession(
                     && checkpoint.Sequence <= _position && checkpoint.Sequence > _checkpointSent)
                 {
                     // Announced once the stream has sent everything it covers, so a reader can check its chain there.
-                    Write(SseFrames.Named("checkpoint", JsonSerializer.Serialize(checkpoint.ToView(), JsonSerializerOptions.Web)));
+                    Write(SseFrames.Checkpoint(checkpoint.ToView()));
                     _checkpointSent = checkpoint.Sequence;
                 }
 
@@ -326,7 +319,7 @@ public sealed class StreamSession(
         private void Resync(string reason, long? oldestSequence = null, long? resumeAfter = null)
         {
             var resync = new Kavach.Contracts.Resync(reason, oldestSequence, _epoch, resumeAfter);
-            Write(SseFrames.Named(StreamFrameNames.Resync, JsonSerializer.Serialize(resync, Kavach.Contracts.KavachJson.Options)));
+            Write(SseFrames.Resync(resync));
             session._metrics.Resynced(reason);
         }
 
@@ -440,16 +433,16 @@ public sealed class StreamSession(
         {
             var farewell = end switch
             {
-                StreamEnd.SlowConsumer => new { code = StreamErrorCodes.SlowConsumer, message = "This stream fell too far behind; reconnect with Last-Event-ID to resume." },
-                StreamEnd.StoreUnavailable => new { code = StreamErrorCodes.StoreUnavailable, message = "Reading history failed; reconnect with Last-Event-ID to resume." },
-                StreamEnd.TokenExpired => new { code = StreamErrorCodes.TokenExpired, message = "The token expired; reconnect with a fresh token and Last-Event-ID to resume." },
-                StreamEnd.TokenRevoked => new { code = StreamErrorCodes.TokenRevoked, message = "The token was revoked." },
+                StreamEnd.SlowConsumer => SseFrames.Farewell(StreamErrorCodes.SlowConsumer, "This stream fell too far behind; reconnect with Last-Event-ID to resume."),
+                StreamEnd.StoreUnavailable => SseFrames.Farewell(StreamErrorCodes.StoreUnavailable, "Reading history failed; reconnect with Last-Event-ID to resume."),
+                StreamEnd.TokenExpired => SseFrames.Farewell(StreamErrorCodes.TokenExpired, "The token expired; reconnect with a fresh token and Last-Event-ID to resume."),
+                StreamEnd.TokenRevoked => SseFrames.Farewell(StreamErrorCodes.TokenRevoked, "The token was revoked."),
                 _ => null,
             };
 
             if (farewell is not null)
             {
-                Write(SseFrames.Named(StreamFrameNames.Error, JsonSerializer.Serialize(farewell)));
+                Write(farewell);
             }
 
             if (farewell is not null || _unflushed)
