@@ -1,4 +1,5 @@
 using Kavach.AppHost.Infrastructure;
+using Kavach.Contracts;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -31,7 +32,7 @@ var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
     .WithEnvironment("Kavach__Auth__SigningKey", signingKey)
     .WithEnvironment("Kavach__Auth__Clients__0__Id", ConsoleClient)
     .WithEnvironment("Kavach__Auth__Clients__0__Secret", consoleClientSecret)
-    .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode ? "events:read events:emit" : "events:read")
+    .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode ? $"{KavachScopes.Read} {KavachScopes.Emit}" : KavachScopes.Read)
     .WithReplicas(redis is null ? 1 : 2)
     .WithHealthProbes();
 if (builder.ExecutionContext.IsPublishMode)

@@ -8,6 +8,7 @@ using Kavach.StreamApi.Integrity;
 using Kavach.StreamApi.Integrity.Merkle;
 using Kavach.StreamApi.Integrity.Witness;
 using Kavach.StreamApi.Limits;
+using Kavach.StreamApi.Module;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Persistence.Migrations;
@@ -191,7 +192,7 @@ public static class StreamApiServices
                     ValidateLifetime = true,
                     RequireExpirationTime = true,
                     ClockSkew = auth.ClockSkew,
-                    NameClaimType = "sub",
+                    NameClaimType = Kavach.Contracts.KavachClaims.Subject,
                     IssuerSigningKey = string.IsNullOrEmpty(auth.SigningKey) ? null : KavachTokens.SigningKey(auth.SigningKey),
                 };
             });

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kavach.AttackTests.Harness;
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 
 namespace Kavach.AttackTests.Attacks;
 
@@ -62,15 +62,15 @@ public sealed class ClaimAttacks
 
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public Task KavachUsers(string shape, string json) => AttackAsync(KavachTokens.UsersClaim, Parties[0].UserId!, shape, json);
+    public Task KavachUsers(string shape, string json) => AttackAsync(KavachClaims.Users, Parties[0].UserId!, shape, json);
 
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public Task KavachAgents(string shape, string json) => AttackAsync(KavachTokens.AgentsClaim, Parties[0].AgentId!, shape, json);
+    public Task KavachAgents(string shape, string json) => AttackAsync(KavachClaims.Agents, Parties[0].AgentId!, shape, json);
 
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public Task KavachTypes(string shape, string json) => AttackAsync(KavachTokens.TypesClaim, Parties[0].Type, shape, json);
+    public Task KavachTypes(string shape, string json) => AttackAsync(KavachClaims.Types, Parties[0].Type, shape, json);
 
     private static async Task AttackAsync(string claim, string value, string shape, string json)
     {

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Kavach.AttackTests.Harness;
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 
 namespace Kavach.AttackTests.Attacks;
 
@@ -41,7 +41,7 @@ public sealed class EmitterAttacks
     public async Task AUsersTokenEmitsOnlyAboutItsOwnUser()
     {
         var (user, victim) = (Unique("user"), Unique("victim"));
-        var token = Forge.Token(user, KavachTokens.EmitScope, new JsonObject { [KavachTokens.SubjectKindClaim] = "user" });
+        var token = Forge.Token(user, KavachScopes.Emit, new JsonObject { [KavachClaims.SubjectKind] = "user" });
         using var api = new Api(Cluster.Replicas[1].BaseAddress, token);
         var forged = await api.EmitAsync(Api.Event("auth.signin", userId: victim));
         Findings.Record("user token emits as another user", $"{(int)forged.Status}");

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kavach.AttackTests.Harness;
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 
 namespace Kavach.AttackTests.Attacks;
@@ -165,10 +165,10 @@ public sealed class GrantFuzzer
         var claims = new JsonObject();
         if (kind is not null)
         {
-            claims[KavachTokens.SubjectKindClaim] = random.Next(12) == 0 ? "Agent" : kind; // now and then a wrong case
+            claims[KavachClaims.SubjectKind] = random.Next(12) == 0 ? "Agent" : kind; // now and then a wrong case
         }
 
-        foreach (var (claim, values) in new[] { (KavachTokens.TypesClaim, Types), (KavachTokens.AgentsClaim, agents), (KavachTokens.UsersClaim, users) })
+        foreach (var (claim, values) in new[] { (KavachClaims.Types, Types), (KavachClaims.Agents, agents), (KavachClaims.Users, users) })
         {
             JsonNode? value = random.Next(10) switch
             {
@@ -188,7 +188,7 @@ public sealed class GrantFuzzer
 
         if (random.Next(15) == 0)
         {
-            claims[KavachTokens.UsersClaim] = null; // present, JSON null
+            claims[KavachClaims.Users] = null; // present, JSON null
         }
 
         var typesFilter = random.Next(3) == 0 ? Types.Where(_ => random.Next(2) == 0).DefaultIfEmpty(Types[0]).ToArray() : null;

@@ -1,6 +1,6 @@
 using System.Net;
 using Kavach.AttackTests.Harness;
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 
 namespace Kavach.AttackTests.Attacks;
 
@@ -19,13 +19,13 @@ public sealed class RateLimitAttacks
 
     private static readonly Dictionary<string, Target> Targets = new()
     {
-        ["emit"] = new("Emit", KavachTokens.EmitScope, TightLimits.EmitPerSubject, TightLimits.EmitPerAddress,
+        ["emit"] = new("Emit", KavachScopes.Emit, TightLimits.EmitPerSubject, TightLimits.EmitPerAddress,
             api => api.EmitAsync(Api.Event("audit", $"flood-{Run}"))),
-        ["pages"] = new("Pages", KavachTokens.ReadScope, TightLimits.PagesPerSubject, TightLimits.PagesPerAddress,
+        ["pages"] = new("Pages", KavachScopes.Read, TightLimits.PagesPerSubject, TightLimits.PagesPerAddress,
             api => api.GetAsync($"{Api.Events}?limit=1")),
-        ["replay"] = new("Replay", KavachTokens.ReadScope, TightLimits.ReplayPerSubject, TightLimits.ReplayPerAddress,
+        ["replay"] = new("Replay", KavachScopes.Read, TightLimits.ReplayPerSubject, TightLimits.ReplayPerAddress,
             api => api.GetAsync($"{Api.Events}/replay?since={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O"))}")),
-        ["verify"] = new("Verify", KavachTokens.ReadScope, TightLimits.VerifyPerSubject, TightLimits.VerifyPerAddress,
+        ["verify"] = new("Verify", KavachScopes.Read, TightLimits.VerifyPerSubject, TightLimits.VerifyPerAddress,
             api => api.GetAsync($"{Api.Events}/verify?from=1&to=1")),
     };
 

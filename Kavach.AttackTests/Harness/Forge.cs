@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Kavach.Contracts;
 using Kavach.ServiceDefaults.Auth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -41,15 +42,15 @@ public static class Forge
         return new JsonWebTokenHandler().CreateToken(payload.ToJsonString(), credentials);
     }
 
-    public static string Reader(string subject, JsonObject? claims = null) => Token(subject, KavachTokens.ReadScope, claims);
+    public static string Reader(string subject, JsonObject? claims = null) => Token(subject, KavachScopes.Read, claims);
 
-    public static string Emitter(string subject, JsonObject? claims = null) => Token(subject, KavachTokens.EmitScope, claims);
+    public static string Emitter(string subject, JsonObject? claims = null) => Token(subject, KavachScopes.Emit, claims);
 
-    public static string Admin(string subject) => Token(subject, $"{KavachTokens.AdminScope} {KavachTokens.ReadScope} {KavachTokens.EmitScope}");
+    public static string Admin(string subject) => Token(subject, $"{KavachScopes.Admin} {KavachScopes.Read} {KavachScopes.Emit}");
 
     /// <summary>An agent's own token: it reads (and emits) its own events only.</summary>
-    public static string Agent(string agentId, string scopes = $"{KavachTokens.ReadScope} {KavachTokens.EmitScope}") =>
-        Token(agentId, scopes, new JsonObject { [KavachTokens.SubjectKindClaim] = "agent" });
+    public static string Agent(string agentId, string scopes = $"{KavachScopes.Read} {KavachScopes.Emit}") =>
+        Token(agentId, scopes, new JsonObject { [KavachClaims.SubjectKind] = "agent" });
 
     /// <summary>The token's <c>jti</c>, as the revocation API takes it.</summary>
     public static string IdOf(string token) => new JsonWebToken(token).Id;

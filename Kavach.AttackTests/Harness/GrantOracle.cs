@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Kavach.Contracts;
-using Kavach.ServiceDefaults.Auth;
 
 namespace Kavach.AttackTests.Harness;
 
@@ -30,15 +29,15 @@ public sealed record GrantOracle(bool Valid, IReadOnlySet<string>? Types, IReadO
     public static GrantOracle Of(string subject, JsonObject claims)
     {
         var valid = true;
-        var types = Values(claims, KavachTokens.TypesClaim, ref valid);
-        var agents = Values(claims, KavachTokens.AgentsClaim, ref valid);
-        var users = Values(claims, KavachTokens.UsersClaim, ref valid);
+        var types = Values(claims, KavachClaims.Types, ref valid);
+        var agents = Values(claims, KavachClaims.Agents, ref valid);
+        var users = Values(claims, KavachClaims.Users, ref valid);
         if (types is not null && types.Any(t => !KavachEventTypes.IsKnown(t)))
         {
             valid = false;
         }
 
-        if (claims.TryGetPropertyValue(KavachTokens.SubjectKindClaim, out var kind))
+        if (claims.TryGetPropertyValue(KavachClaims.SubjectKind, out var kind))
         {
             switch (kind is JsonValue value && value.TryGetValue<string>(out var text) ? text : null)
             {

@@ -1,5 +1,5 @@
 using Kavach.Processes;
-using Kavach.StreamApi;
+using Kavach.StreamApi.Module;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -42,7 +42,7 @@ public static class OldCheckpoint
             epoch, sequence, hash, signedAt.UtcDateTime, keyId, signature);
 
         // The witness recorded it when it was signed, as it records every checkpoint: retention goes only up to witnessed ones.
-        var checkpoint = new Kavach.StreamApi.Integrity.Checkpoint(streamId, epoch, sequence, hash, signedAt, keyId, signature);
+        var checkpoint = new Kavach.StreamApi.Integrity.SignedCheckpoint(streamId, epoch, sequence, hash, signedAt, keyId, signature);
         var witness = new Azure.Storage.Blobs.BlobContainerClient(AttackSuite.Cluster.Witness.ConnectionString, "kavach-witness");
         await witness.CreateIfNotExistsAsync();
         await witness.GetBlobClient(Kavach.StreamApi.Integrity.Witness.WitnessRecord.BlobName(streamId, epoch, sequence))

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Kavach.Contracts;
 using Kavach.StreamApi.Integrity;
 using Kavach.StreamApi.Integrity.Merkle;
 using Npgsql;
@@ -42,7 +43,7 @@ public sealed class TreeHeads(OwnDatabase database, string privateKeyPem) : IDis
     }
 
     /// <summary>Signs the tree head (<paramref name="size"/>, <paramref name="root"/>) at the chain's hash of event <paramref name="size"/> and stores it.</summary>
-    public async Task<CheckpointView> SignAsync(long size, byte[] root)
+    public async Task<Checkpoint> SignAsync(long size, byte[] root)
     {
         await using var connection = await database.OpenAsync();
         var (streamId, epoch) = await ReadAsync(connection, "SELECT stream_id, epoch FROM kavach_stream_sequence", r => (r.GetGuid(0), r.GetInt64(1)));
@@ -50,16 +51,16 @@ public sealed class TreeHeads(OwnDatabase database, string privateKeyPem) : IDis
         var previous = await ReadOptionalAsync(connection, """
             SELECT epoch, sequence, hash, signed_at, key_id, signature, tree_size, tree_root, previous_epoch, previous_sequence, previous_digest
             FROM kavach_checkpoints ORDER BY epoch DESC, sequence DESC LIMIT 1
-            """, r => new Checkpoint(streamId, r.GetInt64(0), r.GetInt64(1), r.GetFieldValue<byte[]>(2), r.GetFieldValue<DateTimeOffset>(3),
+            """, r => new SignedCheckpoint(streamId, r.GetInt64(0), r.GetInt64(1), r.GetFieldValue<byte[]>(2), r.GetFieldValue<DateTimeOffset>(3),
             r.GetString(4), r.GetFieldValue<byte[]>(5), r.IsDBNull(6) ? null
                 : new CheckpointLinks(r.GetInt64(6), r.GetFieldValue<byte[]>(7), r.GetInt64(8), r.GetInt64(9), r.GetFieldValue<byte[]>(10))));
         var now = DateTimeOffset.UtcNow;
         var signedAt = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
         var links = previous is null
-            ? new CheckpointLinks(size, root, 0, 0, Checkpoint.NoDigest)
+            ? new CheckpointLinks(size, root, 0, 0, SignedCheckpoint.NoDigest)
             : new CheckpointLinks(size, root, previous.Epoch, previous.Sequence, previous.Digest());
-        var checkpoint = new Checkpoint(streamId, epoch, size, hash, signedAt, _key.KeyId,
-            _key.Sign(Checkpoint.Payload(streamId, epoch, size, hash, signedAt, links)), links);
+        var checkpoint = new SignedCheckpoint(streamId, epoch, size, hash, signedAt, _key.KeyId,
+            _key.Sign(SignedCheckpoint.Payload(streamId, epoch, size, hash, signedAt, links)), links);
 
         await using var insert = new NpgsqlCommand("""
             INSERT INTO kavach_checkpoints (epoch, sequence, hash, signed_at, key_id, signature, tree_size, tree_root, previous_epoch, previous_sequence, previous_digest)
@@ -78,7 +79,7 @@ public sealed class TreeHeads(OwnDatabase database, string privateKeyPem) : IDis
     }
 
     /// <summary>A checkpoint as the auditor saves it: the JSON of <c>GET /api/kavach/events/checkpoints/newest</c>.</summary>
-    public static async Task<string> SaveAsync(CheckpointView view)
+    public static async Task<string> SaveAsync(Checkpoint view)
     {
         var path = Path.Combine(AttackSettings.WorkRoot, $"checkpoint-{view.Sequence.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(path, JsonSerializer.Serialize(view, JsonSerializerOptions.Web));

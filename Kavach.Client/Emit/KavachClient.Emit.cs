@@ -9,8 +9,6 @@ namespace Kavach.Client;
 
 public sealed partial class KavachClient
 {
-    private const string EventsPath = "/api/kavach/events";
-
     /// <summary>Emits one event; answers once it is committed. See <see cref="EmitBatchAsync"/> for the retries.</summary>
     public async Task<EmittedEvent> EmitAsync(NewEvent newEvent, CancellationToken cancellationToken = default) =>
         (await PostAsync([newEvent], batch: false, cancellationToken).ConfigureAwait(false))[0];
@@ -53,7 +51,7 @@ public sealed partial class KavachClient
                 timeout.CancelAfter(_options.RequestTimeout);
                 try
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, EventsPath)
+                    using var request = new HttpRequestMessage(HttpMethod.Post, KavachRoutes.Events)
                     {
                         Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
                     };

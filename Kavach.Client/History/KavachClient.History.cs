@@ -41,16 +41,16 @@ public sealed partial class KavachClient
         await ThrowIfFinalAsync(response, timeout.Token).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw new HttpRequestException($"GET {EventsPath} answered {(int)response.StatusCode}.", null, response.StatusCode);
+            throw new HttpRequestException($"GET {KavachRoutes.Events} answered {(int)response.StatusCode}.", null, response.StatusCode);
         }
 
         return await response.Content.ReadFromJsonAsync<EventPage>(KavachJson.Options, timeout.Token).ConfigureAwait(false)
-            ?? throw new HttpRequestException($"GET {EventsPath} answered an empty page.");
+            ?? throw new HttpRequestException($"GET {KavachRoutes.Events} answered an empty page.");
     }
 
     private static string PagePath(HistoryQuery query, long after)
     {
-        var path = new StringBuilder(EventsPath).Append("?after=").Append(after.ToString(CultureInfo.InvariantCulture))
+        var path = new StringBuilder(KavachRoutes.Events).Append("?after=").Append(after.ToString(CultureInfo.InvariantCulture))
             .Append("&limit=").Append(query.PageSize.ToString(CultureInfo.InvariantCulture));
         void Add(string name, string? value)
         {

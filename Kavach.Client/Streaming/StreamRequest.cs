@@ -43,7 +43,7 @@ public sealed record StreamRequest
     /// <summary>The stream's path and query; <c>since=</c> only until the stream has a position of its own.</summary>
     internal string PathAndQuery(bool hasPosition)
     {
-        var query = new StringBuilder("/api/kavach/events/stream");
+        var query = new StringBuilder(KavachRoutes.Stream);
         var separator = '?';
         void Add(string name, string value)
         {

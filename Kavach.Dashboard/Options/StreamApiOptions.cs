@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Kavach.Contracts;
 
 namespace Kavach.Dashboard.Options;
 
@@ -22,7 +23,7 @@ public sealed class StreamApiOptions
     public string? ClientSecret { get; set; }
 
     /// <summary>Where to ask for tokens: the stream API's own endpoint by default, or an identity provider's.</summary>
-    public Uri TokenEndpoint { get; set; } = new("/api/kavach/tokens", UriKind.Relative);
+    public Uri TokenEndpoint { get; set; } = new(KavachRoutes.Tokens, UriKind.Relative);
 
     /// <summary>On first connect the console asks for this much recent history (SSE <c>since=</c>).</summary>
     public TimeSpan InitialWindow { get; set; } = TimeSpan.FromMinutes(15);

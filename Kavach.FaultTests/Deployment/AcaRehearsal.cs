@@ -2,9 +2,9 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Kavach.Contracts;
 using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
-using Kavach.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -50,7 +50,7 @@ public sealed class AcaRehearsal : IAsyncDisposable
         SilentUpstream = silentUpstream;
         Certificate = certificate;
         AccessKey = accessKey;
-        EmitToken = KavachTokens.Issue(signingKey, "rehearsal-emitter", [KavachTokens.EmitScope], TimeSpan.FromHours(1));
+        EmitToken = KavachTokens.Issue(signingKey, "rehearsal-emitter", [KavachScopes.Emit], TimeSpan.FromHours(1));
         SigningKey = signingKey;
     }
 
@@ -81,7 +81,7 @@ public sealed class AcaRehearsal : IAsyncDisposable
 
     public Uri ConsoleAddress => Ingress.AddressOf("console");
 
-    public string ReadTokenFor(string subject) => KavachTokens.Issue(SigningKey, subject, [KavachTokens.ReadScope], TimeSpan.FromHours(1));
+    public string ReadTokenFor(string subject) => KavachTokens.Issue(SigningKey, subject, [KavachScopes.Read], TimeSpan.FromHours(1));
 
     /// <summary>A client of the ingress, as from the internet: trusts the ingress's certificate, keeps cookies if given a jar.</summary>
     public HttpClient Client(Uri address, CookieContainer? cookies = null) =>

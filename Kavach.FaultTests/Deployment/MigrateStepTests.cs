@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Kavach.Contracts;
 using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
 using Npgsql;
@@ -119,7 +120,7 @@ public sealed class MigrateStepTests
     private async Task EmitAsync(ApiReplica replica)
     {
         using var http = new HttpClient { BaseAddress = replica.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", KavachTokens.Issue(SigningKey, "migrate-step-test", [KavachTokens.EmitScope], TimeSpan.FromMinutes(5)));
+        http.DefaultRequestHeaders.Authorization = new("Bearer", KavachTokens.Issue(SigningKey, "migrate-step-test", [KavachScopes.Emit], TimeSpan.FromMinutes(5)));
         using var emitted = await http.PostAsync("/api/kavach/events",
             new StringContent("""{"type":"agent.created","agentId":"role-agent","data":{}}""", Encoding.UTF8, "application/json"),
             TestContext.CancellationToken);

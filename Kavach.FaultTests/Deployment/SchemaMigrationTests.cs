@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Kavach.Contracts;
 using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
 using Npgsql;
@@ -73,7 +74,7 @@ public sealed class SchemaMigrationTests
             Assert.AreEqual("True", await QueryAsync(database, "SELECT to_regclass('kavach_revocations') IS NOT NULL AND to_regclass('kavach_stream_epochs') IS NOT NULL"));
 
             using var http = new HttpClient { BaseAddress = replicas[1].BaseAddress };
-            http.DefaultRequestHeaders.Authorization = new("Bearer", KavachTokens.Issue(SigningKey, "migration-test", [KavachTokens.EmitScope], TimeSpan.FromMinutes(5)));
+            http.DefaultRequestHeaders.Authorization = new("Bearer", KavachTokens.Issue(SigningKey, "migration-test", [KavachScopes.Emit], TimeSpan.FromMinutes(5)));
             using var emitted = await http.PostAsync("/api/kavach/events",
                 new StringContent("""{"id":"after-upgrade","type":"agent.created","agentId":"legacy-agent","data":{}}""", Encoding.UTF8, "application/json"),
                 TestContext.CancellationToken);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kavach.Contracts;
 using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
 using Npgsql;
@@ -43,8 +44,8 @@ public sealed class FaultCluster : IAsyncDisposable
         Redis = redis;
         Replicas = replicas;
         SigningKey = signingKey;
-        EmitToken = KavachTokens.Issue(signingKey, "fault-emitter", [KavachTokens.EmitScope], TimeSpan.FromHours(2));
-        ReadToken = KavachTokens.Issue(signingKey, "fault-follower", [KavachTokens.ReadScope], TimeSpan.FromHours(2));
+        EmitToken = KavachTokens.Issue(signingKey, "fault-emitter", [KavachScopes.Emit], TimeSpan.FromHours(2));
+        ReadToken = KavachTokens.Issue(signingKey, "fault-follower", [KavachScopes.Read], TimeSpan.FromHours(2));
     }
 
     public string Name { get; }
@@ -64,7 +65,7 @@ public sealed class FaultCluster : IAsyncDisposable
     public string ReadToken { get; }
 
     /// <summary>A read token of its own for one follower: each is a separate client, as in production.</summary>
-    public string ReadTokenFor(string subject) => KavachTokens.Issue(SigningKey, subject, [KavachTokens.ReadScope], TimeSpan.FromHours(2));
+    public string ReadTokenFor(string subject) => KavachTokens.Issue(SigningKey, subject, [KavachScopes.Read], TimeSpan.FromHours(2));
 
     /// <summary>How long the cluster took to start, for the log.</summary>
     public TimeSpan StartupTime { get; private set; }

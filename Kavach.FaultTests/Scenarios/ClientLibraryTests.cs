@@ -102,7 +102,7 @@ public sealed class ClientLibraryTests
         ValueTask<string?> ShortLived(CancellationToken _)
         {
             Interlocked.Increment(ref issued);
-            return ValueTask.FromResult<string?>(KavachTokens.Issue(_cluster.SigningKey, "short-lived", [KavachTokens.ReadScope], TimeSpan.FromSeconds(4)));
+            return ValueTask.FromResult<string?>(KavachTokens.Issue(_cluster.SigningKey, "short-lived", [KavachScopes.Read], TimeSpan.FromSeconds(4)));
         }
 
         var (collector, start) = await FollowFromHeadAsync(ShortLived, _stop.Token);
@@ -163,7 +163,7 @@ public sealed class ClientLibraryTests
     [Timeout(120_000, CooperativeCancellation = true)]
     public async Task ARefusedTokenEndsTheEnumerationWithATypedException()
     {
-        var forged = KavachTokens.Issue("not-the-cluster-signing-key-" + new string('x', 32), "forger", [KavachTokens.ReadScope], TimeSpan.FromHours(1));
+        var forged = KavachTokens.Issue("not-the-cluster-signing-key-" + new string('x', 32), "forger", [KavachScopes.Read], TimeSpan.FromHours(1));
         var refused = new StreamCollector(ReaderClient(_ => ValueTask.FromResult<string?>(forged)).Stream(), _stop.Token);
         var error = await Assert.ThrowsExactlyAsync<KavachAuthorizationException>(() => refused.Ended.WaitAsync(Patience));
         Assert.AreEqual(401, error.Status);
@@ -172,7 +172,7 @@ public sealed class ClientLibraryTests
         // Mid-stream: the first token expires; the callback then has only a bad one.
         var calls = 0;
         ValueTask<string?> ThenForged(CancellationToken _) => ValueTask.FromResult<string?>(Interlocked.Increment(ref calls) == 1
-            ? KavachTokens.Issue(_cluster.SigningKey, "soon-refused", [KavachTokens.ReadScope], TimeSpan.FromSeconds(3))
+            ? KavachTokens.Issue(_cluster.SigningKey, "soon-refused", [KavachScopes.Read], TimeSpan.FromSeconds(3))
             : forged);
         var (collector, start) = await FollowFromHeadAsync(ThenForged, _stop.Token);
         var emitted = await EmitAsync(EmitClient(), "before-refusal", 10);

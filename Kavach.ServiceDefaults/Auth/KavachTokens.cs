@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text;
+using Kavach.Contracts;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -7,8 +8,9 @@ namespace Kavach.ServiceDefaults.Auth;
 
 /// <summary>
 /// The token contract of the stream API, and an issuer of HS256 tokens signed with <c>Kavach:Auth:SigningKey</c>: for
-/// the API's own token endpoints (development, service clients) and for tests. Scopes say what a token may do; the
-/// <c>kavach_*</c> claims narrow what it may read (see docs/api.md, "Scopes and claims").
+/// the API's own token endpoints (development, service clients) and for tests. Scopes (<see cref="KavachScopes"/>) say
+/// what a token may do; the <c>kavach_*</c> claims (<see cref="KavachClaims"/>) narrow what it may read (see docs/api.md,
+/// "Scopes and claims").
 /// </summary>
 public static class KavachTokens
 {
@@ -18,29 +20,6 @@ public static class KavachTokens
 
     /// <summary>The issuer of tokens signed with the signing key, when <c>Kavach:Auth:Issuer</c> names no other.</summary>
     public const string DefaultIssuer = "kavach";
-
-    public const string ScopeClaim = "scope";
-
-    /// <summary>Read the stream, replay, pages and connection counts.</summary>
-    public const string ReadScope = "events:read";
-
-    /// <summary>Emit events.</summary>
-    public const string EmitScope = "events:emit";
-
-    /// <summary>Revoke tokens and subjects.</summary>
-    public const string AdminScope = "events:admin";
-
-    /// <summary>Event types the holder may read (a JSON array; a string is one type); absent: every type.</summary>
-    public const string TypesClaim = "kavach_types";
-
-    /// <summary>Agents whose events the holder may read (a JSON array; a string is one agent id).</summary>
-    public const string AgentsClaim = "kavach_agents";
-
-    /// <summary>Users whose events the holder may read (a JSON array; a string is one user id).</summary>
-    public const string UsersClaim = "kavach_users";
-
-    /// <summary>"agent" or "user": the token's subject is that agent or user, and reads its own events only.</summary>
-    public const string SubjectKindClaim = "kavach_subject";
 
     /// <summary>HS256 needs at least 256 bits of key.</summary>
     public const int MinimumSigningKeyBytes = 32;
@@ -59,7 +38,7 @@ public static class KavachTokens
         var scope = string.Join(' ', scopes);
         if (scope.Length > 0)
         {
-            claims.Add(new Claim(ScopeClaim, scope));
+            claims.Add(new Claim(KavachClaims.Scope, scope));
         }
 
         var descriptor = new SecurityTokenDescriptor
@@ -77,12 +56,12 @@ public static class KavachTokens
         {
             // Arrays, so that an id with a space in it stays one id.
             descriptor.Claims = new Dictionary<string, object>();
-            AddArray(descriptor.Claims, TypesClaim, grants.Types);
-            AddArray(descriptor.Claims, AgentsClaim, grants.Agents);
-            AddArray(descriptor.Claims, UsersClaim, grants.Users);
+            AddArray(descriptor.Claims, KavachClaims.Types, grants.Types);
+            AddArray(descriptor.Claims, KavachClaims.Agents, grants.Agents);
+            AddArray(descriptor.Claims, KavachClaims.Users, grants.Users);
             if (grants.SubjectKind is { } kind)
             {
-                descriptor.Claims[SubjectKindClaim] = kind;
+                descriptor.Claims[KavachClaims.SubjectKind] = kind;
             }
         }
 

@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Module;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Kavach.Contracts;
 using Kavach.ServiceDefaults.Auth;
 using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
@@ -18,7 +19,7 @@ public static class DevelopmentTokensApi
 {
     public static IEndpointRouteBuilder MapDevelopmentTokensApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/kavach/dev/tokens", IssueToken)
+        app.MapPost(KavachRoutes.DevelopmentTokens, IssueToken)
             .WithName("IssueDevelopmentToken").WithTags("Development")
             .WithSummary("Development only: a token for 'subject' with the space-separated 'scope' and optional read grants.")
             // The body is read by hand: declaring it (a parameter, or Accepts) would let routing answer another media
@@ -74,7 +75,7 @@ public static class DevelopmentTokensApi
 
         var subject = request.Subject ?? "developer";
         var lifetime = TimeSpan.FromMinutes(request.Minutes ?? 60);
-        var scopes = (request.Scope ?? KavachTokens.ReadScope).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var scopes = (request.Scope ?? KavachScopes.Read).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var grants = request.Types is null && request.Agents is null && request.Users is null && request.SubjectIs is null
             ? null
             : new TokenGrants(request.Types, request.Agents, request.Users, request.SubjectIs);

@@ -1,11 +1,12 @@
 using System.Text.Json;
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Limits;
+using Kavach.StreamApi.Module;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
@@ -18,13 +19,12 @@ namespace Kavach.StreamApi.Apis;
 /// <summary>Every HTTP route of the stream API.</summary>
 public static class EventsApi
 {
-    public const string Prefix = "/api/kavach/events";
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).WithTags("Events");
+        var api = app.MapGroup(KavachRoutes.Events).WithTags("Events");
 
         api.MapGet("/stream", StreamEndpoint.StreamAsync)
             .WithName("Stream").WithSummary("Server-Sent Events: replay what was missed, then live events.")
@@ -32,25 +32,25 @@ public static class EventsApi
 
         api.MapPost("/", EmitAsync)
             .WithName("Emit").WithSummary("Commit one event or a batch, then answer with their sequences.")
-            .AddEndpointFilter(new RequireToken(KavachTokens.EmitScope)).WithLimits(LimitedEndpoint.Emit)
+            .AddEndpointFilter(new RequireToken(KavachScopes.Emit)).WithLimits(LimitedEndpoint.Emit)
             .Accepts<JsonElement>("application/json");
 
         api.MapGet("/", Page)
             .WithName("Page").WithSummary("Committed events in ascending sequence order, a page at a time.")
-            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope)).WithLimits(LimitedEndpoint.Pages);
+            .AddEndpointFilter(new RequireToken(KavachScopes.Read)).WithLimits(LimitedEndpoint.Pages);
 
         api.MapGet("/replay", Replay)
             .WithName("Replay").WithSummary("Up to 1000 events at or after 'since', newest first.")
-            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope)).WithLimits(LimitedEndpoint.Replay);
+            .AddEndpointFilter(new RequireToken(KavachScopes.Read)).WithLimits(LimitedEndpoint.Replay);
 
         api.MapGet("/stream/connections", ConnectionsAsync)
             .WithName("Connections").WithSummary("Open streams on this replica and on all replicas.")
-            .AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
+            .AddEndpointFilter(new RequireToken(KavachScopes.Read));
 
         return app;
     }
 
-    public static async Task<Results<Created<EmitResponse>, ValidationProblem, ProblemHttpResult>> EmitAsync(
+    public static async Task<Results<Created<EmitAnswer>, ValidationProblem, ProblemHttpResult>> EmitAsync(
         HttpContext context, EventStreamModule module, EventValidator validator, IOptions<StreamOptions> options)
     {
         var limit = options.Value.MaxRequestBytes;
@@ -122,7 +122,7 @@ public static class EventsApi
             {
                 // The request's cancellation is not passed on: an emit that has started is finished and answered.
                 var emitted = await module.EmitValidatedAsync(events, emitter, CancellationToken.None);
-                return TypedResults.Created(Prefix, new EmitResponse(emitted));
+                return TypedResults.Created(KavachRoutes.Events, new EmitAnswer(emitted));
             }
             catch (EmitConflictException conflict)
             {
@@ -208,8 +208,8 @@ public static class EventsApi
         return null;
     }
 
-    public static async Task<Ok<ConnectionsResponse>> ConnectionsAsync(HttpContext context, EventStreamModule module) =>
-        TypedResults.Ok(new ConnectionsResponse(module.ConnectionCount, await module.CountAllConnectionsAsync(context.RequestAborted)));
+    public static async Task<Ok<StreamConnections>> ConnectionsAsync(HttpContext context, EventStreamModule module) =>
+        TypedResults.Ok(new StreamConnections(module.ConnectionCount, await module.CountAllConnectionsAsync(context.RequestAborted)));
 
     /// <summary>Null for a JSON media type in UTF-8 (or none), otherwise why the body cannot be read.</summary>
     private static string? UnsupportedContentType(string? contentType)
@@ -251,10 +251,3 @@ public static class EventsApi
     }
 }
 
-public sealed record EmitResponse(IReadOnlyList<EmittedEvent> Events);
-
-public sealed record EventPage(IReadOnlyList<StreamEvent> Events, long? Next);
-
-public sealed record ReplayResponse(IReadOnlyList<StreamEvent> Events);
-
-public sealed record ConnectionsResponse(long Connections, long Total);

@@ -1,4 +1,4 @@
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Integrity;
 using Kavach.StreamApi.Integrity.Witness;
@@ -17,7 +17,7 @@ public static class IntegrityApi
 {
     public static IEndpointRouteBuilder MapIntegrityApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/kavach/events").WithTags("Integrity").AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
+        var api = app.MapGroup(KavachRoutes.Events).WithTags("Integrity").AddEndpointFilter(new RequireToken(KavachScopes.Read));
         api.MapGet("/verify", VerifyAsync)
             .WithName("Verify").WithSummary("Recompute the hash chain over sequences from..to and check the checkpoints in it.")
             .WithLimits(LimitedEndpoint.Verify);
@@ -53,7 +53,7 @@ public static class IntegrityApi
             }
 
             report.Witness = await witness.CompareAsync(report.From, to, context.RequestAborted);
-            return TypedResults.Ok(report);
+            return TypedResults.Ok(report.ToReport());
         }
         catch (ArgumentOutOfRangeException e)
         {
@@ -77,7 +77,7 @@ public static class IntegrityApi
         return TypedResults.Ok(new CheckpointList(head.StreamId, [.. checkpoints.Select(c => c.ToView())], keys, epochs));
     }
 
-    public static async Task<Results<Ok<CheckpointView>, ProblemHttpResult>> NewestCheckpointAsync(HttpContext context, ChainStore chain)
+    public static async Task<Results<Ok<Checkpoint>, ProblemHttpResult>> NewestCheckpointAsync(HttpContext context, ChainStore chain)
     {
         var head = await chain.ReadHeadAsync(context.RequestAborted);
         var newest = await chain.ReadCheckpointsAsync(head.StreamId, 0, long.MaxValue, 1, newestFirst: true, context.RequestAborted);
@@ -96,5 +96,5 @@ public static class IntegrityApi
     }
 }
 
-public sealed record CheckpointList(Guid StreamId, IReadOnlyList<CheckpointView> Checkpoints, IReadOnlyList<CheckpointKeyView> Keys,
+public sealed record CheckpointList(Guid StreamId, IReadOnlyList<Checkpoint> Checkpoints, IReadOnlyList<CheckpointKeyView> Keys,
     IReadOnlyList<EpochStart> Epochs);

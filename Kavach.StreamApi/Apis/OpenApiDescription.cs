@@ -1,4 +1,4 @@
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 
 namespace Kavach.StreamApi.Apis;
@@ -14,7 +14,7 @@ public static class OpenApiDescription
         var description = app.MapOpenApi();
         if (!app.Environment.IsDevelopment())
         {
-            description.AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
+            description.AddEndpointFilter(new RequireToken(KavachScopes.Read));
         }
 
         return app;

@@ -1,4 +1,4 @@
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Integrity.Merkle;
 using Kavach.StreamApi.Limits;
@@ -15,7 +15,7 @@ public static class ProofsApi
 {
     public static IEndpointRouteBuilder MapProofsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/kavach/events/proofs").WithTags("Integrity").AddEndpointFilter(new RequireToken(KavachTokens.ReadScope));
+        var api = app.MapGroup(KavachRoutes.Proofs).WithTags("Integrity").AddEndpointFilter(new RequireToken(KavachScopes.Read));
         api.MapGet("/inclusion", InclusionAsync)
             .WithName("InclusionProof").WithSummary("RFC 9162 inclusion proof of the event at a sequence in the tree of treeSize events.")
             .WithLimits(LimitedEndpoint.Proofs);

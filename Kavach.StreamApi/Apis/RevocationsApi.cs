@@ -1,4 +1,4 @@
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,11 +12,9 @@ namespace Kavach.StreamApi.Apis;
 /// </summary>
 public static class RevocationsApi
 {
-    public const string Prefix = "/api/kavach/revocations";
-
     public static IEndpointRouteBuilder MapRevocationsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).WithTags("Revocations").AddEndpointFilter(new RequireToken(KavachTokens.AdminScope));
+        var api = app.MapGroup(KavachRoutes.Revocations).WithTags("Revocations").AddEndpointFilter(new RequireToken(KavachScopes.Admin));
         api.MapPost("/", RevokeAsync)
             .WithName("Revoke").WithSummary("Revoke a token (by its jti) or a subject's tokens issued until now.");
         api.MapGet("/", ListAsync)
@@ -49,7 +47,7 @@ public static class RevocationsApi
         var keepFor = request.KeepForHours is { } hours ? TimeSpan.FromHours(hours) : RevocationStore.DefaultKeepFor;
         var revocation = await revocations.RevokeAsync(kind, value, request.Reason, context.GetSubscriber().Id, keepFor,
             context.RequestAborted);
-        return TypedResults.Created($"{Prefix}/{revocation.Id}", revocation);
+        return TypedResults.Created($"{KavachRoutes.Revocations}/{revocation.Id}", revocation);
     }
 
     public static async Task<Ok<RevocationList>> ListAsync(HttpContext context, RevocationStore store) =>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Kavach.Contracts;
 using Kavach.ServiceDefaults.Auth;
 using Kavach.StreamApi.Limits;
 using Kavach.StreamApi.Options;
@@ -16,8 +17,6 @@ namespace Kavach.StreamApi.Apis;
 /// </summary>
 public static class ServiceTokensApi
 {
-    public const string Path = "/api/kavach/tokens";
-
     /// <summary>The API's own token endpoints: for service clients when any are configured, for developers in Development.</summary>
     public static WebApplication MapTokenIssuers(this WebApplication app)
     {
@@ -36,7 +35,7 @@ public static class ServiceTokensApi
 
     public static IEndpointRouteBuilder MapServiceTokensApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost(Path, IssueAsync)
+        app.MapPost(KavachRoutes.Tokens, IssueAsync)
             .WithName("IssueServiceToken").WithTags("Tokens")
             .WithSummary("OAuth 2.0 client credentials: a short-lived token for a configured service client.")
             .Accepts<IFormCollection>("application/x-www-form-urlencoded")

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Reflection;
+using Kavach.Contracts;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.Options;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -10,7 +11,7 @@ namespace Kavach.StreamApi.Apis;
 
 /// <summary>
 /// <c>{"events":[...]}</c> (with <c>"next"</c> for pages) written from the stored bodies as PostgreSQL sends them: the
-/// same JSON a serializer would write for <see cref="EventPage"/> or <see cref="ReplayResponse"/>, without parsing an
+/// same JSON a serializer would write for <see cref="EventPage"/> or <see cref="EventReplay"/>, without parsing an
 /// event and without holding the answer — it goes out every <see cref="FlushBytes"/>, so a page of a thousand 64 KiB
 /// events costs a replica about one row of memory, not the page.
 /// </summary>
@@ -99,5 +100,5 @@ public sealed class StoredEventsResult(IAsyncEnumerable<StoredEvent> rows, int? 
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK,
-            method.Name.Contains("Replay", StringComparison.Ordinal) ? typeof(ReplayResponse) : typeof(EventPage), ["application/json"]));
+            method.Name.Contains("Replay", StringComparison.Ordinal) ? typeof(EventReplay) : typeof(EventPage), ["application/json"]));
 }

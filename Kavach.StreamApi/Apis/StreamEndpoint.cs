@@ -1,5 +1,4 @@
-using Kavach.ServiceDefaults.Auth;
-using System.Text.Json;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
 using Kavach.StreamApi.Events;
@@ -28,13 +27,13 @@ public static class StreamEndpoint
             return;
         }
 
-        var checkedAccess = await access.CheckAsync(context, KavachTokens.ReadScope);
+        var checkedAccess = await access.CheckAsync(context, KavachScopes.Read);
         if (checkedAccess.Subscriber is not { } subscriber)
         {
             if (checkedAccess.Unauthorized == TokenProblem.Unverifiable && checkedAccess.Forbidden is null)
             {
                 metrics.Rejected("revocations_unknown");
-                await Problems.Unauthorized(context, checkedAccess.Unauthorized).ExecuteAsync(context);
+                await TokenRefusals.Unauthorized(context, checkedAccess.Unauthorized).ExecuteAsync(context);
                 return;
             }
 
@@ -143,18 +142,17 @@ public static class StreamEndpoint
         var (status, code, message) = refused.Forbidden is { } forbidden
             ? (StatusCodes.Status403Forbidden, StreamErrorCodes.Forbidden, forbidden)
             : (StatusCodes.Status401Unauthorized, refused.Unauthorized == TokenProblem.Revoked ? StreamErrorCodes.TokenRevoked : StreamErrorCodes.Unauthorized,
-                Problems.TokenMessage(refused.Unauthorized));
+                TokenRefusals.Message(refused.Unauthorized));
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized)
         {
-            context.Response.Headers.WWWAuthenticate = Problems.InvalidTokenChallenge;
+            context.Response.Headers.WWWAuthenticate = TokenRefusals.InvalidTokenChallenge;
         }
 
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache, no-store, no-transform";
         // "message" is the short reason clients show; "detail", when there is one, says what is wrong with the token.
-        var body = refused.Detail is { } detail ? JsonSerializer.Serialize(new { code, message, detail }) : JsonSerializer.Serialize(new { code, message });
-        await context.Response.Body.WriteAsync(SseFrames.Named(StreamFrameNames.Error, body), context.RequestAborted);
+        await context.Response.Body.WriteAsync(SseFrames.Error(new StreamError(code, message) { Detail = refused.Detail }), context.RequestAborted);
     }
 
     private static string? Single(Microsoft.Extensions.Primitives.StringValues values) =>

@@ -1,4 +1,4 @@
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 using Kavach.StreamApi.Options;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +24,7 @@ public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> 
 {
     public async Task<Access> CheckAsync(HttpContext context, string scope)
     {
-        if (!stream.Value.RequireAuth && scope != KavachTokens.AdminScope)
+        if (!stream.Value.RequireAuth && scope != KavachScopes.Admin)
         {
             return new Access(Subscriber.Anonymous, default, null);
         }
@@ -35,7 +35,7 @@ public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> 
             return new Access(null, check.Problem, null, check.Detail);
         }
 
-        if (!subscriber.HasScope(scope) && !(scope == KavachTokens.ReadScope && auth.Value.AllowReadWithoutScope))
+        if (!subscriber.HasScope(scope) && !(scope == KavachScopes.Read && auth.Value.AllowReadWithoutScope))
         {
             return new Access(null, default,
                 $"This token lacks the '{scope}' scope. Ask for a token whose 'scope' claim includes it.");

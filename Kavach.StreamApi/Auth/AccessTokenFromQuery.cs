@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Kavach.ServiceDefaults;
 using Microsoft.Net.Http.Headers;
 
@@ -11,15 +12,13 @@ namespace Kavach.StreamApi.Auth;
 /// </summary>
 public static class AccessTokenFromQuery
 {
-    private const string StreamPath = Apis.EventsApi.Prefix + "/stream";
-
     public static IApplicationBuilder UseAccessTokenFromQuery(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
             var request = context.Request;
             if (SensitiveQuery.Contains(request.QueryString))
             {
-                if (request.Path.Equals(StreamPath, StringComparison.Ordinal)
+                if (request.Path.Equals(KavachRoutes.Stream, StringComparison.Ordinal)
                     && !request.Headers.ContainsKey(HeaderNames.Authorization)
                     && request.Query["token"].FirstOrDefault() is { Length: > 0 } token)
                 {

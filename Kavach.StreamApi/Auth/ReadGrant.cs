@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 
 namespace Kavach.StreamApi.Auth;
 
@@ -37,30 +37,30 @@ public sealed record ReadGrant(
     public static bool TryParse(JsonElement payload, string subject, out ReadGrant grant, out string? error)
     {
         grant = Everything;
-        if (!TryValues(payload, KavachTokens.TypesClaim, out var types, out error)
-            || !TryValues(payload, KavachTokens.AgentsClaim, out var agents, out error)
-            || !TryValues(payload, KavachTokens.UsersClaim, out var users, out error))
+        if (!TryValues(payload, KavachClaims.Types, out var types, out error)
+            || !TryValues(payload, KavachClaims.Agents, out var agents, out error)
+            || !TryValues(payload, KavachClaims.Users, out var users, out error))
         {
             return false;
         }
 
         if (types?.FirstOrDefault(t => !KavachEventTypes.IsKnown(t)) is { } unknown)
         {
-            error = $"The token's {KavachTokens.TypesClaim} claim names '{Shorten(unknown)}', which is not an event type. Types: {Events.EventTypeCatalog.AllAsText}.";
+            error = $"The token's {KavachClaims.Types} claim names '{Shorten(unknown)}', which is not an event type. Types: {Events.EventTypeCatalog.AllAsText}.";
             return false;
         }
 
         string? kind = null;
-        if (payload.TryGetProperty(KavachTokens.SubjectKindClaim, out var kindClaim))
+        if (payload.TryGetProperty(KavachClaims.SubjectKind, out var kindClaim))
         {
             kind = kindClaim.ValueKind == JsonValueKind.String ? kindClaim.GetString() : null;
-            if (kind is not ("agent" or "user"))
+            if (kind is not (KavachClaims.AgentSubject or KavachClaims.UserSubject))
             {
-                error = $"The token's {KavachTokens.SubjectKindClaim} claim must be \"agent\" or \"user\".";
+                error = $"The token's {KavachClaims.SubjectKind} claim must be \"agent\" or \"user\".";
                 return false;
             }
 
-            if (kind == "agent")
+            if (kind == KavachClaims.AgentSubject)
             {
                 agents = [.. agents ?? [], subject];
             }
@@ -74,8 +74,8 @@ public sealed record ReadGrant(
             types?.ToFrozenSet(StringComparer.Ordinal),
             agents?.ToFrozenSet(StringComparer.Ordinal),
             users?.ToFrozenSet(StringComparer.Ordinal),
-            SubjectIsAgent: kind == "agent",
-            SubjectIsUser: kind == "user");
+            SubjectIsAgent: kind == KavachClaims.AgentSubject,
+            SubjectIsUser: kind == KavachClaims.UserSubject);
         return true;
     }
 

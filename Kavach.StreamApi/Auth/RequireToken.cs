@@ -1,5 +1,3 @@
-using Kavach.StreamApi.Apis;
-
 namespace Kavach.StreamApi.Auth;
 
 /// <summary>
@@ -14,12 +12,12 @@ public sealed class RequireToken(string scope) : IEndpointFilter
         var access = await http.RequestServices.GetRequiredService<AccessCheck>().CheckAsync(http, scope);
         if (access.Forbidden is { } forbidden)
         {
-            return Problems.Forbidden(forbidden);
+            return TokenRefusals.Forbidden(forbidden);
         }
 
         if (access.Subscriber is not { } subscriber)
         {
-            return Problems.Unauthorized(http, access.Unauthorized, access.Detail);
+            return TokenRefusals.Unauthorized(http, access.Unauthorized, access.Detail);
         }
 
         http.SetSubscriber(subscriber);

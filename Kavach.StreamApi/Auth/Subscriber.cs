@@ -1,3 +1,5 @@
+using Kavach.Contracts;
+
 namespace Kavach.StreamApi.Auth;
 
 /// <summary>
@@ -26,7 +28,7 @@ public sealed record Subscriber(
     public string? User => Reads.SubjectIsUser ? Id : null;
 
     /// <summary>This token as an emitter: it owns the ids it uses, speaks for its own agent or user, and (with <c>events:admin</c>) may revoke.</summary>
-    public Events.Emitter AsEmitter() => new(Id, Agent, User, MayChangeAccess: HasScope(Kavach.ServiceDefaults.Auth.KavachTokens.AdminScope));
+    public Events.Emitter AsEmitter() => new(Id, Agent, User, MayChangeAccess: HasScope(KavachScopes.Admin));
 }
 
 public enum TokenProblem

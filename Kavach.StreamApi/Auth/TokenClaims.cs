@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 
 namespace Kavach.StreamApi.Auth;
 
@@ -13,7 +13,7 @@ public static class TokenClaims
     public static bool TryRead(JsonElement payload, out Subscriber? subscriber, out string? error)
     {
         subscriber = null;
-        if (!payload.TryGetProperty("sub", out var sub) || sub.ValueKind != JsonValueKind.String || sub.GetString() is not { Length: > 0 } subject)
+        if (!payload.TryGetProperty(KavachClaims.Subject, out var sub) || sub.ValueKind != JsonValueKind.String || sub.GetString() is not { Length: > 0 } subject)
         {
             error = "The token has no subject: its 'sub' claim must be a non-empty string.";
             return false;
@@ -21,7 +21,7 @@ public static class TokenClaims
 
         // "scope" is the OAuth 2.0 claim (space-separated); Entra ID issues "scp". Either may be a string or an array.
         var scopes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var claim in new[] { KavachTokens.ScopeClaim, "scp" })
+        foreach (var claim in new[] { KavachClaims.Scope, KavachClaims.EntraScope })
         {
             if (!TryAddScopes(payload, claim, scopes, out error))
             {
@@ -34,7 +34,7 @@ public static class TokenClaims
             return false;
         }
 
-        var tokenId = payload.TryGetProperty("jti", out var jti) && jti.ValueKind == JsonValueKind.String ? jti.GetString() : null;
+        var tokenId = payload.TryGetProperty(KavachClaims.TokenId, out var jti) && jti.ValueKind == JsonValueKind.String ? jti.GetString() : null;
         subscriber = new Subscriber(subject, scopes, reads, tokenId, Time(payload, "iat"), Time(payload, "exp"));
         return true;
     }

@@ -38,7 +38,7 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
 
     private readonly StreamOptions _options = options.Value;
 
-    public IReadOnlyList<NewEvent> Validate(IReadOnlyList<EventDraft> drafts, bool isBatch, out EmitRejection? rejection)
+    public IReadOnlyList<ValidatedEvent> Validate(IReadOnlyList<EventDraft> drafts, bool isBatch, out EmitRejection? rejection)
     {
         var errors = new Dictionary<string, string[]>();
         var tooLarge = false;
@@ -54,7 +54,7 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
         }
 
         var now = time.GetUtcNow();
-        var events = new List<NewEvent>(drafts.Count);
+        var events = new List<ValidatedEvent>(drafts.Count);
         var seenIds = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < drafts.Count && !tooLarge; i++)
         {
@@ -107,7 +107,7 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
 
             var timestamp = TruncateToMicroseconds(draft.Timestamp ?? now);
             var type = draft.Type ?? "";
-            events.Add(new NewEvent(id, type, timestamp, dataJson, draft.AgentId, draft.UserId,
+            events.Add(new ValidatedEvent(id, type, timestamp, dataJson, draft.AgentId, draft.UserId,
                 errors.Count == 0 ? StoredEvent.BodyOf(id, type, timestamp, dataElement, draft.AgentId, draft.UserId) : ""));
         }
 

@@ -14,5 +14,5 @@ public sealed record Emitter(string Id, string? Agent = null, string? User = nul
     /// Whether committing <paramref name="e"/> revokes its agent's tokens: an <c>agent.revoked</c> from an emitter that
     /// may change access (<c>events:admin</c>). From any other emitter it is stored as a notification and changes nothing.
     /// </summary>
-    public bool Revokes(NewEvent e) => MayChangeAccess && e.AgentId is not null && e.Type == KavachEventTypes.AgentRevoked;
+    public bool Revokes(ValidatedEvent e) => MayChangeAccess && e.AgentId is not null && e.Type == KavachEventTypes.AgentRevoked;
 }

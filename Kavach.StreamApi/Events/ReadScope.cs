@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 
 namespace Kavach.StreamApi.Events;
@@ -68,20 +69,20 @@ public sealed class ReadScope
         if (grant.Types is { } grantedTypes && !string.IsNullOrWhiteSpace(types)
             && requested.Types.FirstOrDefault(t => !grantedTypes.Contains(t)) is { } refused)
         {
-            forbidden = $"This token may not read '{refused}' events (its {Kavach.ServiceDefaults.Auth.KavachTokens.TypesClaim} claim).";
+            forbidden = $"This token may not read '{refused}' events (its {KavachClaims.Types} claim).";
             return false;
         }
 
         // A party the token cannot read at all: its only grants are of the other kind of party, or of other ids.
         if (agentId is not null && grant.NarrowsParties && grant.Users is null && grant.Agents?.Contains(agentId) != true)
         {
-            forbidden = $"This token may not read agent '{agentId}''s events (its {Kavach.ServiceDefaults.Auth.KavachTokens.AgentsClaim} claim).";
+            forbidden = $"This token may not read agent '{agentId}''s events (its {KavachClaims.Agents} claim).";
             return false;
         }
 
         if (userId is not null && grant.NarrowsParties && grant.Agents is null && grant.Users?.Contains(userId) != true)
         {
-            forbidden = $"This token may not read user '{userId}''s events (its {Kavach.ServiceDefaults.Auth.KavachTokens.UsersClaim} claim).";
+            forbidden = $"This token may not read user '{userId}''s events (its {KavachClaims.Users} claim).";
             return false;
         }
 

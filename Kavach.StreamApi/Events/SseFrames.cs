@@ -1,10 +1,15 @@
 using System.Buffers;
 using System.Net.ServerSentEvents;
 using System.Text;
+using System.Text.Json;
+using Kavach.Contracts;
 
 namespace Kavach.StreamApi.Events;
 
-/// <summary>The one place that formats Server-Sent Events frames.</summary>
+/// <summary>
+/// The one place that formats Server-Sent Events frames. The stream's signals are written from their Kavach.Contracts
+/// types, the ones clients read them into.
+/// </summary>
 public static class SseFrames
 {
     /// <summary>SseFormatter cannot write comment lines, so the heartbeat is the one frame written by hand.</summary>
@@ -32,6 +37,23 @@ public static class SseFrames
     }
 
     public static byte[] Named(string type, string json) => Format(new SseItem<string>(json, type));
+
+    /// <summary><c>connected</c>, the first frame of every stream.</summary>
+    public static byte[] Connected(string clientId, string? subscriberId, long epoch, DateTimeOffset timestamp) =>
+        Named(StreamFrameNames.Connected, JsonSerializer.Serialize(new Connected(clientId, subscriberId, epoch, timestamp), JsonSerializerOptions.Web));
+
+    /// <summary>The <c>error</c> frame a stream ends with, when the client should know why (<paramref name="code"/>: <see cref="StreamErrorCodes"/>).</summary>
+    public static byte[] Farewell(string code, string message) => Error(new StreamError(code, message));
+
+    /// <summary>An <c>error</c> frame: a farewell, or the one frame of a refused stream (with <see cref="StreamError.Detail"/> when there is one).</summary>
+    public static byte[] Error(StreamError error) => Named(StreamFrameNames.Error, JsonSerializer.Serialize(error, KavachJson.Options));
+
+    /// <summary><c>resync</c>: every field but the reason and the epoch only when it applies.</summary>
+    public static byte[] Resync(Resync resync) => Named(StreamFrameNames.Resync, JsonSerializer.Serialize(resync, KavachJson.Options));
+
+    /// <summary><c>checkpoint</c>, with every field (the version 2 ones null on a version 1 checkpoint).</summary>
+    public static byte[] Checkpoint(Checkpoint checkpoint) =>
+        Named(StreamFrameNames.Checkpoint, JsonSerializer.Serialize(checkpoint, JsonSerializerOptions.Web));
 
     public static byte[] Retry(TimeSpan interval)
     {

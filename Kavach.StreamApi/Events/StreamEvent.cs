@@ -21,7 +21,7 @@ public sealed record StreamEvent(
 }
 
 /// <summary>An event accepted for emit, validated, not yet committed: its columns and its JSON body (see <see cref="StoredEvent"/>).</summary>
-public sealed record NewEvent(
+public sealed record ValidatedEvent(
     string Id,
     string Type,
     DateTimeOffset Timestamp,

@@ -122,9 +122,9 @@ public sealed class ChainAnchor(ChainStore store, DeliveredChain delivered, Trus
         return from?.Hash is { } hash ? new Start(from.Sequence, hash, "first seen") : new Start(target, null, "first seen", "The stored chain has no hash to start from.");
     }
 
-    private async Task<List<Checkpoint>> WitnessedAsync(Guid streamId, CancellationToken cancellationToken)
+    private async Task<List<SignedCheckpoint>> WitnessedAsync(Guid streamId, CancellationToken cancellationToken)
     {
-        var witnessed = new List<Checkpoint>();
+        var witnessed = new List<SignedCheckpoint>();
         await foreach (var checkpoint in witness.ReadAsync(streamId, 0, 0, cancellationToken))
         {
             witnessed.Add(checkpoint);

@@ -36,7 +36,7 @@ public sealed class ChainSnapshot : IAsyncDisposable
 
     public Task<ChainHead> ReadHeadAsync(CancellationToken cancellationToken) => ChainStore.ReadHeadAsync(Command, cancellationToken);
 
-    public Task<List<Checkpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, CancellationToken cancellationToken) =>
+    public Task<List<SignedCheckpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, CancellationToken cancellationToken) =>
         ChainStore.ReadCheckpointsAsync(Command, streamId, after, upTo, int.MaxValue, newestFirst: false, cancellationToken);
 
     public Task<List<EpochStart>> ReadEpochsAsync(CancellationToken cancellationToken) =>

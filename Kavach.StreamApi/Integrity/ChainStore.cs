@@ -21,7 +21,7 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         await using var command = dataSource.CreateCommand(
             "INSERT INTO kavach_checkpoint_keys (key_id, algorithm, public_key) VALUES ($1, $2, $3) ON CONFLICT (key_id) DO NOTHING");
         command.Parameters.Add(new NpgsqlParameter { Value = key.KeyId });
-        command.Parameters.Add(new NpgsqlParameter { Value = Checkpoint.Algorithm });
+        command.Parameters.Add(new NpgsqlParameter { Value = SignedCheckpoint.Algorithm });
         command.Parameters.Add(new NpgsqlParameter { Value = key.PublicKeyPem });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -43,7 +43,7 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// False when another replica signed the same place, or signed from the same predecessor, first: a checkpoint has one
     /// successor, so the checkpoints' own chain never forks.
     /// </summary>
-    public async Task<bool> AddCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    public async Task<bool> AddCheckpointAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             INSERT INTO kavach_checkpoints (epoch, sequence, hash, signed_at, key_id, signature,
@@ -67,12 +67,12 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     }
 
     /// <summary>The newest checkpoints first, or those with a sequence in (<paramref name="after"/>, <paramref name="upTo"/>] in order.</summary>
-    public Task<List<Checkpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, int limit, bool newestFirst,
+    public Task<List<SignedCheckpoint>> ReadCheckpointsAsync(Guid streamId, long after, long upTo, int limit, bool newestFirst,
         CancellationToken cancellationToken) =>
         ReadCheckpointsAsync(dataSource.CreateCommand, streamId, after, upTo, limit, newestFirst, cancellationToken);
 
     /// <summary>The newest checkpoints signed before <paramref name="before"/>, newest first.</summary>
-    public async Task<List<Checkpoint>> ReadSignedBeforeAsync(Guid streamId, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    public async Task<List<SignedCheckpoint>> ReadSignedBeforeAsync(Guid streamId, DateTimeOffset before, int limit, CancellationToken cancellationToken)
     {
         return await ReadCheckpointsAsync(dataSource.CreateCommand, streamId, 0, long.MaxValue, limit, newestFirst: true, cancellationToken,
             signedBefore: before);
@@ -87,7 +87,7 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         return new ChainHead(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3));
     }
 
-    internal static async Task<List<Checkpoint>> ReadCheckpointsAsync(Func<string, NpgsqlCommand> commandFor, Guid streamId, long after,
+    internal static async Task<List<SignedCheckpoint>> ReadCheckpointsAsync(Func<string, NpgsqlCommand> commandFor, Guid streamId, long after,
         long upTo, int limit, bool newestFirst, CancellationToken cancellationToken, DateTimeOffset? signedBefore = null)
     {
         await using var command = commandFor($"""
@@ -101,12 +101,12 @@ public sealed class ChainStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
         command.Parameters.Add(new NpgsqlParameter { Value = (signedBefore ?? DateTimeOffset.MaxValue).UtcDateTime });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var checkpoints = new List<Checkpoint>();
+        var checkpoints = new List<SignedCheckpoint>();
         while (await reader.ReadAsync(cancellationToken))
         {
             var links = reader.IsDBNull(6) ? null : new CheckpointLinks(reader.GetInt64(6), reader.GetFieldValue<byte[]>(7),
                 reader.GetInt64(8), reader.GetInt64(9), reader.GetFieldValue<byte[]>(10));
-            checkpoints.Add(new Checkpoint(streamId, reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2),
+            checkpoints.Add(new SignedCheckpoint(streamId, reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<byte[]>(2),
                 reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4), reader.GetFieldValue<byte[]>(5), links));
         }
 

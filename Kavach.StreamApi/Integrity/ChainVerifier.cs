@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kavach.Contracts;
 using Kavach.StreamApi.Persistence;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +25,7 @@ public sealed class ChainVerifier(
     /// Asked with the number of events in the range before any is read: false refuses the verification (a caller's
     /// budget), and the answer is null.
     /// </param>
-    public async Task<ChainReport?> VerifyAsync(long? from, long? to, CancellationToken cancellationToken, Func<long, bool>? admit = null)
+    public async Task<ChainVerification?> VerifyAsync(long? from, long? to, CancellationToken cancellationToken, Func<long, bool>? admit = null)
     {
         await using var snapshot = await store.OpenSnapshotAsync(cancellationToken);
         var head = await snapshot.ReadHeadAsync(cancellationToken);
@@ -50,7 +51,7 @@ public sealed class ChainVerifier(
             return null;
         }
 
-        var report = new ChainReport
+        var report = new ChainVerification
         {
             From = first, To = last, Head = head.Sequence, Epoch = head.Epoch, Signer = checkpoints.Status, KeysPinned = keys.Pinned,
         };
@@ -89,7 +90,7 @@ public sealed class ChainVerifier(
             : report;
     }
 
-    private async Task<ChainReport> VerifyRangeAsync(ChainSnapshot snapshot, Guid streamId, ChainReport report, List<EpochStart> epochs,
+    private async Task<ChainVerification> VerifyRangeAsync(ChainSnapshot snapshot, Guid streamId, ChainVerification report, List<EpochStart> epochs,
         RetentionAnchor? anchor, CancellationToken cancellationToken)
     {
         var (first, last) = (report.From, report.To);
@@ -195,7 +196,7 @@ public sealed class ChainVerifier(
     /// the range starts among events stored before the chain began (a database upgraded from then, whose oldest events a
     /// retention of that time removed without an anchor): those prove nothing either way.
     /// </summary>
-    private async Task<byte[]?> StartingHashAsync(ChainSnapshot snapshot, long first, ChainReport report, List<EpochStart> epochs,
+    private async Task<byte[]?> StartingHashAsync(ChainSnapshot snapshot, long first, ChainVerification report, List<EpochStart> epochs,
         RetentionAnchor? anchor, CancellationToken cancellationToken)
     {
         if (first == 1)
@@ -239,7 +240,7 @@ public sealed class ChainVerifier(
     /// before that checkpoint and the chain from it must reach the checkpoint's signed hash (checked with the range).
     /// Anything else is a deletion made to look like retention.
     /// </summary>
-    private async Task<bool> AnchorHoldsAsync(ChainSnapshot snapshot, ChainHead head, RetentionAnchor anchor, ChainReport report,
+    private async Task<bool> AnchorHoldsAsync(ChainSnapshot snapshot, ChainHead head, RetentionAnchor anchor, ChainVerification report,
         CancellationToken cancellationToken)
     {
         var bound = anchor.BoundTo is { } to && to >= anchor.Sequence
@@ -303,62 +304,3 @@ public sealed class ChainVerifier(
             : null;
     }
 }
-
-/// <summary>The answer of <c>GET /api/kavach/events/verify</c>.</summary>
-public sealed class ChainReport
-{
-    public long From { get; set; }
-
-    public long To { get; set; }
-
-    /// <summary>The stream's head when verification began, and its epoch.</summary>
-    public long Head { get; set; }
-
-    public long Epoch { get; set; }
-
-    /// <summary>
-    /// True when every event in the range and every checkpoint in it verified, and the witness contradicts none; false
-    /// too when a configured witness could not be read (the comparison could not be made).
-    /// </summary>
-    public bool Valid => Break is null && Witness?.Consistent != false && Witness?.Error is null;
-
-    public long Checked { get; set; }
-
-    /// <summary>Events in the range stored before the chain began (no hash), which cannot be verified.</summary>
-    public long Unchained { get; set; }
-
-    /// <summary>The last sequence whose hash verified.</summary>
-    public long? VerifiedThrough { get; set; }
-
-    public int CheckpointsVerified { get; set; }
-
-    /// <summary>The newest checkpoint in the range that verified: the chain up to it is signed.</summary>
-    public CheckpointView? Checkpoint { get; set; }
-
-    /// <summary>The range starts right after what retention removed, from the hash it kept.</summary>
-    public bool StartsAtRetention { get; set; }
-
-    public ChainBreak? Break { get; set; }
-
-    /// <summary>Checkpoints whose chain of predecessors has a hole, or that came later than they should (a signer stopped).</summary>
-    public List<CheckpointGap> CheckpointGaps { get; set; } = [];
-
-    /// <summary>What the answering replica's signer is doing: a signer that refuses has seen the stored chain rewritten.</summary>
-    public SignerStatus? Signer { get; set; }
-
-    /// <summary>Whether checkpoints were checked with keys pinned in configuration (false: development, keys listed in the database).</summary>
-    public bool KeysPinned { get; set; }
-    /// <summary>The stored checkpoints compared with the witness outside PostgreSQL (docs/integrity.md, "The witness").</summary>
-    public Witness.WitnessReport? Witness { get; set; }
-
-    public ChainReport Broken(long sequence, string kind, string detail)
-    {
-        Break = new ChainBreak(sequence, kind, detail);
-        return this;
-    }
-}
-
-public sealed record ChainBreak(long Sequence, string Kind, string Detail);
-
-/// <summary>Between two checkpoints (by sequence): what is wrong with the link or the time between them.</summary>
-public sealed record CheckpointGap(long AfterSequence, long Sequence, string Detail);

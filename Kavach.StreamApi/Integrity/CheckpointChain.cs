@@ -1,3 +1,5 @@
+using Kavach.Contracts;
+
 namespace Kavach.StreamApi.Integrity;
 
 /// <summary>
@@ -8,12 +10,12 @@ namespace Kavach.StreamApi.Integrity;
 /// </summary>
 public static class CheckpointChain
 {
-    public static async Task<ChainReport> VerifyAsync(ChainSnapshot snapshot, ChainHead head, ChainReport report, TrustedKeys keys,
+    public static async Task<ChainVerification> VerifyAsync(ChainSnapshot snapshot, ChainHead head, ChainVerification report, TrustedKeys keys,
         TimeSpan maxGap, CancellationToken cancellationToken)
     {
         var stored = await snapshot.ReadCheckpointsAsync(head.StreamId, Math.Max(0, report.From - 1), long.MaxValue, cancellationToken);
         var byPosition = stored.ToDictionary(c => (c.Epoch, c.Sequence));
-        var waitedFrom = new List<(Checkpoint Checkpoint, long FirstAfter)>();
+        var waitedFrom = new List<(SignedCheckpoint Checkpoint, long FirstAfter)>();
         foreach (var checkpoint in stored.Where(c => c.Links is { PreviousSequence: > 0 }))
         {
             var links = checkpoint.Links!;
@@ -60,6 +62,6 @@ public static class CheckpointChain
         return report;
     }
 
-    private static async Task<Checkpoint?> ReadOneAsync(ChainSnapshot snapshot, Guid streamId, long epoch, long sequence, CancellationToken cancellationToken) =>
+    private static async Task<SignedCheckpoint?> ReadOneAsync(ChainSnapshot snapshot, Guid streamId, long epoch, long sequence, CancellationToken cancellationToken) =>
         (await snapshot.ReadCheckpointsAsync(streamId, sequence - 1, sequence, cancellationToken)).FirstOrDefault(c => c.Epoch == epoch);
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.Integrity.Merkle;
 using Kavach.StreamApi.Options;
@@ -29,11 +28,11 @@ public sealed class CheckpointService(
     ILogger<CheckpointService> logger) : BackgroundService
 {
     private readonly IntegrityOptions _options = options.Value;
-    private volatile Checkpoint? _latest;
+    private volatile SignedCheckpoint? _latest;
     private volatile SignerStatus _status = new(SignerState.Starting, null, null);
 
     /// <summary>The newest checkpoint whose signature verified; null until there is one.</summary>
-    public Checkpoint? Latest => _latest;
+    public SignedCheckpoint? Latest => _latest;
 
     /// <summary>Whether this replica signs, and if it refuses, why (the console raises its chain alert on it).</summary>
     public SignerStatus Status => _status;
@@ -149,27 +148,27 @@ public sealed class CheckpointService(
         }
     }
 
-    private bool IsDue(ChainHead head, Checkpoint? last) =>
+    private bool IsDue(ChainHead head, SignedCheckpoint? last) =>
         last is null
         || (head.Sequence != last.Sequence
             && (Math.Abs(head.Sequence - last.Sequence) >= _options.CheckpointEvery || time.GetUtcNow() - last.SignedAt >= _options.CheckpointInterval));
 
     /// <summary>The checkpoint this replica signed and stored; null when another replica stored one there, or after the same one, first.</summary>
-    private async Task<Checkpoint?> SignAsync(ChainHead head, Checkpoint? previous, CancellationToken cancellationToken)
+    private async Task<SignedCheckpoint?> SignAsync(ChainHead head, SignedCheckpoint? previous, CancellationToken cancellationToken)
     {
         if (await tree.RootAtAsync(head.Sequence, cancellationToken) is not { } root)
         {
             return null; // the tree has not reached the head yet
         }
 
-        var links = new CheckpointLinks(head.Sequence, root, previous?.Epoch ?? 0, previous?.Sequence ?? 0, previous?.Digest() ?? Checkpoint.NoDigest);
+        var links = new CheckpointLinks(head.Sequence, root, previous?.Epoch ?? 0, previous?.Sequence ?? 0, previous?.Digest() ?? SignedCheckpoint.NoDigest);
 
         // PostgreSQL keeps microseconds: sign the time it will give back. The epoch is the stream's when it was signed (the
         // head may have been hashed in an earlier one, just after a restore: verifiers match checkpoints by sequence).
         var now = time.GetUtcNow();
         var signedAt = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
-        var signature = keys.OwnKey.Sign(Checkpoint.Payload(head.StreamId, head.Epoch, head.Sequence, head.Hash, signedAt, links));
-        var checkpoint = new Checkpoint(head.StreamId, head.Epoch, head.Sequence, head.Hash!, signedAt, keys.OwnKey.KeyId, signature, links);
+        var signature = keys.OwnKey.Sign(SignedCheckpoint.Payload(head.StreamId, head.Epoch, head.Sequence, head.Hash, signedAt, links));
+        var checkpoint = new SignedCheckpoint(head.StreamId, head.Epoch, head.Sequence, head.Hash!, signedAt, keys.OwnKey.KeyId, signature, links);
         if (!await store.AddCheckpointAsync(checkpoint, cancellationToken))
         {
             return null;
@@ -190,7 +189,7 @@ public sealed class CheckpointService(
         }
     }
 
-    private Task FollowAsync(Checkpoint? newest)
+    private Task FollowAsync(SignedCheckpoint? newest)
     {
         if (newest is null || (_latest is { } known && (known.Epoch, known.Sequence).CompareTo((newest.Epoch, newest.Sequence)) >= 0)
             || !keys.Verifies(newest))
@@ -199,11 +198,10 @@ public sealed class CheckpointService(
         }
 
         _latest = newest;
-        var frame = SseFrames.Named("checkpoint", JsonSerializer.Serialize(newest.ToView(), JsonSerializerOptions.Web));
-        streams.AnnounceCheckpoint(new CheckpointAnnouncement(newest.Epoch, newest.Sequence, frame));
+        streams.AnnounceCheckpoint(new CheckpointAnnouncement(newest.Epoch, newest.Sequence, SseFrames.Checkpoint(newest.ToView())));
         return Task.CompletedTask;
     }
 
     /// <summary>Whether a checkpoint verifies with a trusted key (verification and the checkpoints list use it).</summary>
-    public bool Verifies(Checkpoint checkpoint) => keys.Verifies(checkpoint);
+    public bool Verifies(SignedCheckpoint checkpoint) => keys.Verifies(checkpoint);
 }

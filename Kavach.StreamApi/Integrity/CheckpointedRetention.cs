@@ -32,7 +32,7 @@ public sealed class CheckpointedRetention(ChainStore store, TrustedKeys keys, IC
         return 0;
     }
 
-    private async Task<bool> WitnessedAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    private async Task<bool> WitnessedAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         if (!witness.IsConfigured)
         {

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using Kavach.Contracts;
+
 namespace Kavach.StreamApi.Integrity;
 
 public enum SignerState
@@ -13,4 +16,8 @@ public enum SignerState
 }
 
 /// <summary>What this replica's checkpoint signer is doing, as <c>/verify</c> reports it.</summary>
-public sealed record SignerStatus(SignerState State, string? Reason, CheckpointView? LastSigned, DateTimeOffset? Since = null);
+public sealed record SignerStatus(SignerState State, string? Reason, Checkpoint? LastSigned, DateTimeOffset? Since = null)
+{
+    /// <summary>As <c>/verify</c> writes it: the state in camelCase (<see cref="SignerStates"/>).</summary>
+    public ChainSigner ToReport() => new(JsonNamingPolicy.CamelCase.ConvertName(State.ToString()), Reason, LastSigned, Since);
+}

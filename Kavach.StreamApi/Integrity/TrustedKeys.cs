@@ -40,7 +40,7 @@ public sealed class TrustedKeys
     public CheckpointKey OwnKey { get; }
 
     /// <summary>Whether a checkpoint's signature verifies with a trusted key of its id.</summary>
-    public bool Verifies(Checkpoint checkpoint)
+    public bool Verifies(SignedCheckpoint checkpoint)
     {
         var pem = _pinned.GetValueOrDefault(checkpoint.KeyId)
             ?? (checkpoint.KeyId == OwnKey.KeyId ? OwnKey.PublicKeyPem : null)

@@ -22,7 +22,7 @@ public sealed class EventCommitter(EventStore store, ICommitObserver observer, S
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
     /// <summary>Queues the events for the next group commit; completes once they are committed (or failed).</summary>
-    public Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, Emitter emitter, StreamPosition delivered)
+    public Task<AppendResult> AppendAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, StreamPosition delivered)
     {
         var pending = new PendingAppend(new EmitBatch(events, emitter), delivered);
         if (!_pending.Writer.TryWrite(pending))

@@ -8,7 +8,7 @@ using NpgsqlTypes;
 namespace Kavach.StreamApi.Persistence;
 
 /// <summary>One emit handed to a group commit: its events, and who emits them.</summary>
-public sealed record EmitBatch(IReadOnlyList<NewEvent> Events, Emitter Emitter);
+public sealed record EmitBatch(IReadOnlyList<ValidatedEvent> Events, Emitter Emitter);
 
 /// <summary>
 /// What an append did: an answer for every requested event, and the events it newly committed, in the epoch it saw —
@@ -104,7 +104,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     {
         // Each id is sent once, for the first emit that mentions it. An emit that mentions an id an earlier emit of
         // another emitter mentioned is refused here; one of the same emitter answers with the earlier one's sequence.
-        var first = new Dictionary<string, (NewEvent Event, int Emit)>(StringComparer.Ordinal);
+        var first = new Dictionary<string, (ValidatedEvent Event, int Emit)>(StringComparer.Ordinal);
         var extraMentions = new List<(int Emit, string Id)>();
         var refusedHere = new Dictionary<int, List<string>>();
         for (var b = 0; b < group.Count; b++)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Text.Json;
 using Kavach.Contracts;
 using Kavach.StreamApi.Events;
 
@@ -25,8 +24,7 @@ public sealed class StreamOutput(OpenStream stream)
         Unflushed = true;
     }
 
-    public void WriteResync(Resync resync) =>
-        Write(SseFrames.Named(StreamFrameNames.Resync, JsonSerializer.Serialize(resync, KavachJson.Options)));
+    public void WriteResync(Resync resync) => Write(SseFrames.Resync(resync));
 
     /// <summary>False when the client is gone.</summary>
     public async ValueTask<bool> FlushAsync(TimeSpan timeout)
@@ -52,16 +50,16 @@ public sealed class StreamOutput(OpenStream stream)
     {
         var farewell = end switch
         {
-            StreamEnd.SlowConsumer => new { code = StreamErrorCodes.SlowConsumer, message = "This stream fell too far behind; reconnect with Last-Event-ID to resume." },
-            StreamEnd.StoreUnavailable => new { code = StreamErrorCodes.StoreUnavailable, message = "Reading history failed; reconnect with Last-Event-ID to resume." },
-            StreamEnd.TokenExpired => new { code = StreamErrorCodes.TokenExpired, message = "The token expired; reconnect with a fresh token and Last-Event-ID to resume." },
-            StreamEnd.TokenRevoked => new { code = StreamErrorCodes.TokenRevoked, message = "The token was revoked." },
+            StreamEnd.SlowConsumer => SseFrames.Farewell(StreamErrorCodes.SlowConsumer, "This stream fell too far behind; reconnect with Last-Event-ID to resume."),
+            StreamEnd.StoreUnavailable => SseFrames.Farewell(StreamErrorCodes.StoreUnavailable, "Reading history failed; reconnect with Last-Event-ID to resume."),
+            StreamEnd.TokenExpired => SseFrames.Farewell(StreamErrorCodes.TokenExpired, "The token expired; reconnect with a fresh token and Last-Event-ID to resume."),
+            StreamEnd.TokenRevoked => SseFrames.Farewell(StreamErrorCodes.TokenRevoked, "The token was revoked."),
             _ => null,
         };
 
         if (farewell is not null)
         {
-            Write(SseFrames.Named(StreamFrameNames.Error, JsonSerializer.Serialize(farewell)));
+            Write(farewell);
         }
 
         if (Unflushed)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Diagnostics;
@@ -111,13 +110,7 @@ public sealed class StreamSession(
     private async Task<StreamStep> PlaceAsync(OpenStream stream, StreamOutput output, StreamCursor cursor, StreamProgress progress)
     {
         output.Write(SseFrames.Retry(_options.ReconnectDelay));
-        output.Write(SseFrames.Named(StreamFrameNames.Connected, JsonSerializer.Serialize(new
-        {
-            clientId = stream.Context.TraceIdentifier,
-            subscriberId = stream.Subscriber.Id,
-            epoch = progress.Epoch,
-            timestamp = time.GetUtcNow(),
-        })));
+        output.Write(SseFrames.Connected(stream.Context.TraceIdentifier, stream.Subscriber.Id, progress.Epoch, time.GetUtcNow()));
 
         Placement placement;
         try

@@ -94,7 +94,7 @@ public sealed class KavachClientSystemTests
     {
         var services = new ServiceCollection();
         token ??= Kavach.ServiceDefaults.Auth.KavachTokens.Issue(KavachSystem.SigningKey, "client-tests",
-            [Kavach.ServiceDefaults.Auth.KavachTokens.ReadScope, Kavach.ServiceDefaults.Auth.KavachTokens.EmitScope], TimeSpan.FromHours(1));
+            [KavachScopes.Read, KavachScopes.Emit], TimeSpan.FromHours(1));
         services.AddKavachClient(options =>
         {
             options.BaseAddress = KavachSystem.StreamApi;

@@ -1,8 +1,8 @@
-using Kavach.Client;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
+using Kavach.Client;
 using Kavach.Contracts;
 using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Events;
@@ -56,7 +56,7 @@ internal sealed class ConsoleSystem : IAsyncDisposable
 
         var api = app.CreateHttpClient("streamapi");
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            KavachTokens.Issue(signingKey, "console-e2e-tests", [KavachTokens.EmitScope, KavachTokens.ReadScope], TimeSpan.FromHours(2)));
+            KavachTokens.Issue(signingKey, "console-e2e-tests", [KavachScopes.Emit, KavachScopes.Read], TimeSpan.FromHours(2)));
 
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kavach.Contracts;
 using Kavach.ServiceDefaults.Auth;
 using Kavach.Tests.Support;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -328,7 +329,7 @@ public sealed class AccessTests
     [TestMethod]
     public async Task TokensFromAnotherIssuerAndQueryTokensOffTheStreamAreRefused()
     {
-        var foreign = KavachTokens.Issue(KavachSystem.SigningKey, "x", [KavachTokens.ReadScope], TimeSpan.FromHours(1), issuer: "someone-else");
+        var foreign = KavachTokens.Issue(KavachSystem.SigningKey, "x", [KavachScopes.Read], TimeSpan.FromHours(1), issuer: "someone-else");
         using var client = new EventsClient(Replicas[0], foreign);
         using var page = await client.Http.GetAsync("/api/kavach/events");
         Assert.AreEqual(HttpStatusCode.Unauthorized, page.StatusCode);

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Kavach.StreamApi;
 using Kavach.StreamApi.Emit;
+using Kavach.StreamApi.Module;
 using Kavach.Tests.Support;
 using Npgsql;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Kavach.StreamApi;
 using Kavach.StreamApi.Emit;
+using Kavach.StreamApi.Module;
 using Kavach.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

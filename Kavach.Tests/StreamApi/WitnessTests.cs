@@ -104,7 +104,7 @@ public sealed class WitnessTests
         Assert.AreEqual((1L, 10L), (read.Epoch, read.Sequence));
     }
 
-    private static Checkpoint Checkpoint(Guid stream, long epoch, long sequence, byte hashByte = 1) =>
+    private static SignedCheckpoint Checkpoint(Guid stream, long epoch, long sequence, byte hashByte = 1) =>
         new(stream, epoch, sequence, Enumerable.Repeat(hashByte, 32).ToArray(), new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero),
             "0123456789abcdef0123456789abcdef", new byte[64]);
 

@@ -1,4 +1,4 @@
-using Kavach.StreamApi;
+using Kavach.StreamApi.Module;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;

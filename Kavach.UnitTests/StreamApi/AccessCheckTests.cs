@@ -1,4 +1,4 @@
-using Kavach.ServiceDefaults.Auth;
+using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Options;
 using Microsoft.AspNetCore.Http;
@@ -11,8 +11,8 @@ namespace Kavach.UnitTests.StreamApi;
 public sealed class AccessCheckTests
 {
     [TestMethod]
-    [DataRow(KavachTokens.ReadScope)]
-    [DataRow(KavachTokens.EmitScope)]
+    [DataRow(KavachScopes.Read)]
+    [DataRow(KavachScopes.Emit)]
     public async Task WithAuthOffReadingAndEmittingNeedNoToken(string scope)
     {
         var access = await Check(requireAuth: false, token: null, scope);
@@ -23,10 +23,10 @@ public sealed class AccessCheckTests
     [TestMethod]
     public async Task WithAuthOffTheRevocationApiStillNeedsAnAdminToken()
     {
-        Assert.IsFalse((await Check(requireAuth: false, token: null, KavachTokens.AdminScope)).Granted);
-        Assert.IsFalse((await Check(requireAuth: false, token: Subscriber("reader", KavachTokens.ReadScope), KavachTokens.AdminScope)).Granted);
+        Assert.IsFalse((await Check(requireAuth: false, token: null, KavachScopes.Admin)).Granted);
+        Assert.IsFalse((await Check(requireAuth: false, token: Subscriber("reader", KavachScopes.Read), KavachScopes.Admin)).Granted);
 
-        var admin = await Check(requireAuth: false, token: Subscriber("ops", KavachTokens.AdminScope), KavachTokens.AdminScope);
+        var admin = await Check(requireAuth: false, token: Subscriber("ops", KavachScopes.Admin), KavachScopes.Admin);
         Assert.IsTrue(admin.Granted);
         Assert.AreEqual("ops", admin.Subscriber!.Id);
     }

@@ -57,7 +57,7 @@ public sealed class ChainTests
         var hash = new byte[32];
         hash[31] = 0xab;
 
-        var payload = Checkpoint.Payload(streamId, 2, 1000, hash, signedAt);
+        var payload = SignedCheckpoint.Payload(streamId, 2, 1000, hash, signedAt);
         Assert.AreEqual($"kavach-checkpoint/v1\n6fe49f8a-73d5-4d5e-b891-1416224500ee\n2\n1000\n{new string('0', 62)}ab\n2026-12-02T07:40:12.123456Z",
             Encoding.UTF8.GetString(payload));
 
@@ -68,7 +68,7 @@ public sealed class ChainTests
         Assert.IsFalse(CheckpointKey.Verify(key.PublicKeyPem, payload, signature));
 
         using var other = CheckpointKey.Create(null);
-        Assert.IsFalse(CheckpointKey.Verify(other.PublicKeyPem, Checkpoint.Payload(streamId, 2, 1000, hash, signedAt), signature));
+        Assert.IsFalse(CheckpointKey.Verify(other.PublicKeyPem, SignedCheckpoint.Payload(streamId, 2, 1000, hash, signedAt), signature));
         Assert.AreNotEqual(key.KeyId, other.KeyId);
         Assert.AreEqual(32, key.KeyId.Length);
     }

@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Kavach.ServiceDefaults.Auth;
 
 namespace Kavach.LoadGen;
@@ -19,6 +20,6 @@ public static class Tokens
         }
 
         var subject = arguments.OptionalText("subject") ?? defaultSubject;
-        return KavachTokens.Issue(key, subject, emit ? [KavachTokens.EmitScope] : [KavachTokens.ReadScope], TimeSpan.FromHours(4));
+        return KavachTokens.Issue(key, subject, emit ? [KavachScopes.Emit] : [KavachScopes.Read], TimeSpan.FromHours(4));
     }
 }

@@ -41,7 +41,7 @@ public partial class Agent
             long? after = null;
             do
             {
-                var page = await Api.GetPageAsync(new HistoryQuery(After: after, AgentId: AgentId, Limit: HistoryQuery.MaxLimit), CancellationToken.None);
+                var page = await Api.GetPageAsync(new PageQuery(After: after, AgentId: AgentId, Limit: PageQuery.MaxLimit), CancellationToken.None);
                 _events.AddRange(page.Events);
                 after = page.Next;
             }

@@ -11,7 +11,7 @@ public sealed record HistoryParameters(DateTime? From, DateTime? To, IReadOnlyLi
 {
     public const string InputFormat = "yyyy-MM-ddTHH:mm";
 
-    public HistoryQuery ToQuery(int limit = 100) => new(
+    public PageQuery ToQuery(int limit = 100) => new(
         After,
         Types,
         AgentId,

@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Kavach.Dashboard.Options;
 using Microsoft.Extensions.Options;
 
@@ -61,7 +62,7 @@ public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApi
         // So is a witness that holds other checkpoints than the database, or checkpoints the database lost, or that lacks one.
         var broken = report.Break ?? (report.Signer is { Refusing: true } signer
             ? new ChainBreak(report.Head, "signer-refused", signer.Reason ?? "The checkpoint signer refuses to sign the stored chain.")
-            : report.Witness?.FirstBreak(report.Head));
+            : report.Witness is { } witness ? WitnessBreaks.First(witness, report.Head) : null);
         var next = state with
         {
             Reachable = true,
@@ -92,7 +93,7 @@ public sealed class ChainWatcher(IServiceScopeFactory scopes, IOptions<StreamApi
 }
 
 public sealed record ChainState(bool Reachable, DateTimeOffset? CheckedAt, bool Valid, long? VerifiedThrough,
-    ChainCheckpoint? Checkpoint, ChainAlert? Alert, long? Epoch = null)
+    Checkpoint? Checkpoint, ChainAlert? Alert, long? Epoch = null)
 {
     public static readonly ChainState Unknown = new(false, null, true, null, null, null);
 }

@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
+using Kavach.Contracts;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Feed;
-using Kavach.ServiceDefaults.Auth;
 using Microsoft.Extensions.Options;
 
 namespace Kavach.Dashboard.Services.Upstream;
@@ -27,8 +27,8 @@ public sealed class ServiceTokenProvider(
 
     /// <summary>What the console asks for: reading, and emitting only for demo traffic.</summary>
     public IReadOnlyList<string> Scopes => api.Value.EnableDemoTraffic
-        ? [KavachTokens.ReadScope, KavachTokens.EmitScope]
-        : [KavachTokens.ReadScope];
+        ? [KavachScopes.Read, KavachScopes.Emit]
+        : [KavachScopes.Read];
 
     /// <summary>When the current token will be replaced.</summary>
     internal DateTimeOffset RenewsAt => _renewAt;

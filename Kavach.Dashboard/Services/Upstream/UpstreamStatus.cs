@@ -32,5 +32,5 @@ public sealed record UpstreamStatus
     public string? Resync { get; init; }
 
     /// <summary>Live connections across all API replicas, as the API reports them.</summary>
-    public int? ApiConnections { get; init; }
+    public long? ApiConnections { get; init; }
 }

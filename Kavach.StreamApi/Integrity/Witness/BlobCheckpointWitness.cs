@@ -21,12 +21,12 @@ public sealed class BlobCheckpointWitness(BlobContainerClient container, Witness
     private const int CachedRecords = 100_000;
 
     // Versions and current blobs read before, by name, version and ETag: a record changes only with its ETag.
-    private readonly ConcurrentDictionary<(string Name, string? Version, ETag ETag), Checkpoint> _read = new();
+    private readonly ConcurrentDictionary<(string Name, string? Version, ETag ETag), SignedCheckpoint> _read = new();
     private volatile bool _containerReady;
 
     public bool IsConfigured => true;
 
-    public async Task AppendAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    public async Task AppendAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         var blob = container.GetBlobClient(WitnessRecord.BlobName(checkpoint.StreamId, checkpoint.Epoch, checkpoint.Sequence));
         var record = BinaryData.FromBytes(WitnessRecord.Serialize(checkpoint));
@@ -64,7 +64,7 @@ public sealed class BlobCheckpointWitness(BlobContainerClient container, Witness
         }
     }
 
-    public async IAsyncEnumerable<Checkpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence,
+    public async IAsyncEnumerable<SignedCheckpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var epoch in await FoldersAsync(WitnessRecord.StreamPrefix(streamId), cancellationToken))
@@ -117,7 +117,7 @@ public sealed class BlobCheckpointWitness(BlobContainerClient container, Witness
         return folders;
     }
 
-    private async Task<Checkpoint> RecordAsync(Guid streamId, long epoch, long sequence, BlobItem item, CancellationToken cancellationToken)
+    private async Task<SignedCheckpoint> RecordAsync(Guid streamId, long epoch, long sequence, BlobItem item, CancellationToken cancellationToken)
     {
         var key = (item.Name, item.VersionId, item.Properties.ETag ?? default);
         if (_read.TryGetValue(key, out var known))
@@ -136,7 +136,7 @@ public sealed class BlobCheckpointWitness(BlobContainerClient container, Witness
         var checkpoint = WitnessRecord.Parse(content.ToMemory().Span) is { } parsed && parsed.StreamId == streamId
             && parsed.Epoch == epoch && parsed.Sequence == sequence
                 ? parsed
-                : new Checkpoint(streamId, epoch, sequence, [], DateTimeOffset.UnixEpoch, "unreadable", []);
+                : new SignedCheckpoint(streamId, epoch, sequence, [], DateTimeOffset.UnixEpoch, "unreadable", []);
         if (_read.Count >= CachedRecords)
         {
             _read.Clear();

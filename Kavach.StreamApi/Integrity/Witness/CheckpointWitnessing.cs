@@ -104,10 +104,10 @@ public sealed class CheckpointWitnessing(
     }
 
     /// <summary>This replica's checkpoints newer than the newest one the witness is known to hold, newest first.</summary>
-    private async Task<List<Checkpoint>> PendingAsync(CancellationToken cancellationToken)
+    private async Task<List<SignedCheckpoint>> PendingAsync(CancellationToken cancellationToken)
     {
         var head = await store.ReadHeadAsync(cancellationToken);
-        var own = new List<Checkpoint>();
+        var own = new List<SignedCheckpoint>();
         foreach (var checkpoint in await store.ReadCheckpointsAsync(head.StreamId, 0, long.MaxValue, Window, newestFirst: true, cancellationToken))
         {
             if (_settled.Contains((checkpoint.Epoch, checkpoint.Sequence)))
@@ -136,12 +136,12 @@ public sealed class CheckpointWitnessing(
         return own;
     }
 
-    private async Task<bool> HoldsAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
+    private async Task<bool> HoldsAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken) =>
         await witness.ReadAsync(checkpoint.StreamId, checkpoint.Epoch, checkpoint.Sequence - 1, cancellationToken)
             .FirstOrDefaultAsync(cancellationToken) is { } first
         && first.Epoch == checkpoint.Epoch && first.Sequence == checkpoint.Sequence;
 
-    private void Settle(Checkpoint checkpoint)
+    private void Settle(SignedCheckpoint checkpoint)
     {
         if (!_settled.Add((checkpoint.Epoch, checkpoint.Sequence)))
         {

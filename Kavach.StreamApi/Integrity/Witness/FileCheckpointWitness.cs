@@ -39,9 +39,9 @@ public sealed class FileCheckpointWitness : ICheckpointWitness
 
     public bool IsConfigured => true;
 
-    public async Task AppendAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    public async Task AppendAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken)
     {
-        Checkpoint? contradicting = null;
+        SignedCheckpoint? contradicting = null;
         var appended = false;
         try
         {
@@ -85,7 +85,7 @@ public sealed class FileCheckpointWitness : ICheckpointWitness
         }
     }
 
-    public async IAsyncEnumerable<Checkpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence,
+    public async IAsyncEnumerable<SignedCheckpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Lines are in the order they were witnessed (OrderBy is stable: a position recorded twice keeps its lines' order).
@@ -98,10 +98,10 @@ public sealed class FileCheckpointWitness : ICheckpointWitness
         }
     }
 
-    private async Task<List<Checkpoint>> EntriesAsync(CancellationToken cancellationToken) =>
-        [.. (await _file.ReadLinesAsync(cancellationToken)).Select(Parse).OfType<Checkpoint>()];
+    private async Task<List<SignedCheckpoint>> EntriesAsync(CancellationToken cancellationToken) =>
+        [.. (await _file.ReadLinesAsync(cancellationToken)).Select(Parse).OfType<SignedCheckpoint>()];
 
-    private Checkpoint? Parse(byte[] line)
+    private SignedCheckpoint? Parse(byte[] line)
     {
         var entry = WitnessRecord.Parse(line);
         if (entry is null && line.Length > 0)

@@ -11,8 +11,8 @@ public interface ICheckpointWitness
     bool IsConfigured { get; }
 
     /// <summary>Records a checkpoint; recording one already there is a no-op, and one that contradicts it an error.</summary>
-    Task AppendAsync(Checkpoint checkpoint, CancellationToken cancellationToken);
+    Task AppendAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken);
 
     /// <summary>The checkpoints recorded for the stream, in (epoch, sequence) order, after the given position.</summary>
-    IAsyncEnumerable<Checkpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence, CancellationToken cancellationToken);
+    IAsyncEnumerable<SignedCheckpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence, CancellationToken cancellationToken);
 }

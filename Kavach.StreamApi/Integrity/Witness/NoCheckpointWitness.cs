@@ -5,8 +5,8 @@ public sealed class NoCheckpointWitness : ICheckpointWitness
 {
     public bool IsConfigured => false;
 
-    public Task AppendAsync(Checkpoint checkpoint, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task AppendAsync(SignedCheckpoint checkpoint, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public IAsyncEnumerable<Checkpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence, CancellationToken cancellationToken) =>
-        AsyncEnumerable.Empty<Checkpoint>();
+    public IAsyncEnumerable<SignedCheckpoint> ReadAsync(Guid streamId, long afterEpoch, long afterSequence, CancellationToken cancellationToken) =>
+        AsyncEnumerable.Empty<SignedCheckpoint>();
 }

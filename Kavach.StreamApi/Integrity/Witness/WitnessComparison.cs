@@ -46,9 +46,9 @@ public sealed class WitnessComparison(ICheckpointWitness witness, ChainStore cha
     /// The witness's records with a sequence in [<paramref name="from"/>, <paramref name="to"/>] in every epoch it holds,
     /// seeking to the range in each epoch rather than reading epochs whole.
     /// </summary>
-    private async Task<List<Checkpoint>> ReadWitnessAsync(Guid streamId, long from, long to, CancellationToken cancellationToken)
+    private async Task<List<SignedCheckpoint>> ReadWitnessAsync(Guid streamId, long from, long to, CancellationToken cancellationToken)
     {
-        var records = new List<Checkpoint>();
+        var records = new List<SignedCheckpoint>();
         (long Epoch, long Sequence)? seek = (0, from - 1);
         while (seek is { } position)
         {

@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Kavach.StreamApi.Persistence;
 
 namespace Kavach.StreamApi.Integrity.Witness;
@@ -12,7 +13,7 @@ public static class WitnessFindings
     /// <param name="witnessed">The witness's records in the range, in (epoch, sequence) order; a position recorded more than once (an overwrite) appears more than once.</param>
     /// <param name="epochs">The epochs the database lists: where a restore began a new history.</param>
     /// <param name="firstWitnessedAt">When the witness's first record of the stream was signed; null when it holds none.</param>
-    public static WitnessReport Compare(IReadOnlyList<Checkpoint> stored, IReadOnlyList<Checkpoint> witnessed, IReadOnlyList<EpochStart> epochs,
+    public static WitnessReport Compare(IReadOnlyList<SignedCheckpoint> stored, IReadOnlyList<SignedCheckpoint> witnessed, IReadOnlyList<EpochStart> epochs,
         DateTimeOffset? firstWitnessedAt, DateTimeOffset now, TimeSpan grace)
     {
         var report = new WitnessReport { Checked = stored.Count };
@@ -64,7 +65,7 @@ public static class WitnessFindings
         return report;
     }
 
-    private static string Signed(Checkpoint checkpoint) => checkpoint.ToView().SignedAt;
+    private static string Signed(SignedCheckpoint checkpoint) => checkpoint.ToView().SignedAt;
 
-    private static string Hex(Checkpoint checkpoint) => Convert.ToHexStringLower(checkpoint.Hash);
+    private static string Hex(SignedCheckpoint checkpoint) => Convert.ToHexStringLower(checkpoint.Hash);
 }

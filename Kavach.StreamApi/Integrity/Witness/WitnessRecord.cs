@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Kavach.Contracts;
 
 namespace Kavach.StreamApi.Integrity.Witness;
 
 /// <summary>
-/// A checkpoint as a witness holds it: its <see cref="CheckpointView"/> as one line of compact JSON (camelCase, v1
+/// A checkpoint as a witness holds it: its <see cref="Checkpoint"/> as one line of compact JSON (camelCase, v1
 /// checkpoints without the v2 fields), and where a Blob witness puts it.
 /// </summary>
 public static class WitnessRecord
@@ -15,14 +16,14 @@ public static class WitnessRecord
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static byte[] Serialize(Checkpoint checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint.ToView(), Json);
+    public static byte[] Serialize(SignedCheckpoint checkpoint) => JsonSerializer.SerializeToUtf8Bytes(checkpoint.ToView(), Json);
 
     /// <summary>The checkpoint a record holds; null when it is not one.</summary>
-    public static Checkpoint? Parse(ReadOnlySpan<byte> record)
+    public static SignedCheckpoint? Parse(ReadOnlySpan<byte> record)
     {
         try
         {
-            return JsonSerializer.Deserialize<CheckpointView>(record, Json) is { } view ? Checkpoint.FromView(view) : null;
+            return JsonSerializer.Deserialize<Checkpoint>(record, Json) is { } view ? SignedCheckpoint.FromView(view) : null;
         }
         catch (JsonException)
         {
@@ -34,7 +35,7 @@ public static class WitnessRecord
     /// The same signed statement: the same payload (stream, position, hash, time, and the v2 links), key and signature.
     /// Two different checkpoints at one position contradict each other.
     /// </summary>
-    public static bool Same(Checkpoint a, Checkpoint b) =>
+    public static bool Same(SignedCheckpoint a, SignedCheckpoint b) =>
         a.Payload().AsSpan().SequenceEqual(b.Payload())
         && string.Equals(a.KeyId, b.KeyId, StringComparison.Ordinal)
         && a.Signature.AsSpan().SequenceEqual(b.Signature);

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Kavach.Contracts;
 
 namespace Kavach.StreamApi.Integrity.Witness;
 
@@ -46,6 +47,10 @@ public sealed class WitnessReport
     [JsonIgnore]
     public bool Consistent => Contradictions.Count == 0 && MissingFromDatabase.Count == 0;
 
+    /// <summary>As <c>/verify</c> writes it.</summary>
+    public ChainWitness ToReport() => new(Configured, Checked, MissingFromDatabase, MissingFromWitness, Contradictions, Abandoned,
+        BeforeWitness, Omitted, Error);
+
     internal void Add(List<WitnessFinding> findings, WitnessFinding finding)
     {
         if (findings.Count < ListLimit)
@@ -58,6 +63,3 @@ public sealed class WitnessReport
         }
     }
 }
-
-/// <summary>One checkpoint position and what is wrong there.</summary>
-public sealed record WitnessFinding(long Epoch, long Sequence, string Detail);

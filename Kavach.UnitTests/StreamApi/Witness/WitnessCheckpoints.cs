@@ -9,7 +9,7 @@ internal static class WitnessCheckpoints
 
     public static readonly DateTimeOffset Noon = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
 
-    public static Checkpoint At(long epoch, long sequence, DateTimeOffset? signedAt = null, byte hashByte = 1, Guid? stream = null, bool v2 = false) =>
+    public static SignedCheckpoint At(long epoch, long sequence, DateTimeOffset? signedAt = null, byte hashByte = 1, Guid? stream = null, bool v2 = false) =>
         new(stream ?? StreamId, epoch, sequence, Enumerable.Repeat(hashByte, 32).ToArray(), signedAt ?? Noon.AddSeconds(sequence), "0123456789abcdef0123456789abcdef",
             Enumerable.Repeat((byte)(hashByte + 7), 64).ToArray(),
             v2 ? new CheckpointLinks(sequence, Enumerable.Repeat((byte)9, 32).ToArray(), epoch, sequence - 10, Enumerable.Repeat((byte)3, 32).ToArray()) : null);

@@ -11,7 +11,7 @@ public sealed class WitnessFindingsTests
     private static readonly TimeSpan Grace = TimeSpan.FromMinutes(1);
     private static readonly DateTimeOffset Now = Noon.AddHours(1);
 
-    private static WitnessReport Compare(Checkpoint[] stored, Checkpoint[] witnessed, EpochStart[]? epochs = null, DateTimeOffset? now = null) =>
+    private static WitnessReport Compare(SignedCheckpoint[] stored, SignedCheckpoint[] witnessed, EpochStart[]? epochs = null, DateTimeOffset? now = null) =>
         WitnessFindings.Compare(stored, witnessed, epochs ?? [], witnessed.Length == 0 ? null : witnessed.Min(c => c.SignedAt), now ?? Now, Grace);
 
     [TestMethod]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Kavach.Benchmarks.Cluster;
 using Kavach.Benchmarks.Generators;
 using Kavach.Benchmarks.Results;
+using Kavach.Contracts;
 using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
 using Npgsql;
@@ -113,7 +114,7 @@ public sealed class MerkleTreeCost : IWorkload
     {
         var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) }) { Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            KavachTokens.Issue(context.Cluster.SigningKey, "merkle-auditor", [KavachTokens.ReadScope], TimeSpan.FromHours(1)));
+            KavachTokens.Issue(context.Cluster.SigningKey, "merkle-auditor", [KavachScopes.Read], TimeSpan.FromHours(1)));
         return http;
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using Kavach.Benchmarks.Cluster;
 using Kavach.Benchmarks.Generators;
 using Kavach.Benchmarks.Results;
+using Kavach.Contracts;
 using Kavach.ServiceDefaults.Auth;
 
 namespace Kavach.Benchmarks.Workloads;
@@ -80,7 +81,7 @@ public sealed class ResumeBehind : IWorkload
     {
         using var http = new HttpClient { BaseAddress = target.Replicas[0], Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            KavachTokens.Issue(context.Cluster.SigningKey, "bench-seed", [KavachTokens.EmitScope], TimeSpan.FromHours(1)));
+            KavachTokens.Issue(context.Cluster.SigningKey, "bench-seed", [KavachScopes.Emit], TimeSpan.FromHours(1)));
         var pad = new string('x', 48);
         for (var sent = 0; sent < count; sent += 100)
         {

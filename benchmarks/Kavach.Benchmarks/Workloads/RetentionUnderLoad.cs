@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Kavach.Benchmarks.Cluster;
 using Kavach.Benchmarks.Generators;
 using Kavach.Benchmarks.Results;
+using Kavach.Contracts;
 using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
 using Npgsql;
@@ -99,7 +100,7 @@ public sealed partial class RetentionUnderLoad : IWorkload
     {
         using var http = new HttpClient { BaseAddress = replica.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            KavachTokens.Issue(context.Cluster.SigningKey, "retention-verifier", [KavachTokens.ReadScope], TimeSpan.FromMinutes(10)));
+            KavachTokens.Issue(context.Cluster.SigningKey, "retention-verifier", [KavachScopes.Read], TimeSpan.FromMinutes(10)));
         using var report = JsonDocument.Parse(await http.GetStringAsync("/api/kavach/events/verify"));
         var root = report.RootElement;
         return root.GetProperty("valid").GetBoolean() && root.GetProperty("startsAtRetention").GetBoolean()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Kavach.Contracts;
 using Kavach.LoadGen.Protocol;
 using Kavach.ServiceDefaults.Auth;
 
@@ -25,7 +26,7 @@ public static class StormCommand
         var started = Stopwatch.GetTimestamp();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var results = await Task.WhenAll(Enumerable.Range(0, clients).Select(i =>
-            Task.Run(() => RunClientAsync(api, KavachTokens.Issue(signingKey, $"storm-{i}", [KavachTokens.ReadScope], TimeSpan.FromHours(1)), after, until, timeout.Token))));
+            Task.Run(() => RunClientAsync(api, KavachTokens.Issue(signingKey, $"storm-{i}", [KavachScopes.Read], TimeSpan.FromHours(1)), after, until, timeout.Token))));
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
 

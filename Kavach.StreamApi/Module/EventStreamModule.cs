@@ -7,7 +7,7 @@ using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Streaming;
 using Kavach.StreamApi.Streaming.Presence;
 
-namespace Kavach.StreamApi;
+namespace Kavach.StreamApi.Module;
 
 /// <summary>
 /// The KavachOS event-stream module for code running in the API process: emit, replay, connection count and
@@ -63,7 +63,7 @@ public sealed class EventStreamModule(
         return await EmitValidatedAsync(events, emitter, cancellationToken);
     }
 
-    internal async Task<IReadOnlyList<EmittedEvent>> EmitValidatedAsync(IReadOnlyList<NewEvent> events, Emitter emitter, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<EmittedEvent>> EmitValidatedAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, CancellationToken cancellationToken)
     {
         AppendResult result;
         try
@@ -105,7 +105,7 @@ public sealed class EventStreamModule(
     }
 
     /// <summary>Appends; if the database turns out to be behind what this replica delivered, lets the hub begin a new epoch first.</summary>
-    private async Task<AppendResult> AppendAsync(IReadOnlyList<NewEvent> events, Emitter emitter, CancellationToken cancellationToken)
+    private async Task<AppendResult> AppendAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, CancellationToken cancellationToken)
     {
         if (!hub.Ready.IsCompletedSuccessfully)
         {
@@ -146,7 +146,7 @@ public sealed class EventStreamModule(
     /// COMMIT failed in flight. Waits until no transaction can still commit the events, then looks: stored (answer as
     /// usual), not stored, or — when the database cannot be asked — unknown.
     /// </summary>
-    private async Task<AppendResult> ResolveOutcomeAsync(IReadOnlyList<NewEvent> events, Emitter emitter, AmbiguousCommitException ambiguous)
+    private async Task<AppendResult> ResolveOutcomeAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, AmbiguousCommitException ambiguous)
     {
         var ids = events.Select(e => e.Id).ToList();
         List<(StoredEvent Event, string? EmittedBy)> found;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Kavach.Contracts;
 
 namespace Kavach.StreamApi.Integrity;
 
@@ -10,7 +11,7 @@ namespace Kavach.StreamApi.Integrity;
 /// there and the previous checkpoint, so checkpoints form a chain of their own. What is signed is <see cref="Payload"/>:
 /// lines of UTF-8 text (docs/integrity.md, "Checkpoints").
 /// </summary>
-public sealed record Checkpoint(
+public sealed record SignedCheckpoint(
     Guid StreamId,
     long Epoch,
     long Sequence,
@@ -66,12 +67,19 @@ public sealed record Checkpoint(
     public byte[] Digest() => SHA256.HashData(Payload());
 
     /// <summary>As the API, the stream and the witness show it.</summary>
-    public CheckpointView ToView() => new(StreamId, Epoch, Sequence, Convert.ToHexStringLower(Hash), Time(SignedAt), KeyId, Algorithm,
-        Convert.ToBase64String(Signature), Version, Links?.TreeSize, Links is null ? null : Convert.ToHexStringLower(Links.TreeRoot),
-        Links?.PreviousEpoch, Links?.PreviousSequence, Links is null ? null : Convert.ToHexStringLower(Links.PreviousDigest));
+    public Checkpoint ToView() => new(StreamId, Epoch, Sequence, Convert.ToHexStringLower(Hash), Time(SignedAt), KeyId, Algorithm,
+        Convert.ToBase64String(Signature))
+    {
+        Version = Version,
+        TreeSize = Links?.TreeSize,
+        TreeRoot = Links is null ? null : Convert.ToHexStringLower(Links.TreeRoot),
+        PreviousEpoch = Links?.PreviousEpoch,
+        PreviousSequence = Links?.PreviousSequence,
+        PreviousDigest = Links is null ? null : Convert.ToHexStringLower(Links.PreviousDigest),
+    };
 
     /// <summary>The checkpoint a view describes (what a witness or an auditor's saved file holds); null when it is malformed.</summary>
-    public static Checkpoint? FromView(CheckpointView view)
+    public static SignedCheckpoint? FromView(Checkpoint view)
     {
         try
         {
@@ -79,7 +87,7 @@ public sealed record Checkpoint(
                 ? new CheckpointLinks(view.TreeSize!.Value, Convert.FromHexString(view.TreeRoot!), view.PreviousEpoch!.Value,
                     view.PreviousSequence!.Value, Convert.FromHexString(view.PreviousDigest!))
                 : null;
-            return new Checkpoint(view.StreamId, view.Epoch, view.Sequence, Convert.FromHexString(view.Hash),
+            return new SignedCheckpoint(view.StreamId, view.Epoch, view.Sequence, Convert.FromHexString(view.Hash),
                 DateTimeOffset.ParseExact(view.SignedAt, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture,
                     DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
                 view.KeyId, Convert.FromBase64String(view.Signature), links);
@@ -101,11 +109,6 @@ public sealed record Checkpoint(
 /// <see cref="TreeSize"/> events (docs/integrity.md, "The Merkle tree"), and the checkpoint before it.
 /// </summary>
 public sealed record CheckpointLinks(long TreeSize, byte[] TreeRoot, long PreviousEpoch, long PreviousSequence, byte[] PreviousDigest);
-
-/// <summary>A checkpoint on the wire; <c>signedAt</c> is written exactly as it is signed. The v2 fields are null on v1 checkpoints.</summary>
-public sealed record CheckpointView(Guid StreamId, long Epoch, long Sequence, string Hash, string SignedAt, string KeyId,
-    string Algorithm, string Signature, int Version = 1, long? TreeSize = null, string? TreeRoot = null, long? PreviousEpoch = null,
-    long? PreviousSequence = null, string? PreviousDigest = null);
 
 /// <summary>A public key that verifies checkpoints: SubjectPublicKeyInfo as PEM.</summary>
 public sealed record CheckpointKeyView(string KeyId, string Algorithm, string PublicKey, DateTimeOffset AddedAt);
