@@ -67,6 +67,13 @@ for project in "${projects[@]}"; do
   [ "$run" -eq 0 ] && [ "$f" -eq 0 ] || status=1
   passed=$(( passed + p )) failed=$(( failed + f )) skipped=$(( skipped + s ))
   summaries+=("$project: $p passed, $f failed, $s skipped in ${seconds} s")
+  # The failed tests by name, so the last lines of a long log say which ones (the first 20).
+  if [ -f "$trx" ]; then
+    while IFS= read -r name; do
+      summaries+=("  failed: $name")
+    done < <(grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"' "$trx" \
+      | sed -n 's/.* testName="\([^"]*\)".*/\1/p' | head -20)
+  fi
 done
 
 # The NuGet packages of the client, as a consumer would get them (README, XML docs, symbols).
