@@ -18,7 +18,6 @@ public sealed class EventStreamModule(
     EventStore store,
     EventCommitter committer,
     EventHub hub,
-    ICommitObserver fanOut,
     StreamAdmission admission,
     OpenStreams openStreams,
     IConnectionPresence presence,
@@ -30,7 +29,6 @@ public sealed class EventStreamModule(
     public const int ReplayLimit = 1000;
 
     private static readonly TimeSpan RecoveryWait = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan OutcomeCheckTimeout = TimeSpan.FromSeconds(6);
 
     /// <summary>
     /// Commits the events and only then returns; the answer holds each event's id, sequence and timestamp. An id
@@ -71,10 +69,17 @@ public sealed class EventStreamModule(
             // The committer hands what it committed to fan-out itself, once per group, in sequence order.
             result = await AppendAsync(events, emitter, cancellationToken);
         }
-        catch (AmbiguousCommitException ambiguous)
+        catch (AmbiguousCommitException unknown)
         {
-            result = await ResolveOutcomeAsync(events, emitter, ambiguous);
-            fanOut.Committed(result.Epoch, result.Committed);
+            throw new EmitUnavailableException("Outcome unknown",
+                "The connection to PostgreSQL failed while committing: the events may or may not have been stored. " +
+                "Retry with the same event ids: an id already stored is never stored twice.", [.. events.Select(e => e.Id)], mayBeStored: true, unknown);
+        }
+        catch (CommitNotStoredException notStored)
+        {
+            throw new EmitUnavailableException("Event store unavailable",
+                "The connection to PostgreSQL failed while committing, and the events were not stored. Retry with the same event ids.",
+                [.. events.Select(e => e.Id)], mayBeStored: false, notStored);
         }
 
         if (result.Conflicts.Count > 0)
@@ -98,7 +103,7 @@ public sealed class EventStreamModule(
         {
             await revocations.FollowAsync(cancellationToken);
         }
-        catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+        catch (Exception e) when (DatabaseFailures.IsFailure(e))
         {
             logger.LogWarning(e, "Reading the revocation just committed failed; the next follow reads it");
         }
@@ -140,54 +145,6 @@ public sealed class EventStreamModule(
                     "Nothing was stored: retry with the same event ids.", [.. events.Select(e => e.Id)], mayBeStored: false, e);
             }
         }
-    }
-
-    /// <summary>
-    /// COMMIT failed in flight. Waits until no transaction can still commit the events, then looks: stored (answer as
-    /// usual), not stored, or — when the database cannot be asked — unknown.
-    /// </summary>
-    private async Task<AppendResult> ResolveOutcomeAsync(IReadOnlyList<NewEvent> events, Emitter emitter, AmbiguousCommitException ambiguous)
-    {
-        var ids = events.Select(e => e.Id).ToList();
-        List<(StoredEvent Event, string? EmittedBy)> found;
-        try
-        {
-            using var timeout = new CancellationTokenSource(OutcomeCheckTimeout);
-            found = await store.FindCommittedAsync(ids, timeout.Token);
-        }
-        catch (Exception e) when (EventHub.IsDatabaseFailure(e) || e is OperationCanceledException)
-        {
-            metrics.AmbiguousCommit("unknown");
-            logger.LogWarning(ambiguous, "An emit's commit failed in flight and its outcome could not be checked");
-            throw new EmitUnavailableException("Outcome unknown",
-                "The connection to PostgreSQL failed while committing: the events may or may not have been stored. " +
-                "Retry with the same event ids: an id already stored is never stored twice.", ids, mayBeStored: true, e);
-        }
-
-        // Another emitter's event under one of these ids: the commit refused this emit whole, as it would have said.
-        if (found.Where(f => f.EmittedBy != emitter.Id).Select(f => f.Event.Id).ToList() is { Count: > 0 } taken)
-        {
-            metrics.AmbiguousCommit("not_stored");
-            return new AppendResult([], [], hub.Position.Epoch, taken);
-        }
-
-        // The commit may have carried other emits' events too (group commit): this emit is answered for its own.
-        var stored = found.Select(f => f.Event).ToList();
-        var byId = stored.ToDictionary(c => c.Id, StringComparer.Ordinal);
-        if (!ids.All(byId.ContainsKey))
-        {
-            metrics.AmbiguousCommit("not_stored");
-            throw new EmitUnavailableException("Event store unavailable",
-                "The connection to PostgreSQL failed while committing, and the events were not stored. Retry with the same event ids.",
-                ids, mayBeStored: false, ambiguous);
-        }
-
-        metrics.AmbiguousCommit("stored");
-        return new AppendResult(
-            [.. ids.Select(id => byId[id]).Select(e => new EmittedEvent(e.Id, e.Sequence, e.Timestamp))],
-            stored,
-            hub.Position.Epoch,
-            []);
     }
 
     /// <summary>

@@ -48,7 +48,10 @@ public static class StreamApiServices
         services.AddSingleton<DatabaseRoleReport>();
         services.AddSingleton<SchemaInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
+        services.AddSingleton<ISchemaReady>(sp => sp.GetRequiredService<SchemaInitializer>());
         services.AddSingleton<EventStore>();
+        services.AddSingleton<ICommitStore>(sp => sp.GetRequiredService<EventStore>());
+        services.AddSingleton<ICommittedStream>(sp => sp.GetRequiredService<EventStore>());
         services.AddSingleton<EventCommitter>();
         services.AddHostedService(sp => sp.GetRequiredService<EventCommitter>());
         services.AddSingleton<RetentionStore>();

@@ -1,5 +1,5 @@
+using Kavach.StreamApi.Persistence;
 using Microsoft.AspNetCore.Diagnostics;
-using Npgsql;
 
 namespace Kavach.StreamApi.Apis;
 
@@ -11,20 +11,6 @@ namespace Kavach.StreamApi.Apis;
 /// </summary>
 public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, ILogger<DatabaseUnavailableHandler> logger) : IExceptionHandler
 {
-    /// <summary>
-    /// SQLSTATE classes that mean "not now": connection exception (08), transaction rollback such as a deadlock (40),
-    /// insufficient resources such as too many connections (53), object not in prerequisite state (55: lock not
-    /// available), operator intervention such as shutdown or a statement timeout (57), system error (58).
-    /// </summary>
-    private static readonly string[] UnavailableClasses = ["08", "40", "53", "55", "57", "58"];
-
-    public static bool IsUnavailable(Exception exception) => exception switch
-    {
-        PostgresException postgres => UnavailableClasses.Contains(postgres.SqlState[..2]),
-        NpgsqlException or TimeoutException => true,
-        _ => false,
-    };
-
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         if (context.Response.HasStarted)
@@ -39,7 +25,7 @@ public sealed class DatabaseUnavailableHandler(IProblemDetailsService problems, 
                 [KavachProblem.IdsField] = emit.Ids,
                 [KavachProblem.MayBeStoredField] = emit.MayBeStored,
             }),
-            _ when IsUnavailable(exception) => ("Event store unavailable",
+            _ when DatabaseFailures.IsUnavailable(exception) => ("Event store unavailable",
                 "PostgreSQL could not be reached. Nothing was stored by this request; retry it (with the same event ids).",
                 new Dictionary<string, object?>()),
             _ => (null, null, null),

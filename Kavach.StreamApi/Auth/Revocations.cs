@@ -131,7 +131,7 @@ public sealed class Revocations(
             {
                 await FollowAsync(stoppingToken);
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            catch (Exception e) when (DatabaseFailures.IsFailure(e) || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
                 logger.LogWarning(e, "Reading revocations failed; retrying. Tokens are refused once the last read is older than {MaxAge}",
                     _options.RevocationMaxAge);

@@ -290,7 +290,7 @@ public sealed class StreamSession(
                 {
                     ahead = after.Sequence > (await session._store.ReadHeadAsync(_aborted)).Last;
                 }
-                catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+                catch (Exception e) when (DatabaseFailures.IsFailure(e))
                 {
                     // Unknown now; the stream waits at the cursor for the hub.
                 }
