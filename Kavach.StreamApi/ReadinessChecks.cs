@@ -21,7 +21,7 @@ public static class ReadinessChecks
         var checks = builder.Services.AddHealthChecks()
             .AddCheck<PostgresCheck>("postgres", HealthStatus.Unhealthy, [], Timeout)
             .AddCheck<SchemaInitializer>("schema", HealthStatus.Unhealthy, [], Timeout)
-            .AddCheck<EventHub>("hub", HealthStatus.Unhealthy, [], Timeout)
+            .AddCheck<HubHealthCheck>("hub", HealthStatus.Unhealthy, [], Timeout)
             // Without current revocations every token is refused: nothing could be served.
             .AddCheck<Auth.Revocations>("revocations", HealthStatus.Unhealthy, [], Timeout);
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis")))
@@ -42,7 +42,7 @@ public static class ReadinessChecks
                 await command.ExecuteScalarAsync(cancellationToken);
                 return HealthCheckResult.Healthy();
             }
-            catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+            catch (Exception e) when (DatabaseFailures.IsFailure(e))
             {
                 return new HealthCheckResult(context.Registration.FailureStatus, "PostgreSQL does not answer.", e);
             }

@@ -49,8 +49,11 @@ public static class StreamApiServices
         services.AddSingleton<DatabaseRoleReport>();
         services.AddSingleton<SchemaInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<SchemaInitializer>());
+        services.AddSingleton<ISchemaReady>(sp => sp.GetRequiredService<SchemaInitializer>());
         services.AddSingleton<EventStore>();
         services.AddSingleton<IStreamHistory>(sp => sp.GetRequiredService<EventStore>());
+        services.AddSingleton<ICommitStore>(sp => sp.GetRequiredService<EventStore>());
+        services.AddSingleton<ICommittedStream>(sp => sp.GetRequiredService<EventStore>());
         services.AddSingleton<EventCommitter>();
         services.AddHostedService(sp => sp.GetRequiredService<EventCommitter>());
         services.AddSingleton<RetentionStore>();

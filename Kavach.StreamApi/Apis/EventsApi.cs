@@ -51,7 +51,7 @@ public static class EventsApi
     }
 
     public static async Task<Results<Created<EmitAnswer>, ValidationProblem, ProblemHttpResult>> EmitAsync(
-        HttpContext context, EventStreamModule module, EventValidator validator, IOptions<StreamOptions> options)
+        HttpContext context, EventStreamModule module, IOptions<StreamOptions> options)
     {
         var limit = options.Value.MaxRequestBytes;
         if (context.Request.ContentLength > limit)
@@ -95,39 +95,21 @@ public static class EventsApi
         {
             var errors = new Dictionary<string, string[]>();
             var (drafts, isBatch) = EmitRequestReader.Read(document!.RootElement, errors);
-            var emitter = context.GetSubscriber().AsEmitter();
-            var own = EmitterRules.Apply(emitter, drafts, isBatch, out var forbidden);
-            if (forbidden is not null)
+            // The request's cancellation is not passed on: an emit that has started is finished and answered.
+            var outcome = await module.EmitAsync(drafts, context.GetSubscriber().AsEmitter(), isBatch, errors, CancellationToken.None);
+            return outcome switch
             {
-                return Problems.Forbidden(string.Join(" ", forbidden.Select(f => $"{f.Key}: {string.Join(" ", f.Value)}")) + " Nothing was stored.");
-            }
-
-            var events = validator.Validate(own, isBatch, out var rejection);
-            if (rejection is { TooLarge: true })
-            {
-                return Problems.TooLarge(string.Join(" ", rejection.Errors.SelectMany(e => e.Value)));
-            }
-
-            foreach (var (field, messages) in rejection?.Errors ?? new Dictionary<string, string[]>())
-            {
-                errors.TryAdd(field, messages);
-            }
-
-            if (errors.Count > 0)
-            {
-                return Problems.Invalid(errors);
-            }
-
-            try
-            {
-                // The request's cancellation is not passed on: an emit that has started is finished and answered.
-                var emitted = await module.EmitValidatedAsync(events, emitter, CancellationToken.None);
-                return TypedResults.Created(KavachRoutes.Events, new EmitAnswer(emitted));
-            }
-            catch (EmitConflictException conflict)
-            {
-                return Problems.Conflict(conflict.Message + " An event id is its emitter's: a retry with the same id by the same token's subject is safe.");
-            }
+                EmitOutcome.Emitted emitted => TypedResults.Created(KavachRoutes.Events, new EmitAnswer(emitted.Events)),
+                EmitOutcome.Forbidden forbidden => Problems.Forbidden(
+                    string.Join(" ", forbidden.Errors.Select(f => $"{f.Key}: {string.Join(" ", f.Value)}")) + " Nothing was stored."),
+                EmitOutcome.Rejected { Rejection.TooLarge: true } tooLarge => Problems.TooLarge(string.Join(" ", tooLarge.Rejection.Errors.SelectMany(e => e.Value))),
+                EmitOutcome.Rejected rejected => Problems.Invalid(rejected.Rejection.Errors),
+                EmitOutcome.Conflict conflict => Problems.Conflict(
+                    $"The id(s) {string.Join(", ", conflict.Ids.Select(id => $"'{id}'"))} belong to events another emitter stored. Nothing was stored: use new ids. " +
+                    "An event id is its emitter's: a retry with the same id by the same token's subject is safe."),
+                EmitOutcome.Unavailable unavailable => Problems.EmitUnavailable(context, unavailable.Title, unavailable.Detail, unavailable.Ids, unavailable.MayBeStored),
+                _ => throw new InvalidOperationException($"Unknown emit outcome {outcome}."),
+            };
         }
     }
 

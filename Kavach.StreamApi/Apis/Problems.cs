@@ -1,3 +1,4 @@
+using Kavach.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Kavach.StreamApi.Apis;
@@ -33,6 +34,14 @@ public static class Problems
     {
         SetRetryAfter(context, retryAfter);
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail);
+    }
+
+    /// <summary>503 for an emit: the ids to send again (a retry with them is always safe) and whether they may be stored already.</summary>
+    public static ProblemHttpResult EmitUnavailable(HttpContext context, string title, string detail, IReadOnlyList<string> ids, bool mayBeStored)
+    {
+        SetRetryAfter(context, TimeSpan.FromSeconds(2));
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail,
+            extensions: new Dictionary<string, object?> { [KavachProblem.IdsField] = ids, [KavachProblem.MayBeStoredField] = mayBeStored });
     }
 
     private static void SetRetryAfter(HttpContext context, TimeSpan retryAfter) => ServiceDefaults.Limits.RetryAfter.Set(context.Response, retryAfter);

@@ -126,8 +126,9 @@ public sealed class Revocations(
         {
             await FollowAsync(CancellationToken.None);
         }
-        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        catch (Exception e)
         {
+            // Whatever went wrong, the waiting requests must not see it: revocations stay not current, and tokens are refused.
             logger.LogWarning(e, "Reading revocations on demand failed; tokens are refused until a read succeeds");
         }
     }
@@ -176,7 +177,7 @@ public sealed class Revocations(
             {
                 await FollowAsync(stoppingToken);
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            catch (Exception e) when (DatabaseFailures.IsFailure(e) || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
                 logger.LogWarning(e, "Reading revocations failed; retrying. Tokens are refused once the last read is older than {MaxAge}",
                     _options.RevocationMaxAge);

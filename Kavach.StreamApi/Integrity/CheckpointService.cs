@@ -63,7 +63,7 @@ public sealed class CheckpointService(
 
                 await TurnAsync(stoppingToken);
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            catch (Exception e) when (DatabaseFailures.IsFailure(e))
             {
                 logger.LogDebug(e, "Checkpointing skipped a turn: PostgreSQL did not answer");
             }

@@ -18,7 +18,6 @@ public sealed class EventStreamModule(
     EventStore store,
     EventCommitter committer,
     EventHub hub,
-    ICommitObserver fanOut,
     StreamAdmission admission,
     OpenStreams openStreams,
     IConnectionPresence presence,
@@ -30,56 +29,82 @@ public sealed class EventStreamModule(
     public const int ReplayLimit = 1000;
 
     private static readonly TimeSpan RecoveryWait = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan OutcomeCheckTimeout = TimeSpan.FromSeconds(6);
 
     /// <summary>
-    /// Commits the events and only then returns; the answer holds each event's id, sequence and timestamp. An id
-    /// already stored by the same emitter is not stored again and answers with its original sequence.
+    /// The one door into emit, for HTTP and in-process callers alike: the emitter's rules, validation, the group commit,
+    /// and what became of it. Answers only after the events are committed (or it is known they were not).
     /// </summary>
     /// <param name="emitter">Who emits (default: the service itself, which may also revoke agents).</param>
-    /// <exception cref="EmitRejectedException">The batch is invalid, too large, or names a party the emitter may not speak for; nothing was stored.</exception>
-    /// <exception cref="EmitConflictException">An id belongs to another emitter's event; nothing was stored.</exception>
-    /// <exception cref="EmitUnavailableException">
-    /// The database failed or the stream is recovering; <see cref="EmitUnavailableException.MayBeStored"/> says whether
-    /// the events may nevertheless be stored. Retrying with the same ids is always safe.
-    /// </exception>
-    public async Task<IReadOnlyList<EmittedEvent>> EmitAsync(IReadOnlyList<EventDraft> drafts, Emitter? emitter = null,
-        CancellationToken cancellationToken = default)
+    /// <param name="isBatch">Whether the caller sent a batch (an array), which names fields by index; default: more than one draft.</param>
+    /// <param name="requestErrors">What was already wrong with the request's shape: reported with the drafts' own errors, and nothing is stored.</param>
+    public async Task<EmitOutcome> EmitAsync(IReadOnlyList<EventDraft> drafts, Emitter? emitter = null, bool? isBatch = null,
+        IReadOnlyDictionary<string, string[]>? requestErrors = null, CancellationToken cancellationToken = default)
     {
         emitter ??= Emitter.Service;
-        var isBatch = drafts.Count != 1;
-        drafts = EmitterRules.Apply(emitter, drafts, isBatch, out var forbidden);
+        var batch = isBatch ?? drafts.Count != 1;
+        drafts = EmitterRules.Apply(emitter, drafts, batch, out var forbidden);
         if (forbidden is not null)
         {
-            throw new EmitRejectedException(new EmitRejection(forbidden, Forbidden: true));
+            return new EmitOutcome.Forbidden(forbidden);
         }
 
-        var events = validator.Validate(drafts, isBatch, out var rejection);
-        if (rejection is not null)
+        var events = validator.Validate(drafts, batch, out var rejection);
+        if (rejection is { TooLarge: true })
         {
-            throw new EmitRejectedException(rejection);
+            return new EmitOutcome.Rejected(rejection);
         }
 
-        return await EmitValidatedAsync(events, emitter, cancellationToken);
+        if (rejection is not null || requestErrors is { Count: > 0 })
+        {
+            var errors = new Dictionary<string, string[]>(requestErrors ?? new Dictionary<string, string[]>());
+            foreach (var (field, messages) in rejection?.Errors ?? new Dictionary<string, string[]>())
+            {
+                errors.TryAdd(field, messages);
+            }
+
+            return new EmitOutcome.Rejected(new EmitRejection(errors));
+        }
+
+        return await CommitAsync(events, emitter, cancellationToken);
     }
 
-    internal async Task<IReadOnlyList<EmittedEvent>> EmitValidatedAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, CancellationToken cancellationToken)
+    private async Task<EmitOutcome> CommitAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, CancellationToken cancellationToken)
     {
+        var ids = events.Select(e => e.Id).ToList();
         AppendResult result;
         try
         {
             // The committer hands what it committed to fan-out itself, once per group, in sequence order.
             result = await AppendAsync(events, emitter, cancellationToken);
         }
-        catch (AmbiguousCommitException ambiguous)
+        catch (AmbiguousCommitException unknown)
         {
-            result = await ResolveOutcomeAsync(events, emitter, ambiguous);
-            fanOut.Committed(result.Epoch, result.Committed);
+            logger.LogWarning(unknown, "An emit's commit failed in flight and its outcome could not be checked");
+            return new EmitOutcome.Unavailable("Outcome unknown",
+                "The connection to PostgreSQL failed while committing: the events may or may not have been stored. " +
+                "Retry with the same event ids: an id already stored is never stored twice.", ids, MayBeStored: true);
+        }
+        catch (CommitNotStoredException notStored)
+        {
+            logger.LogWarning(notStored, "An emit's commit failed in flight; its events were not stored");
+            return new EmitOutcome.Unavailable("Event store unavailable",
+                "The connection to PostgreSQL failed while committing, and the events were not stored. Retry with the same event ids.",
+                ids, MayBeStored: false);
+        }
+        catch (RecoveringException recovering)
+        {
+            return new EmitOutcome.Unavailable(recovering.Title, recovering.Message, ids, MayBeStored: false);
+        }
+        catch (Exception e) when (DatabaseFailures.IsUnavailable(e))
+        {
+            logger.LogWarning(e, "An emit could not be committed: PostgreSQL is unavailable");
+            return new EmitOutcome.Unavailable("Event store unavailable",
+                "PostgreSQL could not be reached. Nothing was stored: retry with the same event ids.", ids, MayBeStored: false);
         }
 
         if (result.Conflicts.Count > 0)
         {
-            throw new EmitConflictException(result.Conflicts);
+            return new EmitOutcome.Conflict(result.Conflicts);
         }
 
         metrics.Emitted(result.Committed.Count);
@@ -88,7 +113,7 @@ public sealed class EventStreamModule(
             await FollowRevocationsAsync(cancellationToken);
         }
 
-        return result.Emitted;
+        return new EmitOutcome.Emitted(result.Emitted);
     }
 
     /// <summary>This replica enforces the revocation it just committed at once, as it does after the revocation API.</summary>
@@ -98,7 +123,7 @@ public sealed class EventStreamModule(
         {
             await revocations.FollowAsync(cancellationToken);
         }
-        catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+        catch (Exception e) when (DatabaseFailures.IsFailure(e))
         {
             logger.LogWarning(e, "Reading the revocation just committed failed; the next follow reads it");
         }
@@ -113,11 +138,11 @@ public sealed class EventStreamModule(
             {
                 await hub.Ready.WaitAsync(RecoveryWait, cancellationToken);
             }
-            catch (TimeoutException e)
+            catch (TimeoutException)
             {
-                throw new EmitUnavailableException("Starting up",
+                throw new RecoveringException("Starting up",
                     "This replica does not know the stream position yet (PostgreSQL may be unreachable). Nothing was stored: " +
-                    "retry with the same event ids.", [.. events.Select(e => e.Id)], mayBeStored: false, e);
+                    "retry with the same event ids.");
             }
         }
 
@@ -135,59 +160,17 @@ public sealed class EventStreamModule(
             }
             catch (Exception e) when (e is StreamRegressionException or TimeoutException)
             {
-                throw new EmitUnavailableException("The stream is recovering",
+                throw new RecoveringException("The stream is recovering",
                     "PostgreSQL's event sequence went backwards (a restore or a failover); a new epoch is being started. " +
-                    "Nothing was stored: retry with the same event ids.", [.. events.Select(e => e.Id)], mayBeStored: false, e);
+                    "Nothing was stored: retry with the same event ids.");
             }
         }
     }
 
-    /// <summary>
-    /// COMMIT failed in flight. Waits until no transaction can still commit the events, then looks: stored (answer as
-    /// usual), not stored, or — when the database cannot be asked — unknown.
-    /// </summary>
-    private async Task<AppendResult> ResolveOutcomeAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, AmbiguousCommitException ambiguous)
+    /// <summary>The replica cannot take emits yet (starting, or beginning a new epoch); nothing was stored.</summary>
+    private sealed class RecoveringException(string title, string detail) : Exception(detail)
     {
-        var ids = events.Select(e => e.Id).ToList();
-        List<(StoredEvent Event, string? EmittedBy)> found;
-        try
-        {
-            using var timeout = new CancellationTokenSource(OutcomeCheckTimeout);
-            found = await store.FindCommittedAsync(ids, timeout.Token);
-        }
-        catch (Exception e) when (EventHub.IsDatabaseFailure(e) || e is OperationCanceledException)
-        {
-            metrics.AmbiguousCommit("unknown");
-            logger.LogWarning(ambiguous, "An emit's commit failed in flight and its outcome could not be checked");
-            throw new EmitUnavailableException("Outcome unknown",
-                "The connection to PostgreSQL failed while committing: the events may or may not have been stored. " +
-                "Retry with the same event ids: an id already stored is never stored twice.", ids, mayBeStored: true, e);
-        }
-
-        // Another emitter's event under one of these ids: the commit refused this emit whole, as it would have said.
-        if (found.Where(f => f.EmittedBy != emitter.Id).Select(f => f.Event.Id).ToList() is { Count: > 0 } taken)
-        {
-            metrics.AmbiguousCommit("not_stored");
-            return new AppendResult([], [], hub.Position.Epoch, taken);
-        }
-
-        // The commit may have carried other emits' events too (group commit): this emit is answered for its own.
-        var stored = found.Select(f => f.Event).ToList();
-        var byId = stored.ToDictionary(c => c.Id, StringComparer.Ordinal);
-        if (!ids.All(byId.ContainsKey))
-        {
-            metrics.AmbiguousCommit("not_stored");
-            throw new EmitUnavailableException("Event store unavailable",
-                "The connection to PostgreSQL failed while committing, and the events were not stored. Retry with the same event ids.",
-                ids, mayBeStored: false, ambiguous);
-        }
-
-        metrics.AmbiguousCommit("stored");
-        return new AppendResult(
-            [.. ids.Select(id => byId[id]).Select(e => new EmittedEvent(e.Id, e.Sequence, e.Timestamp))],
-            stored,
-            hub.Position.Epoch,
-            []);
+        public string Title { get; } = title;
     }
 
     /// <summary>
@@ -228,29 +211,4 @@ public sealed class EventStreamModule(
         admission.Close();
         openStreams.CloseAll();
     }
-}
-
-/// <summary>Ids of the emit that another emitter's events already hold: nothing was stored. Use new ids.</summary>
-public sealed class EmitConflictException(IReadOnlyList<string> ids)
-    : Exception($"The id(s) {string.Join(", ", ids.Select(id => $"'{id}'"))} belong to events another emitter stored. Nothing was stored: use new ids.")
-{
-    public IReadOnlyList<string> Ids { get; } = ids;
-}
-
-public sealed class EmitRejectedException(EmitRejection rejection)
-    : Exception("The events were rejected: " + string.Join("; ", rejection.Errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")))
-{
-    public EmitRejection Rejection { get; } = rejection;
-}
-
-/// <summary>An emit could not be completed now; retrying with the same <see cref="Ids"/> is safe.</summary>
-public sealed class EmitUnavailableException(string title, string detail, IReadOnlyList<string> ids, bool mayBeStored, Exception? inner = null)
-    : Exception(detail, inner)
-{
-    public string Title { get; } = title;
-
-    /// <summary>The ids of the events, including any the server generated: send them again on retry.</summary>
-    public IReadOnlyList<string> Ids { get; } = ids;
-
-    public bool MayBeStored { get; } = mayBeStored;
 }

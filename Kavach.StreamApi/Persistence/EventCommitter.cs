@@ -10,18 +10,25 @@ namespace Kavach.StreamApi.Persistence;
 /// Group commit. Concurrent emits on this replica queue here, and one writer commits whatever has queued as one
 /// statement and one transaction, so they share the sequence lock's hold and the commit's fsync instead of waiting
 /// for each other's. A caller is answered only after its group committed; its events stay all-or-nothing. While one
-/// group commits the next gathers, so the busier the replica, the bigger (and cheaper per event) the commits.
+/// group commits the next gathers, so the busier the replica, the bigger (and cheaper per event) the commits. It is the
+/// one that hands commits to fan-out (<see cref="ICommitObserver"/>), once per group and in sequence order — also those
+/// of a commit whose outcome it had to look up (<see cref="AmbiguousCommitResolver"/>).
 /// </summary>
-public sealed class EventCommitter(EventStore store, ICommitObserver observer, StreamMetrics metrics, ILogger<EventCommitter> logger)
-    : BackgroundService
+public sealed class EventCommitter(ICommitStore store, ICommitObserver observer, StreamMetrics metrics, TimeProvider time,
+    ILogger<EventCommitter> logger) : BackgroundService
 {
     /// <summary>Most events gathered into one commit (a bigger emit goes alone).</summary>
     public const int MaxGroupEvents = 4096;
+
+    private readonly AmbiguousCommitResolver _ambiguous = new(store, metrics, time, logger);
 
     private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
     /// <summary>Queues the events for the next group commit; completes once they are committed (or failed).</summary>
+    /// <exception cref="StreamRegressionException">The database is behind <paramref name="delivered"/>; nothing was stored.</exception>
+    /// <exception cref="AmbiguousCommitException">COMMIT failed in flight and the database could not be asked whether it stored them.</exception>
+    /// <exception cref="CommitNotStoredException">COMMIT failed in flight and the events were found not stored.</exception>
     public Task<AppendResult> AppendAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, StreamPosition delivered)
     {
         var pending = new PendingAppend(new EmitBatch(events, emitter), delivered);
@@ -102,7 +109,7 @@ public sealed class EventCommitter(EventStore store, ICommitObserver observer, S
             // Another replica committed one of these ids a moment ago: the retry finds it stored and answers with it.
             await CommitAsync(group, retried: true);
         }
-        catch (PostgresException e) when (group.Count > 1 && e.SqlState[..2] is "22" or "54")
+        catch (PostgresException e) when (group.Count > 1 && DatabaseFailures.IsRefusedValue(e))
         {
             // A value PostgreSQL refused (validation should have stopped it): only its own emit may fail for it.
             logger.LogWarning(e, "PostgreSQL refused a value in a group of {Count} emits; committing them one by one", group.Count);
@@ -111,12 +118,40 @@ public sealed class EventCommitter(EventStore store, ICommitObserver observer, S
                 await CommitAsync([pending], retried);
             }
         }
+        catch (AmbiguousCommitException ambiguous)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ambiguous.Message);
+            await AnswerAmbiguousAsync(group, delivered.Epoch, ambiguous);
+        }
         catch (Exception e)
         {
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             foreach (var pending in group)
             {
                 pending.Done.TrySetException(e);
+            }
+        }
+    }
+
+    /// <summary>Answers each emit as the commit did, once it is known; what was stored goes to fan-out like any commit.</summary>
+    private async Task AnswerAmbiguousAsync(List<PendingAppend> group, long epoch, AmbiguousCommitException ambiguous)
+    {
+        var answers = await _ambiguous.ResolveAsync([.. group.Select(p => p.Batch)], epoch, ambiguous);
+        var stored = answers.SelectMany(a => a.Result?.Committed ?? []).DistinctBy(e => e.Sequence).OrderBy(e => e.Sequence).ToList();
+        if (stored.Count > 0)
+        {
+            observer.Committed(epoch, stored);
+        }
+
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (answers[i].Failure is { } failure)
+            {
+                group[i].Done.TrySetException(failure);
+            }
+            else
+            {
+                group[i].Done.TrySetResult(answers[i].Result!);
             }
         }
     }

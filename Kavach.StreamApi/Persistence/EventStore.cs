@@ -24,7 +24,7 @@ public readonly record struct CommitTiming(int Events, TimeSpan LockWait, TimeSp
 /// The <c>kavach_stream_events</c> table and its sequence: append with gap-free sequences, reads by sequence, and
 /// the stream's head and epochs. Emits and the hub use the main pool; history reads use their own.
 /// </summary>
-public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource history) : IStreamHistory
+public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource history) : ICommittedStream, ICommitStore, IStreamHistory
 {
     private const string Columns = "sequence, id, type, timestamp, agent_id, user_id, committed_at, body, CASE WHEN body IS NULL THEN data::text END, hash";
 
@@ -181,7 +181,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 }
             }
         }
-        catch (Exception e) when (e is (NpgsqlException or TimeoutException or IOException) and not PostgresException)
+        catch (Exception e) when (DatabaseFailures.LeftCommitUnknown(e))
         {
             // PostgreSQL answering with an error means nothing was committed; anything else leaves the outcome unknown.
             throw new AmbiguousCommitException([.. input.Select(i => i.Event.Id)], e);

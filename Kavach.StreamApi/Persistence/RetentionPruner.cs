@@ -50,7 +50,7 @@ public sealed class RetentionPruner(
                     }
                 }
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            catch (Exception e) when (DatabaseFailures.IsFailure(e))
             {
                 metrics.RetentionSweepFailed();
                 logger.LogWarning(e, "Retention sweep failed; what it removed stays removed, the rest is tried again next time");

@@ -76,7 +76,7 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource, TimeProvider tim
             {
                 await ScalarAsync<bool>(connection, "SELECT pg_advisory_unlock($1)", CancellationToken.None, LockKey);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            catch (Exception e) when (DatabaseFailures.IsFailure(e))
             {
             }
         }

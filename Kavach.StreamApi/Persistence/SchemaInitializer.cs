@@ -14,7 +14,7 @@ public sealed class SchemaInitializer(
     SchemaMigrator migrator,
     ConnectionBudget connectionBudget,
     DatabaseRoleReport roleReport,
-    ILogger<SchemaInitializer> logger) : BackgroundService, IHealthCheck
+    ILogger<SchemaInitializer> logger) : BackgroundService, IHealthCheck, ISchemaReady
 {
     private static readonly TimeSpan LongestDelay = TimeSpan.FromSeconds(10);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,7 +43,7 @@ public sealed class SchemaInitializer(
             {
                 LogWaitingOnce(e);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            catch (Exception e) when (DatabaseFailures.IsFailure(e))
             {
                 logger.LogWarning(e, "Migrating the event schema failed; retrying in {Delay}", delay);
             }

@@ -23,3 +23,13 @@ public sealed class AmbiguousCommitException(IReadOnlyList<string> ids, Exceptio
 {
     public IReadOnlyList<string> Ids { get; } = ids;
 }
+
+/// <summary>
+/// The connection failed during COMMIT, and a look afterwards found the events not stored: nothing was stored.
+/// Retrying with the same ids is safe.
+/// </summary>
+public sealed class CommitNotStoredException(IReadOnlyList<string> ids, Exception inner)
+    : Exception("The connection to PostgreSQL failed during COMMIT, and the events were not stored.", inner)
+{
+    public IReadOnlyList<string> Ids { get; } = ids;
+}

@@ -8,10 +8,9 @@ namespace Kavach.StreamApi.Streaming;
 /// Admission control for streams that are catching up. At most <c>MaxConcurrentCatchUps</c> of them read history,
 /// format and send it at once, one chunk per turn; and while others queue for turns (a storm), live delivery goes
 /// first: a turn is not begun while live streams are writing (for at most <see cref="LivePriorityWait"/>, so history is
-/// never starved). A reconnect storm
-/// therefore takes bounded CPU and database connections, and live streams, which never wait here, keep their latency.
+/// never starved). A reconnect storm therefore takes bounded CPU and database connections, and live streams, which never wait here, keep their latency.
 /// </summary>
-public sealed class CatchUpGate(IOptions<StreamOptions> options, StreamMetrics metrics)
+public sealed class CatchUpGate(IOptions<StreamOptions> options, StreamMetrics metrics, TimeProvider time)
 {
     private static readonly TimeSpan LivePriorityWait = TimeSpan.FromMilliseconds(50);
 
@@ -52,7 +51,7 @@ public sealed class CatchUpGate(IOptions<StreamOptions> options, StreamMetrics m
         {
             try
             {
-                await LiveIdle().WaitAsync(LivePriorityWait, cancellationToken);
+                await LiveIdle().WaitAsync(LivePriorityWait, time, cancellationToken);
             }
             catch (TimeoutException)
             {

@@ -46,7 +46,7 @@ public sealed class CursorRules(ILiveEvents live, IStreamHistory history)
             {
                 ahead = after.Sequence > await history.ReadLastAsync(cancellationToken);
             }
-            catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+            catch (Exception e) when (DatabaseFailures.IsFailure(e))
             {
                 // Unknown now; the stream waits at the cursor for the hub.
             }

@@ -130,15 +130,12 @@ public sealed class FaultToleranceTests
         var answers = new List<string>();
         foreach (var emit in group)
         {
-            try
+            answers.Add(await emit.WaitAsync(Generous) switch
             {
-                var emitted = await emit.WaitAsync(Generous);
-                answers.Add($"stored at {emitted.Single().Sequence}");
-            }
-            catch (EmitUnavailableException e)
-            {
-                answers.Add($"{e.Title} (mayBeStored: {e.MayBeStored.ToString().ToLowerInvariant()})");
-            }
+                EmitOutcome.Emitted emitted => $"stored at {emitted.Events.Single().Sequence}",
+                EmitOutcome.Unavailable e => $"{e.Title} (mayBeStored: {e.MayBeStored.ToString().ToLowerInvariant()})",
+                var other => $"unexpected: {other}",
+            });
         }
 
         var stored = new List<long>();

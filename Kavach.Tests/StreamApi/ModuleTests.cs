@@ -35,7 +35,7 @@ public sealed class ModuleTests
         });
         var agent = NewAgent();
         var since = DateTimeOffset.UtcNow.AddSeconds(-5);
-        var emitted = await host.Module.EmitAsync([Draft("agent.created", agent), Draft("audit", agent), Draft("anomaly.detected", agent)]);
+        var emitted = (await host.Module.EmitAsync([Draft("agent.created", agent), Draft("audit", agent), Draft("anomaly.detected", agent)])).Stored();
 
         var replayed = await host.Module.ReplayAsync(since);
         Assert.IsTrue(replayed.All(e => e.Type is "audit" or "anomaly.detected"));
@@ -49,7 +49,7 @@ public sealed class ModuleTests
         Assert.AreEqual(0, replay.GetProperty("events").GetArrayLength(), "a type outside the allow-list was replayed");
 
         await using var stream = await SseClient.ConnectAsync(host.CreateClient(), Tokens.Reader(), lastEventId: (emitted[0].Sequence - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await host.Module.EmitAsync([Draft("agent.revoked", agent), Draft("audit", agent)]);
+        _ = (await host.Module.EmitAsync([Draft("agent.revoked", agent), Draft("audit", agent)])).Stored();
         var received = await stream.CollectAsync(r => r.Count(e => e.AgentId == agent) >= 3, Generous);
         Assert.IsTrue(received.All(e => e.EventType is "audit" or "anomaly.detected"), string.Join(",", received.Select(e => e.EventType)));
     }
@@ -65,7 +65,7 @@ public sealed class ModuleTests
         await onA.NextAsync();
         await onB.NextAsync();
 
-        var emitted = await host.Module.EmitAsync([Draft("budget.exceeded", agent), Draft("anomaly.detected", agent)]);
+        var emitted = (await host.Module.EmitAsync([Draft("budget.exceeded", agent), Draft("anomaly.detected", agent)])).Stored();
 
         foreach (var stream in new[] { onA, onB })
         {
@@ -122,7 +122,7 @@ public sealed class ModuleTests
             ["Kavach:Stream:RetentionSweepInterval"] = "00:00:01",
         });
         var agent = NewAgent();
-        var emitted = await host.Module.EmitAsync([Draft("audit", agent), Draft("audit", agent)]);
+        var emitted = (await host.Module.EmitAsync([Draft("audit", agent), Draft("audit", agent)])).Stored();
 
         // The first event (and so everything before it) aged past the window, as if committed 11 minutes ago; every
         // checkpoint is younger.
@@ -153,8 +153,9 @@ public sealed class ModuleTests
         await using var host = await StreamApiHost.StartAsync(withRedis: false);
         var agent = NewAgent();
 
-        var rejected = await Assert.ThrowsExactlyAsync<EmitRejectedException>(() =>
-            host.Module.EmitAsync([Draft("audit", agent), Draft("not.a.type", agent)]));
+        var rejected = await host.Module.EmitAsync([Draft("audit", agent), Draft("not.a.type", agent)]) as EmitOutcome.Rejected;
+
+        Assert.IsNotNull(rejected);
 
         Assert.IsTrue(rejected.Rejection.Errors.ContainsKey("[1].type"));
         Assert.IsEmpty((await host.Module.ReplayAsync(DateTimeOffset.UtcNow.AddMinutes(-1))).Where(e => e.AgentId == agent).ToList());

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Kavach.StreamApi.Apis;
 using Kavach.StreamApi.Emit;
 using Kavach.StreamApi.Options;
+using Kavach.StreamApi.Persistence;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -302,7 +303,7 @@ public sealed class EmitInputBoundaryTests
     {
         var exception = new PostgresException("message", "ERROR", "ERROR", sqlState);
         var answered = ClientInputExceptionHandler.Describe(exception)?.Status
-            ?? (DatabaseUnavailableHandler.IsUnavailable(exception) ? 503 : 500);
+            ?? (DatabaseFailures.IsUnavailable(exception) ? 503 : 500);
         Assert.AreEqual(status, answered);
     }
 
@@ -311,6 +312,6 @@ public sealed class EmitInputBoundaryTests
     {
         Assert.AreEqual(413, ClientInputExceptionHandler.Describe(new Microsoft.AspNetCore.Http.BadHttpRequestException("too big", 413))?.Status);
         Assert.IsNull(ClientInputExceptionHandler.Describe(new InvalidOperationException()));
-        Assert.IsTrue(DatabaseUnavailableHandler.IsUnavailable(new NpgsqlException("connection refused")));
+        Assert.IsTrue(DatabaseFailures.IsUnavailable(new NpgsqlException("connection refused")));
     }
 }

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Kavach.StreamApi.Events;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Options;
+using Kavach.StreamApi.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Integrity.Merkle;
@@ -160,7 +161,7 @@ public sealed class TreeBuilder(
                 });
                 return;
             }
-            catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+            catch (Exception e) when (DatabaseFailures.IsFailure(e))
             {
                 logger.LogWarning(e, "Building the Merkle tree: PostgreSQL failed; retrying in {Delay}", RetryDelay);
                 await Task.Delay(RetryDelay, time, cancellationToken);
@@ -260,7 +261,7 @@ public sealed class TreeBuilder(
                 {
                     await StoreWhatIsDueAsync(stoppingToken);
                 }
-                catch (Exception e) when (EventHub.IsDatabaseFailure(e))
+                catch (Exception e) when (DatabaseFailures.IsFailure(e))
                 {
                     logger.LogWarning(e, "Storing Merkle tree blocks failed; retrying in {Delay}", RetryDelay);
                     await Task.Delay(RetryDelay, time, stoppingToken);

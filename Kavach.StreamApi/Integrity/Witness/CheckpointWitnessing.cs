@@ -47,13 +47,13 @@ public sealed class CheckpointWitnessing(
             {
                 await WitnessPendingAsync(stoppingToken);
             }
-            catch (Npgsql.NpgsqlException e)
-            {
-                logger.LogDebug(e, "Witnessing skipped a turn: PostgreSQL did not answer");
-            }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested && WitnessErrors.Unavailable(e))
             {
                 logger.LogWarning(e, "Witnessing skipped a turn: the witness did not answer");
+            }
+            catch (Exception e) when (DatabaseFailures.IsFailure(e))
+            {
+                logger.LogDebug(e, "Witnessing skipped a turn: PostgreSQL did not answer");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

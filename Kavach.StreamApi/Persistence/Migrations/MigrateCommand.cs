@@ -79,16 +79,16 @@ public static class MigrateCommand
                 logger.LogCritical("{Reason}", e.Message);
                 return 1;
             }
-            catch (PostgresException e) when (e.SqlState != PostgresErrorCodes.LockNotAvailable && !e.IsTransient)
+            catch (PostgresException e) when (!DatabaseFailures.IsUnavailable(e))
             {
                 logger.LogCritical(e, "The migrate step failed");
                 return 1;
             }
-            catch (Exception e) when ((e is NpgsqlException or TimeoutException) && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (DatabaseFailures.IsFailure(e) && !cancellationToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "The migrate step could not finish; retrying in {Delay}", delay);
             }
-            catch (Exception e) when (e is OperationCanceledException or NpgsqlException or TimeoutException)
+            catch (Exception e) when (e is OperationCanceledException || DatabaseFailures.IsFailure(e))
             {
                 break;
             }

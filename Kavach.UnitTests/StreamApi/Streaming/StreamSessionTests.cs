@@ -264,7 +264,7 @@ public sealed class StreamSessionTests
             var metrics = new StreamMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
             var standing = new TokenStanding(Revocations, Time);
             OpenStreams = new OpenStreams(options, Revocations, standing, Time, NullLogger<OpenStreams>.Instance);
-            _session = new StreamSession(Live, History, new CursorRules(Live, History), OpenStreams, new CatchUpGate(options, metrics),
+            _session = new StreamSession(Live, History, new CursorRules(Live, History), OpenStreams, new CatchUpGate(options, metrics, Time),
                 standing, metrics, options, Time, NullLogger<StreamSession>.Instance);
         }
 

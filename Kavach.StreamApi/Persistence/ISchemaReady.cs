@@ -1,0 +1,7 @@
+namespace Kavach.StreamApi.Persistence;
+
+/// <summary>Completes once the schema is this build's (<see cref="SchemaInitializer"/>): nothing reads the stream before.</summary>
+public interface ISchemaReady
+{
+    Task Ready { get; }
+}
