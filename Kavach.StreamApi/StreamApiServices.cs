@@ -73,6 +73,7 @@ public static class StreamApiServices
 
         // the hash chain's checkpoints and verification
         services.AddOptions<IntegrityOptions>().BindConfiguration(IntegrityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IntegrityOptions>, IntegrityKeysValidation>();
         services.AddSingleton<ChainStore>();
         services.AddSingleton(sp => CheckpointKey.Create(sp.GetRequiredService<IOptions<IntegrityOptions>>().Value.CheckpointKey));
         services.AddSingleton<TrustedKeys>();

@@ -1,3 +1,3 @@
-// One test changes PATH for the whole process and the upstream-client tests measure backoff on the wall clock:
-// the suite takes seconds, so it runs one test at a time rather than reason about which may overlap.
-[assembly: DoNotParallelize]
+// Every test owns what it touches: its own fake clock, servers on port 0, temp paths with a fresh GUID, settings
+// passed in rather than read from the process's environment (the AppHost's search path is Kavach:SearchPath).
+[assembly: Parallelize(Scope = ExecutionScope.MethodLevel)]

@@ -21,6 +21,7 @@ public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinD
     public const string ModeKey = "Kavach:Infrastructure";
     public const string PostgresBinKey = "Kavach:Postgres:BinDirectory";
     public const string AzuriteKey = "Kavach:Azurite:Binary";
+    public const string SearchPathKey = "Kavach:SearchPath";
 
     public bool HasRedis => UseConnectionStrings || UseContainers || RedisServerPath is not null;
 
@@ -34,21 +35,22 @@ public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinD
             return new InfrastructurePlan(UseContainers: false, null, null) { UseConnectionStrings = true };
         }
 
+        var binaries = new LocalBinaries(builder.Configuration[SearchPathKey] ?? Environment.GetEnvironmentVariable("PATH") ?? "");
         var azurite = ConfiguredAzurite(builder.Configuration[AzuriteKey])
-            ?? LocalBinaries.FindAzuriteBlob(Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..")));
-        if (mode == InfrastructureMode.Containers || (mode == InfrastructureMode.Auto && ContainerEngineAnswers()))
+            ?? binaries.FindAzuriteBlob(Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..")));
+        if (mode == InfrastructureMode.Containers || (mode == InfrastructureMode.Auto && ContainerEngineAnswers(binaries)))
         {
             return new InfrastructurePlan(UseContainers: true, null, null) { AzuriteBlobPath = azurite };
         }
 
         var postgresBin = ConfiguredPostgresBin(builder.Configuration[PostgresBinKey])
-            ?? LocalBinaries.FindPostgresBinDirectory()
+            ?? binaries.FindPostgresBinDirectory()
             ?? throw new DistributedApplicationException(
                 "PostgreSQL is not available: no container engine (Docker or Podman) answers and no local PostgreSQL " +
                 "server binaries (initdb, postgres) were found on PATH or under /usr/lib/postgresql/*/bin. " +
                 "Install one of them, e.g. 'apt-get install postgresql' or Docker, then start again.");
 
-        return new InfrastructurePlan(UseContainers: false, postgresBin, LocalBinaries.FindOnPath("redis-server")) { AzuriteBlobPath = azurite };
+        return new InfrastructurePlan(UseContainers: false, postgresBin, binaries.FindOnPath("redis-server")) { AzuriteBlobPath = azurite };
     }
 
     private static string? ConfiguredAzurite(string? path) =>
@@ -83,16 +85,16 @@ public sealed record InfrastructurePlan(bool UseContainers, string? PostgresBinD
     }
 
     /// <summary>Asks the engine Aspire would use (ASPIRE_CONTAINER_RUNTIME, else docker, then podman) whether it runs.</summary>
-    private static bool ContainerEngineAnswers()
+    private static bool ContainerEngineAnswers(LocalBinaries binaries)
     {
         var preferred = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME");
         string[] engines = string.IsNullOrWhiteSpace(preferred) ? ["docker", "podman"] : [preferred];
-        return engines.Any(EngineAnswers);
+        return engines.Any(engine => EngineAnswers(binaries, engine));
     }
 
-    private static bool EngineAnswers(string engine)
+    private static bool EngineAnswers(LocalBinaries binaries, string engine)
     {
-        if (LocalBinaries.FindOnPath(engine) is not { } path)
+        if (binaries.FindOnPath(engine) is not { } path)
         {
             return false;
         }

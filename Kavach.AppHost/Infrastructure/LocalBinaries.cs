@@ -1,20 +1,23 @@
 namespace Kavach.AppHost.Infrastructure;
 
-internal static class LocalBinaries
+/// <summary>
+/// Finds the local programs the AppHost can run (initdb and postgres, redis-server, node and Azurite, a container
+/// engine) in the directories of one search path: <c>Kavach:SearchPath</c> when set, else <c>PATH</c>. Taking it as a
+/// value rather than reading the environment lets a caller ask "what if redis-server were missing" without changing
+/// the process's PATH for everyone else.
+/// </summary>
+internal sealed class LocalBinaries(string searchPath)
 {
-    public static string? FindOnPath(string name)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+    public string? FindOnPath(string name) =>
+        searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, name))
             .FirstOrDefault(File.Exists);
-    }
 
     /// <summary>
     /// The directory holding initdb and postgres. Debian keeps them in /usr/lib/postgresql/N/bin; PATH may
     /// hold wrappers or links to them.
     /// </summary>
-    public static string? FindPostgresBinDirectory()
+    public string? FindPostgresBinDirectory()
     {
         if (FindOnPath("initdb") is { } initdb && FindOnPath("postgres") is not null)
         {
@@ -36,9 +39,9 @@ internal static class LocalBinaries
 
     /// <summary>
     /// Azurite's Blob service: where <c>npm ci --prefix tools/azurite</c> puts it in the repository, else <c>azurite-blob</c>
-    /// on PATH. Null without it, or without <c>node</c> to run it.
+    /// on the search path. Null without it, or without <c>node</c> to run it.
     /// </summary>
-    public static string? FindAzuriteBlob(string repositoryRoot)
+    public string? FindAzuriteBlob(string repositoryRoot)
     {
         if (FindOnPath("node") is null)
         {

@@ -63,12 +63,12 @@ public static class ConsoleApi
         };
     }
 
-    public static Ok<FeedStatus> GetFeedStatus(EventFeed feed)
+    public static Ok<FeedStatus> GetFeedStatus(EventFeed feed, UpstreamStatusBoard upstream)
     {
         var snapshot = feed.Snapshot();
         return TypedResults.Ok(new FeedStatus(
             snapshot.Events.Count, snapshot.Received, snapshot.DuplicatesDropped, snapshot.LastSequence,
-            snapshot.OpenAlerts.Count(), snapshot.Status));
+            snapshot.OpenAlerts.Count(), upstream.Current));
     }
 
     public static Accepted<DemoTrafficState> StartDemoTraffic(int? seconds, DemoTrafficGenerator demo)

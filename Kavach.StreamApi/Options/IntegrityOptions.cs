@@ -2,7 +2,10 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Kavach.StreamApi.Options;
 
-/// <summary>Settings under <c>Kavach:Integrity</c>: the signed checkpoints of the hash chain (docs/integrity.md).</summary>
+/// <summary>
+/// Settings under <c>Kavach:Integrity</c>: the signed checkpoints of the hash chain (docs/integrity.md). The keys are
+/// checked at start by <c>Integrity.IntegrityKeysValidation</c>, beside the code that loads them.
+/// </summary>
 public sealed class IntegrityOptions : IValidatableObject
 {
     public const string Section = "Kavach:Integrity";
@@ -47,29 +50,6 @@ public sealed class IntegrityOptions : IValidatableObject
         {
             yield return new ValidationResult("CheckpointInterval and PollInterval must be positive.",
                 [nameof(CheckpointInterval), nameof(PollInterval)]);
-        }
-
-        if (!string.IsNullOrWhiteSpace(CheckpointKey) && Integrity.CheckpointKey.TryLoad(CheckpointKey, out _) is { } error)
-        {
-            yield return new ValidationResult($"CheckpointKey: {error}", [nameof(CheckpointKey)]);
-        }
-
-        for (var i = 0; i < PinnedKeys.Count; i++)
-        {
-            string? problem = null;
-            try
-            {
-                Integrity.TrustedKeys.Describe(PinnedKeys[i]);
-            }
-            catch (InvalidOperationException e)
-            {
-                problem = e.Message;
-            }
-
-            if (problem is not null)
-            {
-                yield return new ValidationResult($"{Section}:PinnedKeys:{i}: {problem}", [nameof(PinnedKeys)]);
-            }
         }
 
         if (MaxCheckpointGap < 2 * CheckpointInterval)

@@ -48,6 +48,17 @@ public sealed class InfrastructureChoiceTests
 
     private static string TempDataDirectory() => Path.Combine(Path.GetTempPath(), $"kavach-model-{Guid.NewGuid():N}");
 
+    /// <summary>A search path with no programs on it (PostgreSQL is still found in its Debian directory).</summary>
+    private const string NothingOnSearchPath = "Kavach:SearchPath=/usr/bin/nonexistent";
+
+    private static void DeleteIfCreated(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [TestMethod]
     [DataRow("Kavach:Infrastructure=kubernetes", "Kavach:Infrastructure")]
     [DataRow("Kavach:Postgres:BinDirectory=/nonexistent/bin", "Kavach:Postgres:BinDirectory")]
@@ -88,10 +99,11 @@ public sealed class InfrastructureChoiceTests
     public async Task TheApiWitnessesItsCheckpointsInAzuriteRunAsAProcess()
     {
         var azurite = Path.Combine(Path.GetTempPath(), $"azurite-blob-{Guid.NewGuid():N}");
+        var dataDirectory = TempDataDirectory();
         await File.WriteAllTextAsync(azurite, "#!/bin/sh\n", TestContext.CancellationToken);
         try
         {
-            var model = await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={TempDataDirectory()}", $"Kavach:Azurite:Binary={azurite}");
+            var model = await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={dataDirectory}", $"Kavach:Azurite:Binary={azurite}");
 
             var witness = model.Resources.Single(r => r.Name == "witness");
             Assert.IsInstanceOfType<ExecutableResource>(witness);
@@ -104,18 +116,19 @@ public sealed class InfrastructureChoiceTests
         finally
         {
             File.Delete(azurite);
+            DeleteIfCreated(dataDirectory);
         }
     }
 
     [TestMethod]
     public async Task WithoutAzuriteTheWitnessIsAnAppendOnlyFile()
     {
-        var path = Environment.GetEnvironmentVariable("PATH");
+        var dataDirectory = TempDataDirectory();
         var witnessDirectory = TempDataDirectory();
         try
         {
-            Environment.SetEnvironmentVariable("PATH", "/usr/bin/nonexistent"); // no node, so no Azurite
-            var model = await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={TempDataDirectory()}",
+            // No node, so no Azurite.
+            var model = await ModelAsync("Kavach:Infrastructure=local", NothingOnSearchPath, $"Kavach:Postgres:DataDirectory={dataDirectory}",
                 $"Kavach:Witness:DataDirectory={witnessDirectory}");
 
             Assert.IsFalse(model.Resources.Any(r => r.Name == "witness"));
@@ -125,7 +138,8 @@ public sealed class InfrastructureChoiceTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable("PATH", path);
+            DeleteIfCreated(dataDirectory);
+            DeleteIfCreated(witnessDirectory);
         }
     }
 
@@ -205,19 +219,15 @@ public sealed class InfrastructureChoiceTests
     public async Task WithoutRedisTheApiRunsAsOneReplica()
     {
         var dataDirectory = TempDataDirectory();
-        var path = Environment.GetEnvironmentVariable("PATH");
         try
         {
-            // A PATH with no redis-server on it (PostgreSQL is still found in its Debian directory).
-            Environment.SetEnvironmentVariable("PATH", "/usr/bin/nonexistent");
-            var model = await ModelAsync("Kavach:Infrastructure=local", $"Kavach:Postgres:DataDirectory={dataDirectory}");
+            var model = await ModelAsync("Kavach:Infrastructure=local", NothingOnSearchPath, $"Kavach:Postgres:DataDirectory={dataDirectory}");
 
             Assert.IsFalse(model.Resources.Any(r => r.Name == "redis"));
             Assert.AreEqual(1, model.Resources.Single(r => r.Name == "streamapi").Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
         }
         finally
         {
-            Environment.SetEnvironmentVariable("PATH", path);
             Directory.Delete(dataDirectory, recursive: true);
         }
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Kavach.Dashboard.Options;
-using Kavach.Dashboard.Services.Feed;
 using Kavach.Dashboard.Services.Upstream;
 using Kavach.ServiceDefaults.Auth;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,14 +41,14 @@ public sealed class ServiceTokenProviderTests
         var endpoint = new TokenEndpoint(expiresIn: 600);
         await Provider(new StreamApiOptions { ClientId = "c", ClientSecret = "s" }, endpoint, TimeProvider.System, out _)
             .GetTokenAsync(CancellationToken.None);
-        await Provider(new StreamApiOptions { ClientId = "c", ClientSecret = "s", EnableDemoTraffic = true }, endpoint, TimeProvider.System, out var feed)
+        await Provider(new StreamApiOptions { ClientId = "c", ClientSecret = "s", EnableDemoTraffic = true }, endpoint, TimeProvider.System, out var status)
             .GetTokenAsync(CancellationToken.None);
 
         StringAssert.Contains(endpoint.Requests[0], "grant_type=client_credentials");
         StringAssert.Contains(endpoint.Requests[0], "client_id=c");
         StringAssert.EndsWith(endpoint.Requests[0], "scope=events%3Aread");
         StringAssert.EndsWith(endpoint.Requests[1], "scope=events%3Aread+events%3Aemit");
-        Assert.AreEqual("events:read events:emit", feed.Snapshot().Status.Scopes, "the console shows what it was granted");
+        Assert.AreEqual("events:read events:emit", status.Current.Scopes, "the console shows what it was granted");
     }
 
     [TestMethod]
@@ -70,14 +69,14 @@ public sealed class ServiceTokenProviderTests
         Assert.IsEmpty(endpoint.Requests);
     }
 
-    private static ServiceTokenProvider Provider(StreamApiOptions api, TokenEndpoint endpoint, TimeProvider time, out EventFeed feed)
+    private static ServiceTokenProvider Provider(StreamApiOptions api, TokenEndpoint endpoint, TimeProvider time, out UpstreamStatusBoard status)
     {
         var services = new ServiceCollection();
         services.AddHttpClient(ServiceTokenProvider.HttpClientName, c => c.BaseAddress = new Uri("http://streamapi"))
             .ConfigurePrimaryHttpMessageHandler(() => endpoint);
-        feed = new EventFeed(Microsoft.Extensions.Options.Options.Create(new FeedOptions()), time);
+        status = new UpstreamStatusBoard();
         return new ServiceTokenProvider(services.BuildServiceProvider().GetRequiredService<IHttpClientFactory>(),
-            Microsoft.Extensions.Options.Options.Create(api), feed, time);
+            Microsoft.Extensions.Options.Options.Create(api), status, time);
     }
 
     private sealed class TokenEndpoint(int expiresIn) : HttpMessageHandler

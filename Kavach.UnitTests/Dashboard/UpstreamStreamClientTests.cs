@@ -46,11 +46,12 @@ public sealed class UpstreamStreamClientTests
         }));
 
         var feed = TestEvents.Feed(time: TimeProvider.System);
-        using var client = CreateClient(server.Address, feed);
+        var status = new UpstreamStatusBoard();
+        using var client = CreateClient(server.Address, feed, status);
         await client.StartAsync(CancellationToken.None);
         try
         {
-            await FakeApi.WaitUntilAsync(() => feed.LastSequence == 5 && feed.Snapshot().Status.State == UpstreamState.Connected);
+            await FakeApi.WaitUntilAsync(() => feed.LastSequence == 5 && status.Current.State == UpstreamState.Connected);
         }
         finally
         {
@@ -60,8 +61,8 @@ public sealed class UpstreamStreamClientTests
         var snapshot = feed.Snapshot();
         CollectionAssert.AreEqual(new long[] { 1, 2, 3, 4, 5 }, snapshot.Events.Select(e => e.Sequence).ToArray());
         Assert.AreEqual(0, snapshot.DuplicatesDropped, "the client dropped the two resent events before the feed saw them");
-        Assert.AreEqual(1, snapshot.Status.Reconnects);
-        Assert.IsNotNull(snapshot.Status.LastHeartbeat);
+        Assert.AreEqual(1, status.Current.Reconnects);
+        Assert.IsNotNull(status.Current.LastHeartbeat);
 
         var all = requests.ToArray();
         Assert.IsNull(all[0].LastEventId);
@@ -97,7 +98,7 @@ public sealed class UpstreamStreamClientTests
         }));
 
         var feed = TestEvents.Feed(time: TimeProvider.System);
-        using var client = CreateClient(server.Address, feed);
+        using var client = CreateClient(server.Address, feed, new UpstreamStatusBoard());
         await client.StartAsync(CancellationToken.None);
         try
         {
@@ -133,7 +134,8 @@ public sealed class UpstreamStreamClientTests
         var clock = new FakeTimeProvider(TestEvents.Start);
         var timers = new TimerWatch(clock);
         var feed = TestEvents.Feed();
-        using var client = CreateClient(server.Address, feed, timers);
+        var board = new UpstreamStatusBoard();
+        using var client = CreateClient(server.Address, feed, board, timers);
         await client.StartAsync(CancellationToken.None);
         var waits = new List<TimeSpan>();
         try
@@ -152,7 +154,7 @@ public sealed class UpstreamStreamClientTests
             await client.StopAsync(CancellationToken.None);
         }
 
-        var status = feed.Snapshot().Status;
+        var status = board.Current;
         Assert.AreEqual(UpstreamState.Reconnecting, status.State);
         StringAssert.StartsWith(status.LastError, "401");
         var shown = string.Join(", ", waits.Select(w => w.TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)));
@@ -163,7 +165,7 @@ public sealed class UpstreamStreamClientTests
         }
     }
 
-    private static UpstreamStreamClient CreateClient(Uri address, EventFeed feed, TimeProvider? time = null)
+    private static UpstreamStreamClient CreateClient(Uri address, EventFeed feed, UpstreamStatusBoard status, TimeProvider? time = null)
     {
         var api = new StreamApiOptions
         {
@@ -180,7 +182,7 @@ public sealed class UpstreamStreamClientTests
             ReconnectMaxDelay = api.ReconnectMaxDelay,
             TimeProvider = time ?? TimeProvider.System,
         });
-        return new UpstreamStreamClient(client, feed, Microsoft.Extensions.Options.Options.Create(api), time ?? TimeProvider.System,
+        return new UpstreamStreamClient(client, feed, status, Microsoft.Extensions.Options.Options.Create(api), time ?? TimeProvider.System,
             NullLogger<UpstreamStreamClient>.Instance);
     }
 

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -96,10 +95,9 @@ public sealed class ChainTests
                  })
         {
             StringAssert.Contains(CheckpointKey.TryLoad(pem, out _), why);
-            var options = new IntegrityOptions { CheckpointKey = pem };
-            var errors = options.Validate(new ValidationContext(options)).ToList();
-            Assert.HasCount(1, errors);
-            StringAssert.StartsWith(errors[0].ErrorMessage, "CheckpointKey:");
+            var result = new IntegrityKeysValidation().Validate(null, new IntegrityOptions { CheckpointKey = pem });
+            Assert.HasCount(1, result.Failures!);
+            StringAssert.StartsWith(result.Failures!.Single(), "Kavach:Integrity:CheckpointKey:");
         }
     }
 

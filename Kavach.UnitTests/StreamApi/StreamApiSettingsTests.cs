@@ -20,6 +20,8 @@ public sealed class StreamApiSettingsTests
     [DataRow("Kavach:Database:LockTimeout", "00:00:00", "Kavach:Database:LockTimeout")]
     [DataRow("Kavach:Database:AppRole", "Kavach App; DROP", "Kavach:Database:AppRole")]
     [DataRow("Kavach:Database:AppRolePassword", "0123456789abcdef", "Kavach:Database:AppRolePassword")]
+    [DataRow("Kavach:Integrity:CheckpointKey", "not a key", "Kavach:Integrity:CheckpointKey")]
+    [DataRow("Kavach:Integrity:PinnedKeys:0", "not a key", "Kavach:Integrity:PinnedKeys:0")]
     public void BadSettingStopsStartupNamingTheKey(string key, string value, string named)
     {
         var failure = StartupFailure(new Dictionary<string, string?> { [key] = value });

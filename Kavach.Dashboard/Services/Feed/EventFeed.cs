@@ -4,14 +4,13 @@ using Kavach.Client;
 using Kavach.Contracts;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Events;
-using Kavach.Dashboard.Services.Upstream;
 using Microsoft.Extensions.Options;
 
 namespace Kavach.Dashboard.Services.Feed;
 
 /// <summary>
 /// The live feed one console instance shares between all browser sessions: the newest events in sequence order
-/// (bounded ring), counts, per-minute rates, alerts and the upstream status. Readers take an immutable
+/// (bounded ring), counts, per-minute rates and alerts. Readers take an immutable
 /// <see cref="FeedSnapshot"/> and watch <see cref="WatchAsync"/> for changes.
 /// </summary>
 public sealed class EventFeed
@@ -31,7 +30,6 @@ public sealed class EventFeed
     private long _duplicatesDropped;
     private long _version;
     private FeedSnapshot? _snapshot;
-    private UpstreamStatus _status = new();
 
     public EventFeed(IOptions<FeedOptions> options, TimeProvider time)
     {
@@ -128,15 +126,6 @@ public sealed class EventFeed
         }
     }
 
-    public void UpdateStatus(Func<UpstreamStatus, UpstreamStatus> update)
-    {
-        lock (_gate)
-        {
-            _status = update(_status);
-            ChangedLocked();
-        }
-    }
-
     public void Acknowledge(long alertId)
     {
         lock (_gate)
@@ -186,7 +175,7 @@ public sealed class EventFeed
 
             _snapshot = new FeedSnapshot(
                 _version, events, _received, _duplicatesDropped, LastSequenceLocked, counts,
-                _rates.Series(_time.GetUtcNow()), [.. _alerts], _status);
+                _rates.Series(_time.GetUtcNow()), [.. _alerts]);
             return _snapshot;
         }
     }
@@ -255,8 +244,7 @@ public sealed record FeedSnapshot(
     long LastSequence,
     IReadOnlyDictionary<string, long> CountsByType,
     RateSeries Rates,
-    IReadOnlyList<Alert> Alerts,
-    UpstreamStatus Status)
+    IReadOnlyList<Alert> Alerts)
 {
     public IEnumerable<Alert> OpenAlerts => Alerts.Where(a => !a.Acknowledged);
 }

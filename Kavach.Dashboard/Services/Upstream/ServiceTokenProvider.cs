@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Kavach.Contracts;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Feed;
+using Kavach.ServiceDefaults.Auth;
 using Microsoft.Extensions.Options;
 
 namespace Kavach.Dashboard.Services.Upstream;
@@ -16,7 +17,7 @@ namespace Kavach.Dashboard.Services.Upstream;
 public sealed class ServiceTokenProvider(
     IHttpClientFactory httpClientFactory,
     IOptions<StreamApiOptions> api,
-    EventFeed feed,
+    UpstreamStatusBoard status,
     TimeProvider time)
 {
     public const string HttpClientName = "kavach-tokens";
@@ -84,7 +85,7 @@ public sealed class ServiceTokenProvider(
         var requestedAt = time.GetUtcNow();
         _token = token.AccessToken;
         _renewAt = requestedAt + TimeSpan.FromSeconds(token.ExpiresIn * 0.8);
-        feed.UpdateStatus(s => s with { Scopes = token.Scope ?? string.Join(' ', Scopes) });
+        status.Update(s => s with { Scopes = token.Scope ?? string.Join(' ', Scopes) });
     }
 
     private sealed record TokenResponse(

@@ -9,12 +9,13 @@ namespace Kavach.Dashboard.Services.Upstream;
 /// <summary>
 /// The console's ONE subscription to the stream API, shared by every browser session through <see cref="EventFeed"/>.
 /// <see cref="KavachClient"/> does the resuming (Last-Event-ID, backoff, token renewal, each event once and in
-/// order); this turns what it delivers into the feed and the status bar, and — unlike a client that stops on a
+/// order); this turns what it delivers into the feed and the upstream status, and — unlike a client that stops on a
 /// refused token — keeps trying with backoff, since the console's credentials can be fixed while it runs.
 /// </summary>
 public sealed partial class UpstreamStreamClient(
     KavachClient client,
     EventFeed feed,
+    UpstreamStatusBoard status,
     IOptions<StreamApiOptions> options,
     TimeProvider time,
     ILogger<UpstreamStreamClient> logger) : BackgroundService
@@ -79,7 +80,7 @@ public sealed partial class UpstreamStreamClient(
                 feed.Connected(connected.Epoch);
                 LogConnected(logger, connected.SubscriberId, feed.LastSequence);
                 var now = time.GetUtcNow();
-                feed.UpdateStatus(s => s with
+                status.Update(s => s with
                 {
                     State = UpstreamState.Connected,
                     ConnectedSince = now,
@@ -91,11 +92,11 @@ public sealed partial class UpstreamStreamClient(
             case Resync resync:
                 LogResync(logger, resync.Reason, resync.Epoch, resync.ResumeAfter ?? resync.OldestSequence);
                 feed.Resync(resync);
-                feed.UpdateStatus(s => s with { Resync = Describe(resync) });
+                status.Update(s => s with { Resync = Describe(resync) });
                 break;
             case StreamError error:
                 LogUpstreamError(logger, error.Code, error.Message);
-                feed.UpdateStatus(s => s with { LastError = $"{error.Code}: {error.Message}" });
+                status.Update(s => s with { LastError = $"{error.Code}: {error.Message}" });
                 break;
             case UnknownSignal unknown:
                 LogUnknown(logger, unknown.Name);
@@ -103,7 +104,7 @@ public sealed partial class UpstreamStreamClient(
         }
     }
 
-    private void OnActivity(DateTimeOffset at) => feed.UpdateStatus(s => s with { LastHeartbeat = at });
+    private void OnActivity(DateTimeOffset at) => status.Update(s => s with { LastHeartbeat = at });
 
     private void OnDisconnected(string reason, TimeSpan delay)
     {
@@ -127,7 +128,7 @@ public sealed partial class UpstreamStreamClient(
         }
     }
 
-    private void MarkReconnecting(string reason, TimeSpan delay) => feed.UpdateStatus(s => s with
+    private void MarkReconnecting(string reason, TimeSpan delay) => status.Update(s => s with
     {
         State = UpstreamState.Reconnecting,
         LastError = reason,
