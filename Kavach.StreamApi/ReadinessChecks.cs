@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Persistence.Migrations;
 using Kavach.StreamApi.FanOut;
 using Kavach.StreamApi.Persistence;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

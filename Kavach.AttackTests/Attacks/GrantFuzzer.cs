@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Events;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;

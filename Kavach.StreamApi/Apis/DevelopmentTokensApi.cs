@@ -68,7 +68,7 @@ public static class DevelopmentTokensApi
             return Problems.BadRequest("'minutes' must be between 1 and 1440.");
         }
 
-        if (request.Subject is not null && Emit.EventValidator.CheckText(request.Subject) is { } subjectError)
+        if (request.Subject is not null && Events.IdText.Check(request.Subject) is { } subjectError)
         {
             return Problems.BadRequest($"'subject': {subjectError}");
         }

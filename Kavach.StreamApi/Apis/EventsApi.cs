@@ -175,7 +175,7 @@ public static class EventsApi
         foreach (var (name, value) in new[] { ("agentId", agentId), ("userId", userId) })
         {
             // The emit rule for ids: a value it refuses (a NUL, say) could match nothing, and PostgreSQL rejects some.
-            if (value is not null && EventValidator.CheckText(value) is { } textError)
+            if (value is not null && IdText.Check(value) is { } textError)
             {
                 return Problems.BadRequest($"'{name}': {textError}");
             }

@@ -33,7 +33,7 @@ public static class RevocationsApi
         var (kind, value) = request.TokenId is { } jti ? (RevocationKind.Token, jti) : (RevocationKind.Subject, request.Subject!);
         foreach (var (name, text) in new[] { (request.TokenId is null ? "subject" : "tokenId", (string?)value), ("reason", request.Reason) })
         {
-            if (text is not null && Emit.EventValidator.CheckText(text) is { } error)
+            if (text is not null && Events.IdText.Check(text) is { } error)
             {
                 return Problems.BadRequest($"'{name}': {error}");
             }

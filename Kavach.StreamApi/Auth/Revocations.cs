@@ -24,7 +24,7 @@ public enum RevocationStatus
 /// </summary>
 public sealed class Revocations(
     RevocationStore store,
-    SchemaInitializer schema,
+    ISchemaReady schema,
     IOptions<AuthOptions> options,
     TimeProvider time,
     ILogger<Revocations> logger)

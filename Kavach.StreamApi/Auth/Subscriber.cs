@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Events;
 using Kavach.Contracts;
 
 namespace Kavach.StreamApi.Auth;

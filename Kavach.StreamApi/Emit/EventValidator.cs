@@ -23,7 +23,7 @@ public sealed record EmitRejection(IDictionary<string, string[]> Errors, bool To
 /// </remarks>
 public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider time)
 {
-    public const int MaxIdLength = 200;
+    public const int MaxIdLength = IdText.MaxLength;
 
     /// <summary>
     /// Deepest nesting of <c>data</c>, the data object itself being level 1. The read paths write data inside up to
@@ -115,29 +115,9 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
         return rejection is null ? events : [];
     }
 
-    /// <summary>
-    /// The rule for <c>id</c>, <c>agentId</c> and <c>userId</c> (and the <c>agentId</c> a page is filtered by): 1 to
-    /// <see cref="MaxIdLength"/> UTF-16 characters, no control character (NUL, CR, LF, C1 controls…), no unpaired
-    /// surrogate. Null when the value is acceptable, otherwise what is wrong.
-    /// </summary>
-    public static string? CheckText(string value)
-    {
-        if (value.Length is 0 or > MaxIdLength)
-        {
-            return $"Must be 1 to {MaxIdLength} characters.";
-        }
-
-        if (value.Any(char.IsControl))
-        {
-            return "Must not contain control characters.";
-        }
-
-        return IsWellFormedUtf16(value) ? null : "Must be valid Unicode: it holds an unpaired UTF-16 surrogate.";
-    }
-
     private static void CheckText(string? value, string field, Action<string, string> error)
     {
-        if (value is not null && CheckText(value) is { } message)
+        if (value is not null && IdText.Check(value) is { } message)
         {
             error(field, message);
         }
@@ -395,23 +375,6 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
     /// <summary>PostgreSQL keeps microseconds; the answer to an emit must match what replay returns later.</summary>
     private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset value) =>
         new(value.UtcTicks - (value.UtcTicks % 10), TimeSpan.Zero);
-
-    private static bool IsWellFormedUtf16(string value)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(value[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     private static bool ContainsNonZeroDigit(ReadOnlySpan<byte> digits) => digits.IndexOfAnyExcept((byte)'0') >= 0;
 

@@ -50,7 +50,7 @@ public sealed class ChainVerification
     /// <summary>Whether checkpoints were checked with keys pinned in configuration (false: development, keys listed in the database).</summary>
     public bool KeysPinned { get; set; }
     /// <summary>The stored checkpoints compared with the witness outside PostgreSQL (docs/integrity.md, "The witness").</summary>
-    public Witness.WitnessReport? Witness { get; set; }
+    public WitnessReport? Witness { get; set; }
 
     public ChainVerification Broken(long sequence, string kind, string detail)
     {

@@ -16,7 +16,7 @@ namespace Kavach.StreamApi.Integrity;
 /// </summary>
 public sealed class CheckpointService(
     ChainStore store,
-    SchemaInitializer schema,
+    ISchemaReady schema,
     OpenStreams streams,
     DeliveredChain delivered,
     ChainAnchor anchor,
@@ -67,7 +67,7 @@ public sealed class CheckpointService(
             {
                 logger.LogDebug(e, "Checkpointing skipped a turn: PostgreSQL did not answer");
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested && Witness.WitnessErrors.Unavailable(e))
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested && WitnessErrors.Unavailable(e))
             {
                 // Anchoring reads the witness: without it there is no trusted start, and nothing is signed until there is.
                 logger.LogWarning(e, "Checkpointing skipped a turn: the witness did not answer");

@@ -14,7 +14,7 @@ namespace Kavach.StreamApi.Persistence;
 public sealed class RetentionPruner(
     RetentionStore store,
     IRetentionBoundary boundary,
-    SchemaInitializer schema,
+    ISchemaReady schema,
     StreamMetrics metrics,
     IOptions<StreamOptions> options,
     TimeProvider time,

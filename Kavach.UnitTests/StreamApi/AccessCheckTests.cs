@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Events;
 using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
 using Kavach.StreamApi.Options;

@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Events;
 using System.Text;
 using System.Text.Json;
 using Kavach.StreamApi.Apis;
@@ -100,8 +101,8 @@ public sealed class EmitInputBoundaryTests
 
         Assert.IsNull(accepted);
         CollectionAssert.AreEquivalent(new[] { "agentId", "userId", "id" }, refused!.Errors.Keys.ToList());
-        Assert.IsNull(EventValidator.CheckText("agent-7"));
-        StringAssert.Contains(EventValidator.CheckText("\0"), "control");
+        Assert.IsNull(IdText.Check("agent-7"));
+        StringAssert.Contains(IdText.Check("\0"), "control");
     }
 
     [TestMethod]

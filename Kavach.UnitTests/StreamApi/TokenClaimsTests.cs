@@ -1,3 +1,4 @@
+using Kavach.StreamApi.Events;
 using System.Text.Json;
 using Kavach.StreamApi.Auth;
 

@@ -14,7 +14,7 @@ public sealed class CheckpointWitnessing(
     ICheckpointWitness witness,
     ChainStore store,
     TrustedKeys keys,
-    SchemaInitializer schema,
+    ISchemaReady schema,
     WitnessMetrics metrics,
     IOptions<IntegrityOptions> integrity,
     IHostEnvironment environment,

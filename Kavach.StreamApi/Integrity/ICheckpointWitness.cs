@@ -1,4 +1,4 @@
-namespace Kavach.StreamApi.Integrity.Witness;
+namespace Kavach.StreamApi.Integrity;
 
 /// <summary>
 /// An append-only record of every checkpoint outside PostgreSQL, which a database writer cannot change: Azure Blob

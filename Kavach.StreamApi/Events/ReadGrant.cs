@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 using System.Text.Json;
 using Kavach.Contracts;
 
-namespace Kavach.StreamApi.Auth;
+namespace Kavach.StreamApi.Events;
 
 /// <summary>
 /// What a token's claims let its holder read: the event types (null: any), and the agents and users whose events
@@ -46,7 +46,7 @@ public sealed record ReadGrant(
 
         if (types?.FirstOrDefault(t => !KavachEventTypes.IsKnown(t)) is { } unknown)
         {
-            error = $"The token's {KavachClaims.Types} claim names '{Shorten(unknown)}', which is not an event type. Types: {Events.EventTypeCatalog.AllAsText}.";
+            error = $"The token's {KavachClaims.Types} claim names '{Shorten(unknown)}', which is not an event type. Types: {EventTypeCatalog.AllAsText}.";
             return false;
         }
 
@@ -111,7 +111,7 @@ public sealed record ReadGrant(
             }
 
             var text = item.GetString()!;
-            if (Emit.EventValidator.CheckText(text) is { } textError)
+            if (IdText.Check(text) is { } textError)
             {
                 error = $"The token's {claim} claim holds a value that can name nothing: {textError}";
                 return false;

@@ -2,7 +2,7 @@ using Kavach.StreamApi.Persistence.Migrations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
-namespace Kavach.StreamApi.Persistence;
+namespace Kavach.StreamApi.Persistence.Migrations;
 
 /// <summary>
 /// Brings the schema to this build's version before the replica reports ready; until then the "schema" health check

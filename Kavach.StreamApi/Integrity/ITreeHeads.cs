@@ -1,4 +1,4 @@
-namespace Kavach.StreamApi.Integrity.Merkle;
+namespace Kavach.StreamApi.Integrity;
 
 /// <summary>
 /// The RFC 9162 Merkle tree over the log (docs/integrity.md, "The Merkle tree"): leaf i is the event at sequence i + 1

@@ -1,4 +1,4 @@
-namespace Kavach.StreamApi.Integrity.Witness;
+namespace Kavach.StreamApi.Integrity;
 
 internal static class WitnessErrors
 {

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Kavach.Contracts;
 
-namespace Kavach.StreamApi.Integrity.Witness;
+namespace Kavach.StreamApi.Integrity;
 
 /// <summary>
 /// What verification found comparing the checkpoints stored in PostgreSQL with the witness, over the verified range
