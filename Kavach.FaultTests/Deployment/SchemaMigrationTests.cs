@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Kavach.Contracts;
+using System.Text.Json;
 using Kavach.Processes;
 using Kavach.ServiceDefaults.Auth;
 using Npgsql;
@@ -58,7 +59,7 @@ public sealed class SchemaMigrationTests
         await ExecuteAsync(database, await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Deployment", "LegacySchemas", legacySchema + ".sql")));
         await ExecuteAsync(database, """
             INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id)
-                SELECT n, 'legacy-' || n, 'agent.created', now(), jsonb_build_object('n', n), 'legacy-agent' FROM generate_series(1, 3) n;
+                SELECT n, 'legacy-' || n, 'agent.created', '2026-11-28T07:55:06.5Z', jsonb_build_object('n', n), 'legacy-agent' FROM generate_series(1, 3) n;
             UPDATE kavach_stream_sequence SET last_value = 3;
             """);
 
@@ -74,7 +75,16 @@ public sealed class SchemaMigrationTests
             Assert.AreEqual("True", await QueryAsync(database, "SELECT to_regclass('kavach_revocations') IS NOT NULL AND to_regclass('kavach_stream_epochs') IS NOT NULL"));
 
             using var http = new HttpClient { BaseAddress = replicas[1].BaseAddress };
-            http.DefaultRequestHeaders.Authorization = new("Bearer", KavachTokens.Issue(SigningKey, "migration-test", [KavachScopes.Emit], TimeSpan.FromMinutes(5)));
+            http.DefaultRequestHeaders.Authorization = new("Bearer",
+                KavachTokens.Issue(SigningKey, "migration-test", [KavachScopes.Emit, KavachScopes.Read], TimeSpan.FromMinutes(5)));
+            // Stored as data only, served as the read path built them then: now their stored body.
+            using var page = JsonDocument.Parse(await http.GetStringAsync("/api/kavach/events?after=0&limit=3", TestContext.CancellationToken));
+            CollectionAssert.AreEqual(
+                Enumerable.Range(1, 3).Select(n => $$"""
+                    {"id":"legacy-{{n}}","type":"agent.created","timestamp":"2026-11-28T07:55:06.5+00:00","data":{"n":{{n}}},"agentId":"legacy-agent","sequence":{{n}}}
+                    """).ToList(),
+                page.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetRawText()).ToList());
+
             using var emitted = await http.PostAsync("/api/kavach/events",
                 new StringContent("""{"id":"after-upgrade","type":"agent.created","agentId":"legacy-agent","data":{}}""", Encoding.UTF8, "application/json"),
                 TestContext.CancellationToken);

@@ -71,7 +71,6 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
                 Error("type", $"Unknown event type '{draft.Type}'. One of: {EventTypeCatalog.AllAsText}.");
             }
 
-            var dataJson = "{}";
             var dataElement = EmptyData;
             if (draft.Data is { } data)
             {
@@ -90,7 +89,6 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
                 }
                 else
                 {
-                    dataJson = data.GetRawText();
                     dataElement = data;
                 }
             }
@@ -107,7 +105,7 @@ public sealed class EventValidator(IOptions<StreamOptions> options, TimeProvider
 
             var timestamp = TruncateToMicroseconds(draft.Timestamp ?? now);
             var type = draft.Type ?? "";
-            events.Add(new ValidatedEvent(id, type, timestamp, dataJson, draft.AgentId, draft.UserId,
+            events.Add(new ValidatedEvent(id, type, timestamp, draft.AgentId, draft.UserId,
                 errors.Count == 0 ? StoredEvent.BodyOf(id, type, timestamp, dataElement, draft.AgentId, draft.UserId) : ""));
         }
 

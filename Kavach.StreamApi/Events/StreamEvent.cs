@@ -20,12 +20,14 @@ public sealed record StreamEvent(
     public const int MaxStoredDepth = 256;
 }
 
-/// <summary>An event accepted for emit, validated, not yet committed: its columns and its JSON body (see <see cref="StoredEvent"/>).</summary>
+/// <summary>
+/// An event accepted for emit, validated, not yet committed: the columns readers filter on and its JSON body (see
+/// <see cref="StoredEvent"/>), which is all that is stored of it.
+/// </summary>
 public sealed record ValidatedEvent(
     string Id,
     string Type,
     DateTimeOffset Timestamp,
-    string DataJson,
     string? AgentId,
     string? UserId,
     string Body);

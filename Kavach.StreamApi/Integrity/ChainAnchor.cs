@@ -55,7 +55,7 @@ public sealed class ChainAnchor(ChainStore store, DeliveredChain delivered, Trus
                     return $"Event {after + 1} is not stored, but the chain this replica trusts continues through it.";
                 }
 
-                if (row.Hash is null || row.Body is null)
+                if (row.Hash is null)
                 {
                     return $"Event {row.Sequence} has no hash, but the chain began before it.";
                 }

@@ -118,4 +118,4 @@ public sealed record ChainHead(Guid StreamId, long Epoch, long Sequence, byte[]?
 
 /// <summary>A stored row as verification reads it: the columns readers filter on, the body as served, its hash.</summary>
 public sealed record ChainRow(long Sequence, string Id, string Type, DateTimeOffset Timestamp, string? AgentId, string? UserId,
-    string? Body, byte[]? Hash);
+    string Body, byte[]? Hash);

@@ -130,7 +130,7 @@ public sealed class ChainVerifier(
             }
 
             var epoch = EpochOf(epochs, row.Sequence);
-            if (row.Hash is null || row.Body is null)
+            if (row.Hash is null)
             {
                 if (previous is null)
                 {
@@ -153,8 +153,8 @@ public sealed class ChainVerifier(
             if (!hash.AsSpan().SequenceEqual(row.Hash))
             {
                 var next = await NextRowAsync(snapshot, rows, index, last, cancellationToken);
-                if (next?.Body is { } nextBody
-                    && ChainHash.Link(previous, epoch, ChainHash.ServedJson(nextBody, row.Sequence)).AsSpan().SequenceEqual(row.Hash))
+                if (next is not null
+                    && ChainHash.Link(previous, epoch, ChainHash.ServedJson(next.Body, row.Sequence)).AsSpan().SequenceEqual(row.Hash))
                 {
                     return report.Broken(row.Sequence, "reordered", $"Event {row.Sequence} holds what was committed as event {next.Sequence}'s content, or the two were swapped.");
                 }
@@ -224,7 +224,7 @@ public sealed class ChainVerifier(
             return null;
         }
 
-        if (start is [{ Hash: { } hash, Body: { } body }]
+        if (start is [{ Hash: { } hash, Body: var body }]
             && ChainHash.Link(ChainHash.Genesis, EpochOf(epochs, first), ChainHash.ServedJson(body, first)).AsSpan().SequenceEqual(hash))
         {
             return ChainHash.Genesis.ToArray();
@@ -293,7 +293,7 @@ public sealed class ChainVerifier(
     /// <summary>The first filtering column that no longer matches the committed event (its body), if any.</summary>
     private static string? ColumnsDiffer(ChainRow row)
     {
-        using var body = JsonDocument.Parse(row.Body!);
+        using var body = JsonDocument.Parse(row.Body);
         var root = body.RootElement;
         string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
         return Text("id") != row.Id ? "id"

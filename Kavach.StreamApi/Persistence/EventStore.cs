@@ -1,9 +1,7 @@
 using System.Data;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Kavach.StreamApi.Events;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Kavach.StreamApi.Persistence;
 
@@ -26,10 +24,7 @@ public readonly record struct CommitTiming(int Events, TimeSpan LockWait, TimeSp
 /// </summary>
 public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource history) : ICommittedStream, ICommitStore, IStreamHistory
 {
-    private const string Columns = "sequence, id, type, timestamp, agent_id, user_id, committed_at, body, CASE WHEN body IS NULL THEN data::text END, hash";
-
-    /// <summary>Emit caps data nesting well below this; rows stored before that rule must still be readable.</summary>
-    private static readonly JsonDocumentOptions StoredData = new() { MaxDepth = StreamEvent.MaxStoredDepth };
+    private const string Columns = "sequence, id, type, timestamp, agent_id, user_id, committed_at, body, hash";
 
     /// <summary>
     /// One statement, so one round trip, that commits a group of emits (concurrent ones, gathered by the committer)
@@ -41,9 +36,9 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// </summary>
     private const string AppendSql = """
         WITH input AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::text[], $7::text[],
-                                 $10::int[], $11::text[], $12::bool[])
-                WITH ORDINALITY AS t(id, type, timestamp, data, agent_id, user_id, body, emit, emitter, revokes, ord)),
+            SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                                 $9::int[], $10::text[], $11::bool[])
+                WITH ORDINALITY AS t(id, type, timestamp, agent_id, user_id, body, emit, emitter, revokes, ord)),
         checked AS (
             -- One index lookup per id. LIMIT keeps the planner from turning this into a join that scans the table,
             -- a plan it would cache on an empty table and keep while the table grows.
@@ -52,7 +47,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 SELECT e.sequence, e.timestamp, e.emitted_by FROM kavach_stream_events e WHERE e.id = input.id LIMIT 1) stored ON true),
         mentions AS (
             -- Each id is sent once, for the first emit that mentions it; later emits of the same emitter mention it too.
-            SELECT emit, id FROM input UNION ALL SELECT * FROM unnest($14::int[], $15::text[])),
+            SELECT emit, id FROM input UNION ALL SELECT * FROM unnest($13::int[], $14::text[])),
         refused AS (
             SELECT DISTINCT m.emit, c.id FROM mentions m JOIN checked c ON c.id = m.id
             WHERE c.stored_sequence IS NOT NULL AND c.stored_by IS DISTINCT FROM c.emitter),
@@ -67,17 +62,17 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             UPDATE kavach_stream_sequence SET last_value = last_value + b.count,
                 chain_hashes = kavach_chain(chain_hashes[cardinality(chain_hashes)], last_value, epoch, b.bodies)
             FROM bodies b
-            WHERE b.count > 0 AND (epoch > $8 OR (epoch = $8 AND last_value >= $9))
+            WHERE b.count > 0 AND (epoch > $7 OR (epoch = $7 AND last_value >= $8))
             RETURNING last_value - b.count AS base, epoch, chain_hashes, clock_timestamp() - statement_timestamp() AS lock_wait),
         inserted AS (
-            INSERT INTO kavach_stream_events (sequence, id, type, timestamp, data, agent_id, user_id, body, hash, emitted_by)
-            SELECT c.base + fresh.n, fresh.id, fresh.type, fresh.timestamp, fresh.data, fresh.agent_id, fresh.user_id, fresh.body,
+            INSERT INTO kavach_stream_events (sequence, id, type, timestamp, agent_id, user_id, body, hash, emitted_by)
+            SELECT c.base + fresh.n, fresh.id, fresh.type, fresh.timestamp, fresh.agent_id, fresh.user_id, fresh.body,
                 c.chain_hashes[fresh.n::int], fresh.emitter
             FROM fresh CROSS JOIN claimed c
             RETURNING sequence, id, committed_at, hash),
         revoked AS (
             INSERT INTO kavach_revocations (kind, value, reason, revoked_by, revoked_at, expires_at)
-            SELECT 'agent', f.agent_id, 'agent.revoked event ' || f.id, f.emitter, i.committed_at, i.committed_at + $13::interval
+            SELECT 'agent', f.agent_id, 'agent.revoked event ' || f.id, f.emitter, i.committed_at, i.committed_at + $12::interval
             FROM fresh f JOIN inserted i ON i.id = f.id
             WHERE f.revokes)
         SELECT 1 AS kind, i.id, i.sequence, NULL::timestamptz AS timestamp, i.committed_at, c.epoch, c.lock_wait, i.hash
@@ -136,7 +131,6 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 new NpgsqlParameter { Value = input.Select(i => i.Event.Id).ToArray() },
                 new NpgsqlParameter { Value = input.Select(i => i.Event.Type).ToArray() },
                 new NpgsqlParameter { Value = input.Select(i => i.Event.Timestamp.UtcDateTime).ToArray() },
-                new NpgsqlParameter { Value = input.Select(i => i.Event.DataJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
                 new NpgsqlParameter { Value = input.Select(i => i.Event.AgentId).ToArray() },
                 new NpgsqlParameter { Value = input.Select(i => i.Event.UserId).ToArray() },
                 new NpgsqlParameter { Value = input.Select(i => i.Event.Body).ToArray() },
@@ -408,15 +402,8 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         var agentId = await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4);
         var userId = await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetString(5);
         var committedAt = reader.GetFieldValue<DateTimeOffset>(6);
-        var body = await reader.IsDBNullAsync(7, cancellationToken) ? null : await reader.GetFieldValueAsync<string>(7, cancellationToken);
-        if (body is null)
-        {
-            // Stored before bodies were: built once from the columns (data as jsonb keeps it).
-            using var data = JsonDocument.Parse(await reader.GetFieldValueAsync<string>(8, cancellationToken), StoredData);
-            body = StoredEvent.BodyOf(id, type, timestamp, data.RootElement, agentId, userId);
-        }
-
-        var hash = await reader.IsDBNullAsync(9, cancellationToken) ? null : await reader.GetFieldValueAsync<byte[]>(9, cancellationToken);
+        var body = await reader.GetFieldValueAsync<string>(7, cancellationToken);
+        var hash = await reader.IsDBNullAsync(8, cancellationToken) ? null : await reader.GetFieldValueAsync<byte[]>(8, cancellationToken);
         return new StoredEvent(sequence, id, type, agentId, userId, timestamp, committedAt, body, hash);
     }
 

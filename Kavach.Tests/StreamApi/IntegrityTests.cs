@@ -119,7 +119,7 @@ public sealed class IntegrityTests
             () => ExpectBreakAsync(reader, first, checkpointAt, first + 2, "missing"));
         await TamperedAsync(database, $"""
             UPDATE kavach_stream_events SET id = id || '-tmp' WHERE sequence IN ({first + 3}, {first + 4});
-            UPDATE kavach_stream_events e SET id = left(o.id, -4), type = o.type, timestamp = o.timestamp, data = o.data,
+            UPDATE kavach_stream_events e SET id = left(o.id, -4), type = o.type, timestamp = o.timestamp,
                 agent_id = o.agent_id, user_id = o.user_id, body = o.body
             FROM kavach_stream_events o WHERE (e.sequence, o.sequence) IN (({first + 3}, {first + 4}), ({first + 4}, {first + 3}))
             """,

@@ -249,7 +249,7 @@ public sealed class EventCommitterTests
         private static ValidatedEvent Event(string id)
         {
             var body = StoredEvent.BodyOf(id, "audit", DateTimeOffset.UnixEpoch, JsonDocument.Parse("{}").RootElement, null, null);
-            return new ValidatedEvent(id, "audit", DateTimeOffset.UnixEpoch, "{}", null, null, body);
+            return new ValidatedEvent(id, "audit", DateTimeOffset.UnixEpoch, null, null, body);
         }
     }
 }

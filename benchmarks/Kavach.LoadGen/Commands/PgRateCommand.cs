@@ -39,8 +39,8 @@ public static class PgRateCommand
         var measureFrom = Stopwatch.GetTimestamp() + (long)(warmup * Stopwatch.Frequency);
         var end = measureFrom + (long)(seconds * Stopwatch.Frequency);
         var sql = $"""
-            INSERT INTO {table} (sequence, id, type, timestamp, data, agent_id, user_id)
-            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::text[], $7::text[])
+            INSERT INTO {table} (sequence, id, type, timestamp, body, agent_id, user_id)
+            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
             """;
 
         await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
@@ -52,12 +52,14 @@ public static class PgRateCommand
                 var first = Interlocked.Add(ref nextSequence, batch) - batch + 1;
                 var stamp = Monotonic.Now;
                 var now = DateTime.UtcNow;
-                var data = new StringBuilder().Append("{\"t\":").Append(stamp).Append(",\"pad\":\"").Append(padding).Append("\"}").ToString();
+                var body = new StringBuilder().Append("{\"id\":\"").Append(Guid.CreateVersion7()).Append("\",\"type\":\"audit\",\"timestamp\":\"")
+                    .Append(now.ToString("O", System.Globalization.CultureInfo.InvariantCulture)).Append("\",\"data\":{\"t\":").Append(stamp).Append(",\"pad\":\"").Append(padding)
+                    .Append("\"},\"agentId\":\"").Append(agent).Append("\"}").ToString();
                 var started = Stopwatch.GetTimestamp();
                 if (mode == "copy")
                 {
                     await using var writer = await connection.BeginBinaryImportAsync(
-                        $"COPY {table} (sequence, id, type, timestamp, data, agent_id, user_id) FROM STDIN (FORMAT BINARY)");
+                        $"COPY {table} (sequence, id, type, timestamp, body, agent_id, user_id) FROM STDIN (FORMAT BINARY)");
                     for (var i = 0; i < batch; i++)
                     {
                         await writer.StartRowAsync();
@@ -65,7 +67,7 @@ public static class PgRateCommand
                         await writer.WriteAsync(Guid.CreateVersion7().ToString(), NpgsqlDbType.Text);
                         await writer.WriteAsync("audit", NpgsqlDbType.Text);
                         await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
-                        await writer.WriteAsync(data, NpgsqlDbType.Jsonb);
+                        await writer.WriteAsync(body, NpgsqlDbType.Text);
                         await writer.WriteAsync(agent, NpgsqlDbType.Text);
                         await writer.WriteNullAsync();
                     }
@@ -82,7 +84,7 @@ public static class PgRateCommand
                             new NpgsqlParameter { Value = Enumerable.Range(0, batch).Select(_ => Guid.CreateVersion7().ToString()).ToArray() },
                             new NpgsqlParameter { Value = Enumerable.Repeat("audit", batch).ToArray() },
                             new NpgsqlParameter { Value = Enumerable.Repeat(now, batch).ToArray() },
-                            new NpgsqlParameter { Value = Enumerable.Repeat(data, batch).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+                            new NpgsqlParameter { Value = Enumerable.Repeat(body, batch).ToArray() },
                             new NpgsqlParameter { Value = Enumerable.Repeat(agent, batch).ToArray() },
                             new NpgsqlParameter { Value = Enumerable.Repeat<string?>(null, batch).ToArray() },
                         },
