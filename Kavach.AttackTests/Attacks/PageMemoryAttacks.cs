@@ -110,7 +110,7 @@ public sealed class PageMemoryAttacks
         using var reader = new Api(replica.BaseAddress, Forge.Reader("big-pages-reader"));
         var path = $"{Api.Events}?agentId={Agent}&limit={PageSize}";
         (await reader.GetAsync($"{Api.Events}?agentId={Agent}&limit=5")).ToString(); // warm: the first request's JIT is not the attack
-        await Task.Delay(500);
+        await PeakMemory.SettledAsync(replica.Pid!.Value, TimeSpan.FromSeconds(5));
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         PageAnswer[] answers;

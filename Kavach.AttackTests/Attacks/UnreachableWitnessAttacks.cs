@@ -34,7 +34,9 @@ public sealed class UnreachableWitnessAttacks
         // Events and a checkpoint old enough for retention, as a stream that ran for its retention period has.
         await db.ExecuteAsync("UPDATE kavach_stream_events SET committed_at = now() - interval '2 minutes'");
         await OldCheckpoint.AddAsync(db, 20, TimeSpan.FromMinutes(2));
-        await Task.Delay(TimeSpan.FromSeconds(4)); // several sweeps and signer turns
+        // Retention that prunes nothing leaves no trace outside the process (no log line, no answer): what can show it
+        // removed nothing is time for several of its 1 s sweeps (and the signer's turns), then the rows still there.
+        await Task.Delay(TimeSpan.FromSeconds(4));
 
         using var reader = new Api(replica.BaseAddress, Forge.Reader("witness-gone-verifier"));
         var report = await reader.GetAsync($"{Api.Events}/verify");

@@ -28,6 +28,27 @@ public sealed class PeakMemory : IAsyncDisposable
 
     public static PeakMemory Watch(int pid) => new(pid);
 
+    /// <summary>
+    /// Until the process's resident memory holds still (two reads 100 ms apart within 1 MiB), so a baseline is not taken
+    /// in the middle of the growth of whatever ran before; at most <paramref name="bound"/>.
+    /// </summary>
+    public static async Task SettledAsync(int pid, TimeSpan bound)
+    {
+        var deadline = DateTime.UtcNow + bound;
+        var previous = ProcessStats.ResidentBytes(pid);
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            var current = ProcessStats.ResidentBytes(pid);
+            if (current is null || (previous is not null && Math.Abs(current.Value - previous.Value) < 1024 * 1024))
+            {
+                return;
+            }
+
+            previous = current;
+        }
+    }
+
     private async Task SampleAsync()
     {
         while (!_stop.IsCancellationRequested)

@@ -79,6 +79,7 @@ public sealed partial class AcaRehearsalTests
             await WaitUntilAsync(() => follower.Deliveries.Any(d => d.Sequence == before), TimeSpan.FromSeconds(10));
             var lastBefore = Stopwatch.GetTimestamp();
 
+            // The silence is what is tested: no condition can stand for "nothing was sent for this long".
             await Task.Delay(quiet, TestContext.CancellationToken);
 
             var after = await s_rehearsal.EmitAsync(emitter, "quiet-after-" + Guid.NewGuid().ToString("N"), TestContext.CancellationToken);
@@ -134,11 +135,13 @@ public sealed partial class AcaRehearsalTests
                 }, CancellationToken.None));
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(3), TestContext.CancellationToken);
+            // Traffic flowing to every subscriber before the stop, and going on through the other replica after it.
+            await WaitUntilAsync(() => acked.Count >= 40 && followers.All(f => f.Follower.Deliveries.Count >= 10), TimeSpan.FromSeconds(30));
             var victim = s_rehearsal.Replicas[0];
             var shutdown = await victim.TerminateAsync(TimeSpan.FromSeconds(25));
             Assert.AreEqual(0, victim.ExitCode, victim.LogTail());
-            await Task.Delay(TimeSpan.FromSeconds(3), TestContext.CancellationToken);
+            var ackedAtShutdown = acked.Count;
+            await WaitUntilAsync(() => acked.Count >= ackedAtShutdown + 40, TimeSpan.FromSeconds(30));
             await stopEmitting.CancelAsync();
             await Task.WhenAll(emitters);
 

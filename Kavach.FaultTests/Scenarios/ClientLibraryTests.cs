@@ -64,7 +64,8 @@ public sealed class ClientLibraryTests
             await collector.WaitUntilAsync(c => c.Events.Count >= before + 50, Patience, $"50 more events before killing {replica.Name}");
             await replica.KillAsync();
             TestContext.WriteLine($"{replica.Name} killed (kill -9) at {collector.Stream.Cursor}");
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            var atKill = collector.Events.Count;
+            await collector.WaitUntilAsync(c => c.Events.Count >= atKill + 25, Patience, $"25 more events while {replica.Name} is down");
             await replica.StartAsync();
         }
 
@@ -202,11 +203,13 @@ public sealed class ClientLibraryTests
             await EmitAsync(emit, "tail-during", 20);
             await replica.StartAsync();
             await EmitAsync(emit, "tail-after", 20);
-            var head = await _cluster.HeadAsync();
             await WaitForAsync(() => tail.Events.Count >= 60, "all 60 events printed", tail);
-            await Task.Delay(TimeSpan.FromSeconds(1));
 
-            var committed = await _cluster.RowsAsync(start, head);
+            // A last event: the stream is in order, so whatever would come before it (a duplicate, a stray) is printed
+            // by the time it is.
+            var fence = (await EmitAsync(emit, "tail-fence", 1))[0].Sequence;
+            await WaitForAsync(() => tail.Events.Any(e => e.Sequence == fence), $"the fence #{fence} printed", tail);
+            var committed = await _cluster.RowsAsync(start, fence);
             CollectionAssert.AreEqual(committed.Select(r => (r.Key, r.Value)).ToList(), tail.Events.ToList(), tail.Output);
             StringAssert.Contains(tail.Output, "-- disconnected", "the restart cut the sample's stream");
         }
@@ -242,12 +245,12 @@ public sealed class ClientLibraryTests
     {
         await emitting.CancelAsync();
         await emitter.Running.WaitAsync(Patience);
-        var head = await _cluster.HeadAsync();
-        await collector.WaitUntilAsync(c => c.Stream.Position?.Sequence >= head, Patience, $"the head {head}");
 
-        // Anything after the head would be a duplicate or a stray: give it a moment to show.
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        return head;
+        // A last event of the test's own: the stream is in order, so whatever would come before it (a duplicate, a
+        // stray) has been delivered once it has.
+        var fence = (await EmitAsync(EmitClient(), "fence", 1))[0].Sequence;
+        await collector.WaitUntilAsync(c => c.Stream.Position?.Sequence >= fence, Patience, $"the fence #{fence}");
+        return fence;
     }
 
     private static async Task<IReadOnlyList<EmittedEvent>> EmitAsync(KavachClient client, string agentId, int count)

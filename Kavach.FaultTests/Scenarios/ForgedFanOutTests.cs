@@ -47,6 +47,9 @@ public sealed class ForgedFanOutTests : FaultScenarioTest
             var head = await _cluster.HeadAsync();
             var fault = run.BeginFault($"forged messages published to {string.Join(", ", channels)} at head {head}");
             var forgedNext = await PublishToAllAsync(channels, Forged(run.Tag + "-forged-next", head + 1));
+
+            // A forgery must NOT reach a follower, and a replica leaves no sign of a message it ignored: a follower
+            // would have had it within this second.
             await Task.Delay(TimeSpan.FromSeconds(1));
             var garbage = 0L;
             foreach (var message in (string[])["not json", """{"committedAt":"2026-01-01T00:00:00Z"}""", """{"event":{"sequence":"x"}}"""])
@@ -55,7 +58,7 @@ public sealed class ForgedFanOutTests : FaultScenarioTest
             }
 
             var forgedFar = await PublishToAllAsync(channels, Forged(run.Tag + "-forged-far", head + FarAhead));
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Task.Delay(TimeSpan.FromSeconds(1)); // as above: a forgery that is not delivered leaves no sign
             run.Emitters.Resume();
             run.EndFault(fault, "forgeries published; emitters resumed");
             var afterForgery = run.Clock.Now;

@@ -148,7 +148,7 @@ public sealed class ProcessFaultTests : FaultScenarioTest
             for (var i = 0; i < Kills; i++)
             {
                 killed += await _cluster.Redis.KillPubSubClientsAsync();
-                await Task.Delay(TimeSpan.FromSeconds(1.5));
+                await Task.Delay(TimeSpan.FromSeconds(1.5)); // the fault's pace under load, like LoadAsync: nothing is waited for
             }
 
             run.EndFault(fault, "kills over");

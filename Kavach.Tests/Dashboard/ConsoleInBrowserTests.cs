@@ -418,7 +418,7 @@ public sealed class ConsoleInBrowserTests
             foreach (var chunk in story.Chunk(4))
             {
                 await s_system.EmitAsync(chunk);
-                await Task.Delay(60);
+                await Task.Delay(60); // paced like live traffic, for the picture: nothing is waited for
             }
         }
 
@@ -472,7 +472,7 @@ public sealed class ConsoleInBrowserTests
             await Expect(page.Locator($"[data-event-id='{id}']")).ToBeAttachedAsync(new() { Timeout = Visible.Timeout });
             var seen = await page.EvaluateAsync<long>($"() => window.__seen['{id}'] ?? Date.now()");
             latencies.Add(seen - sent);
-            await Task.Delay(150);
+            await Task.Delay(150); // samples apart by more than the page's 100 ms render batch, so each is its own render
         }
 
         latencies.Sort();

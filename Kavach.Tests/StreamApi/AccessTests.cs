@@ -292,12 +292,12 @@ public sealed class AccessTests
     {
         var subject = Unique("subject");
         var old = Tokens.Reader(subject);
-        await Task.Delay(TimeSpan.FromSeconds(1.1)); // iat has one-second resolution
+        await WallClock.NextSecondAsync(); // iat has one-second resolution
         using var admin = new EventsClient(Replicas[1], Tokens.Admin());
         using var revoke = await admin.Http.PostAsync("/api/kavach/revocations",
             new StringContent($$"""{"subject":"{{subject}}"}""", Encoding.UTF8, "application/json"));
         Assert.AreEqual(HttpStatusCode.Created, revoke.StatusCode, await revoke.Content.ReadAsStringAsync());
-        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        await WallClock.NextSecondAsync();
 
         await using var refused = await SseClient.ConnectAsync(Replicas[0], old);
         Assert.AreEqual(HttpStatusCode.Unauthorized, refused.Response.StatusCode);

@@ -103,8 +103,14 @@ public sealed class DeliveryTests
             }
         });
 
-        // Resume from the cursor while the emitter is busy: part replay, part live.
-        await Task.Delay(300);
+        // Resume from the cursor once the emitter is busy: part replay, part live.
+        var busy = DateTime.UtcNow + Generous;
+        while (committed.Count < 40 && !emitting.IsCompleted)
+        {
+            Assert.IsTrue(DateTime.UtcNow < busy, "the emitter committed nothing");
+            await Task.Delay(20);
+        }
+
         await using var stream = await SseClient.ConnectAsync(ReplicaB, Tokens.Reader(), lastEventId: start[0].Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await emitting.WaitAsync(TimeSpan.FromMinutes(3));
         var expected = committed.Order().ToList();

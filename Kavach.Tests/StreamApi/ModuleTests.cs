@@ -100,8 +100,11 @@ public sealed class ModuleTests
         var received = await onSystem.CollectAsync(r => r.Any(e => e.AgentId == agent), Generous);
         Assert.AreEqual("auth.failed", received.Single(e => e.AgentId == agent).EventType);
 
-        // Well past Redis's command timeouts, the instance is still up, emitting and streaming.
-        await Task.Delay(TimeSpan.FromSeconds(7));
+        // Once a Redis command of the instance's own connection has failed (after its timeout, or at once when the
+        // connection is known down), the instance is still up, emitting and streaming.
+        var redis = host.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
+        var failed = await Assert.ThrowsAsync<Exception>(() => redis.GetDatabase().PingAsync().WaitAsync(Generous));
+        Assert.IsTrue(failed is StackExchange.Redis.RedisException or TimeoutException, failed.ToString());
         await EmitAsync("auth.signin");
         var local = await onHost.CollectAsync(r => r.Count(e => e.AgentId == agent) >= 2, Generous);
         CollectionAssert.AreEqual(new[] { "auth.failed", "auth.signin" }, local.Where(e => e.AgentId == agent).Select(e => e.EventType).ToList());
@@ -137,7 +140,12 @@ public sealed class ModuleTests
             await age.ExecuteNonQueryAsync();
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(4)); // four sweeps
+        // Three sweeps of this instance that ran to the end after the ageing: at least two began after it.
+        using (var sweeps = new RetentionSweeps(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()))
+        {
+            await sweeps.CompletedAsync(3, Generous);
+        }
+
         var kept = (await host.Module.ReplayAsync(DateTimeOffset.UtcNow.AddHours(-1))).Where(e => e.AgentId == agent).Select(e => e.Sequence).Order().ToList();
         CollectionAssert.AreEqual(emitted.Select(e => e.Sequence).ToList(), kept);
 
