@@ -102,6 +102,15 @@ public sealed class ConsoleInBrowserTests
         var sequence = emitted[0].Sequence;
         await ExpectChainValidAsync(page);
 
+        // Every replica's hub has delivered the event before it is altered: a hub that read it from PostgreSQL while it
+        // was altered would (rightly) refuse to sign from then on, and the badge below could not turn valid again.
+        foreach (var replica in KavachSystem.StreamApiReplicas)
+        {
+            await using var stream = await Kavach.Tests.Support.SseClient.ConnectAsync(replica, Kavach.Tests.Support.Tokens.Reader(),
+                lastEventId: (sequence - 1).ToString(CultureInfo.InvariantCulture));
+            await stream.CollectAsync(received => received.Any(e => e.Sequence >= sequence), TimeSpan.FromSeconds(20));
+        }
+
         await using var database = new Npgsql.NpgsqlConnection(await KavachSystem.DatabaseConnectionStringAsync());
         await database.OpenAsync();
         string original;

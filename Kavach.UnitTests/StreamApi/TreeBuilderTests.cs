@@ -241,6 +241,29 @@ public sealed class TreeBuilderTests
     }
 
     [TestMethod]
+    public async Task ATreeStoppedByAMissingEventGoesOnOnceTheEventIsBack()
+    {
+        var store = new FakeTreeStore();
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var events = Emit(store, 1, 100);
+        store.Events.TryRemove(50, out var removed);
+        await using var tree = await Testbed.StartAsync(store, clock);
+        tree.Builder.Restarted(1, 100);
+        await Testbed.UntilAsync(() => tree.Builder.Status, status => status == TreeStatus.Failed);
+
+        // Back, as after rows deleted for a moment: the next event, once the retry is due, takes the tree on.
+        store.Events[50] = removed!;
+        var next = Emit(store, 101, 101);
+        Deliver(tree.Builder, next);
+        Assert.AreEqual(TreeStatus.Failed, tree.Builder.Status, "not before the retry is due");
+
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var later = Emit(store, 102, 102);
+        Deliver(tree.Builder, later);
+        CollectionAssert.AreEqual(NaiveMerkle.Mth(Served([.. events, .. next, .. later])), (await tree.AtAsync(102)).Root);
+    }
+
+    [TestMethod]
     public async Task TheBlockBeingFilledIsStoredBeforeItsEventsCouldBePruned()
     {
         var store = new FakeTreeStore();

@@ -30,6 +30,7 @@ public sealed class TreeBuilder(
     private const int GatherBlocks = 8;
     private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MissingEventsRetry = TimeSpan.FromSeconds(5);
 
     private readonly Channel<Input> _inputs = Channel.CreateUnbounded<Input>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<bool> _toStore = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -44,6 +45,8 @@ public sealed class TreeBuilder(
     private long _restarts;
     private volatile TreeStatus _status = TreeStatus.Starting;
     private volatile string? _failure;
+    private bool _missingEvents;
+    private long _failedAt;
     private TaskCompletionSource _grown = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public TreeStatus Status => _status;
@@ -186,6 +189,7 @@ public sealed class TreeBuilder(
         var start = await recovery.StartAsync(history, restart.After, cancellationToken);
         _state.Reset(history, start);
         _failure = null;
+        _missingEvents = false;
         await CatchUpAsync(restart.After, cancellationToken);
         if (_status == TreeStatus.Recovering)
         {
@@ -198,6 +202,15 @@ public sealed class TreeBuilder(
 
     private async Task AcceptAsync(Leaf leaf, CancellationToken cancellationToken)
     {
+        if (_status == TreeStatus.Failed && _missingEvents && leaf.Epoch == _state.History.Epoch
+            && time.GetElapsedTime(_failedAt) >= MissingEventsRetry)
+        {
+            // Events it needed were missing: they may be back (rows deleted for a moment, a restore), or still gone, and
+            // then it stops again. Whatever it reads back is checked against the newest signed tree head.
+            logger.LogInformation("The Merkle tree tries again from storage up to sequence {Sequence}", leaf.Sequence - 1);
+            await RecoverAsync(new Restart(leaf.Epoch, leaf.Sequence - 1, Volatile.Read(ref _restarts)), cancellationToken);
+        }
+
         if (_status != TreeStatus.Ready || leaf.Epoch != _state.History.Epoch || leaf.Sequence <= _state.Size)
         {
             return;
@@ -226,7 +239,7 @@ public sealed class TreeBuilder(
             if (contiguous.Count == 0 || contiguous.Count < page.Count)
             {
                 Stop("missing_events", $"PostgreSQL has no event at sequence {_state.Size + 1}, which the Merkle tree needs next (it was asked " +
-                    $"to reach {upTo}): deleted, or removed by retention before the tree was stored. The tree stops here until delivery restarts.");
+                    $"to reach {upTo}): deleted, or removed by retention before the tree was stored.");
             }
         }
     }
@@ -309,9 +322,12 @@ public sealed class TreeBuilder(
     private void Stop(string kind, string reason)
     {
         _failure = reason;
+        _missingEvents = kind == "missing_events";
+        _failedAt = time.GetTimestamp();
         _status = TreeStatus.Failed;
         metrics.Contradiction(kind);
-        logger.LogError("The Merkle tree stopped: {Reason} Proofs and tree heads are refused until delivery restarts (a restart of this replica, or a new epoch).", reason);
+        logger.LogError("The Merkle tree stopped: {Reason} Proofs and tree heads are refused until delivery restarts (a restart of this replica, " +
+            "or a new epoch){Retry}.", reason, _missingEvents ? $", or, as events arrive, every {MissingEventsRetry.TotalSeconds:0} s until the missing ones are back" : "");
     }
 
     private abstract record Input;
