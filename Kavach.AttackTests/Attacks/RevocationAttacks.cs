@@ -22,23 +22,31 @@ public sealed class RevocationAttacks
     private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 
     /// <summary>What each path answers the token: both replicas' stream, page, replay and emit.</summary>
+    /// <summary>Every path of every replica, asked at once: one round takes as long as its slowest answer.</summary>
     private static async Task<Dictionary<string, HttpStatusCode>> PathsAsync(string token, string agent)
     {
-        var answers = new Dictionary<string, HttpStatusCode>();
+        var asked = new List<Task<(string Path, HttpStatusCode Status)>>();
         foreach (var replica in Cluster.Replicas)
         {
-            await using (var stream = await RawStream.OpenAsync(replica.BaseAddress, token))
+            asked.Add(Ask($"{replica.Name} stream", async () =>
             {
-                answers[$"{replica.Name} stream"] = stream.Status;
-            }
-
-            using var api = new Api(replica.BaseAddress, token);
-            answers[$"{replica.Name} page"] = (await api.GetAsync(Api.Events)).Status;
-            answers[$"{replica.Name} replay"] = (await api.GetAsync($"{Api.Events}/replay?since=2020-01-01T00:00:00Z")).Status;
-            answers[$"{replica.Name} emit"] = (await api.EmitAsync(Api.Event("audit", agent))).Status;
+                await using var stream = await RawStream.OpenAsync(replica.BaseAddress, token);
+                return stream.Status;
+            }));
+            asked.Add(Ask($"{replica.Name} page", () => WithApi(replica.BaseAddress, token, api => api.GetAsync(Api.Events))));
+            asked.Add(Ask($"{replica.Name} replay", () => WithApi(replica.BaseAddress, token, api => api.GetAsync($"{Api.Events}/replay?since=2020-01-01T00:00:00Z"))));
+            asked.Add(Ask($"{replica.Name} emit", () => WithApi(replica.BaseAddress, token, api => api.EmitAsync(Api.Event("audit", agent)))));
         }
 
-        return answers;
+        return (await Task.WhenAll(asked)).ToDictionary(a => a.Path, a => a.Status);
+
+        static async Task<(string, HttpStatusCode)> Ask(string path, Func<Task<HttpStatusCode>> ask) => (path, await ask());
+    }
+
+    private static async Task<HttpStatusCode> WithApi(Uri replica, string token, Func<Api, Task<Answer>> call)
+    {
+        using var api = new Api(replica, token);
+        return (await call(api)).Status;
     }
 
     /// <summary>
@@ -135,8 +143,9 @@ public sealed class RevocationAttacks
                 await lockTable.ExecuteNonQueryAsync();
             }
 
-            // Within the bound a replica may still answer from what it last read; after it, nothing but a refusal.
-            during = await PathsUntilAsync(token, "reader", HttpStatusCode.ServiceUnavailable, Bound + TimeSpan.FromSeconds(0.5));
+            // Within the bound a replica may still answer from what it last read; after it, nothing but a refusal (once a
+            // request has waited, at most TokenStanding.RefreshWait, for a read of its own).
+            during = await PathsUntilAsync(token, "reader", HttpStatusCode.ServiceUnavailable, Bound + TimeSpan.FromSeconds(1));
             await transaction.RollbackAsync();
         }
 

@@ -25,7 +25,7 @@ public enum Standing
 public sealed class TokenStanding(IRevocationList revocations, TimeProvider time)
 {
     /// <summary>How long a request waits for revocations to be read when they are not current, before it is refused.</summary>
-    public static readonly TimeSpan RefreshWait = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RefreshWait = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// A request's token, as <see cref="AtRequest"/>; when revocations are not current it first waits (up to
