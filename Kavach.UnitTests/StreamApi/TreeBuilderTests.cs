@@ -264,6 +264,32 @@ public sealed class TreeBuilderTests
     }
 
     [TestMethod]
+    public async Task AMissingEventThatComesBackAlteredStopsTheTreeForGood()
+    {
+        var store = new FakeTreeStore();
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var events = Emit(store, 1, 100);
+        await using var tree = await Testbed.StartAsync(store, clock);
+        tree.Builder.Restarted(1, 0);
+        Deliver(tree.Builder, events);
+        await tree.AtAsync(100);
+        store.SignedHeads.Add(new SignedTreeHead(1, 100, 100, (await tree.Builder.RootAtAsync(100, default))!));
+
+        // A database writer deletes event 50 while a hub restarts delivery, then puts back other content under it.
+        store.Events.TryRemove(50, out var original);
+        tree.Builder.Restarted(1, 100);
+        await Testbed.UntilAsync(() => tree.Builder.Failure ?? "", failure => failure.Contains("sequence 50", StringComparison.Ordinal));
+        store.Events[50] = original! with { Body = original.Body.Replace("\"n\":50", "\"n\":5000", StringComparison.Ordinal) };
+
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Deliver(tree.Builder, Emit(store, 101, 101));
+        await Testbed.UntilAsync(() => tree.Builder.Failure ?? "", failure => !failure.Contains("sequence 50", StringComparison.Ordinal));
+        Assert.AreEqual(TreeStatus.Failed, tree.Builder.Status, "what came back contradicts the signed head");
+        StringAssert.Contains(tree.Builder.Failure, "100");
+        Assert.IsNull(await tree.Builder.RootAtAsync(100, default));
+    }
+
+    [TestMethod]
     public async Task TheBlockBeingFilledIsStoredBeforeItsEventsCouldBePruned()
     {
         var store = new FakeTreeStore();
