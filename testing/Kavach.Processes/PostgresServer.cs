@@ -106,7 +106,7 @@ public sealed class PostgresServer : IAsyncDisposable
         _postmaster = ChildProcess.Start($"postgres#{_starts}", AsOwnerProgram,
             AsOwnerArguments([Path.Combine(_binDirectory, "postgres"), "-D", DataDirectory,
                 "-c", "listen_addresses=127.0.0.1", "-c", $"port={Port}", "-c", "unix_socket_directories=",
-                "-c", "max_connections=300", "-c", "log_min_messages=warning"]),
+                "-c", "max_connections=300", "-c", "log_min_messages=warning", .. ExtraSettings()]),
             new Dictionary<string, string>(), _logPath, _root, _placement);
 
         // Ready = accepts a query on the database (after crash recovery, when it has to run one).
@@ -196,6 +196,14 @@ public sealed class PostgresServer : IAsyncDisposable
     private static bool IsRoot => Posix.IsRoot;
 
     private static string AsOwnerProgram => IsRoot ? "setpriv" : "env";
+
+    /// <summary>
+    /// More <c>-c name=value</c> settings from <c>KAVACH_PG_SETTINGS</c> (space-separated), e.g. to profile with
+    /// <c>shared_preload_libraries=pg_stat_statements</c>.
+    /// </summary>
+    private static IEnumerable<string> ExtraSettings() =>
+        (Environment.GetEnvironmentVariable("KAVACH_PG_SETTINGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(setting => new[] { "-c", setting });
 
     private static List<string> AsOwnerArguments(IEnumerable<string> command) =>
         IsRoot ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", .. command] : [.. command];
