@@ -56,6 +56,8 @@ public static class BenchmarkSuite
             await using var cluster = await BenchCluster.StartAsync(workDirectory, logDirectory, options.BaselineApi, servers, Log);
             Log($"Cluster up in {cluster.StartupTime.TotalSeconds:0.0} s");
             var context = new SuiteContext(options, cluster, workDirectory, logDirectory, Log);
+            Log($"Warming up the API and the floor for {context.Sizes.ClusterWarmupSeconds:0} s each ...");
+            await ClusterWarmup.RunAsync(context);
             foreach (var id in options.Workloads)
             {
                 var workload = Workloads[id]();

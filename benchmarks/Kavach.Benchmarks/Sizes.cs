@@ -5,6 +5,9 @@ public sealed class Sizes(bool quick)
 {
     public bool Quick => quick;
 
+    /// <summary>Traffic before the first workload, per target, so that tiered compilation has settled.</summary>
+    public double ClusterWarmupSeconds => quick ? 15 : 45;
+
     // W5 / W5b: closed-loop emitters.
     public int W5Clients => 64;
     public double EmitSeconds => quick ? 4 : 20;

@@ -95,6 +95,7 @@ public sealed class BenchCluster : IAsyncDisposable
             log($"PostgreSQL (PID {postgres!.Pid}) and Redis (PID {redis!.Pid}) up after {stopwatch.Elapsed.TotalSeconds:0.0} s");
             var streamApi = BuiltAssemblies.Find(typeof(BenchCluster).Assembly, BuiltAssemblies.StreamApi);
             await MigrateStep.RunAsync(postgres, PostgresServer.Database, streamApi, logDirectory); // as deployed: the replicas run as the service's role
+            await ProfilingHooks.PrepareAsync(postgres, logDirectory);
             var signingKey = "benchmark-signing-key-" + Convert.ToHexString(Guid.NewGuid().ToByteArray());
             var environment = new Dictionary<string, string>(BenchStreamSettings)
             {
