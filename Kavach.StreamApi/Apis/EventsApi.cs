@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
@@ -65,8 +66,9 @@ public static class EventsApi
                 detail: unsupported);
         }
 
-        using var body = new MemoryStream();
-        var buffer = new byte[16 * 1024];
+        // Sized by Content-Length when it is sent, and read through a pooled buffer: an emit of one event is a few hundred bytes.
+        using var body = new MemoryStream(context.Request.ContentLength is { } length ? (int)length : 0);
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             int read;
@@ -84,6 +86,10 @@ public static class EventsApi
         {
             // Kestrel reports some broken chunked framing (a chunk size that overflows) as a plain IOException.
             return Problems.BadRequest($"The request body could not be read: {e.Message}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         if (!EmitRequestReader.TryParse(body.GetBuffer().AsMemory(0, (int)body.Length), out var document, out var bodyError))

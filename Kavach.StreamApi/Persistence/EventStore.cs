@@ -52,9 +52,12 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             SELECT DISTINCT m.emit, c.id FROM mentions m JOIN checked c ON c.id = m.id
             WHERE c.stored_sequence IS NOT NULL AND c.stored_by IS DISTINCT FROM c.emitter),
         fresh AS (
+            -- An id is stored when an emit that mentions it is not refused. With no refusal, the usual case, that is every
+            -- emit, and the search per id (quadratic in the group's size) is skipped.
             SELECT checked.*, row_number() OVER (ORDER BY ord) AS n FROM checked
             WHERE stored_sequence IS NULL
-              AND EXISTS (SELECT 1 FROM mentions m WHERE m.id = checked.id AND m.emit NOT IN (SELECT emit FROM refused))),
+              AND (NOT EXISTS (SELECT 1 FROM refused)
+                   OR EXISTS (SELECT 1 FROM mentions m WHERE m.id = checked.id AND m.emit NOT IN (SELECT emit FROM refused)))),
         bodies AS (
             SELECT count(*) AS count, array_agg(body ORDER BY n) AS bodies FROM fresh),
         claimed AS (
