@@ -1,4 +1,5 @@
 using Azure.Monitor.OpenTelemetry.AspNetCore;
+using Kavach.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,6 +55,7 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
+        var sampling = TraceSampling.From(builder.Configuration, builder.Environment);
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -79,7 +81,15 @@ public static class Extensions
                         }
                     };
                 })
-                .AddHttpClientInstrumentation());
+                .AddHttpClientInstrumentation()
+                // Ahead of the exporters added below: they export only the spans marked sampled when they end.
+                .AddProcessor(new ErrorOrSlowSpanPromoter(sampling.SlowSpan)));
+
+        // With OTEL_TRACES_SAMPLER set, the SDK builds that sampler itself (it ignores the variable once one is set here).
+        if (!TraceSampling.StandardSamplerSet(builder.Configuration))
+        {
+            builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.SetSampler(new RatioOrLinkSampler(sampling.Ratio)));
+        }
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -87,7 +97,8 @@ public static class Extensions
         }
 
         // Deployed to Azure: the same traces and meters (the Kavach ones included) also go to Application Insights.
-        // Empty counts as unset, so a rehearsal can carry the key without exporting anywhere.
+        // Empty counts as unset, so a rehearsal can carry the key without exporting anywhere. The distro sets its own
+        // (rate-limited) sampler, which replaces the one above for both exporters.
         if (!string.IsNullOrWhiteSpace(builder.Configuration[AzureMonitorConnectionStringKey]))
         {
             builder.Services.AddOpenTelemetry().UseAzureMonitor();
