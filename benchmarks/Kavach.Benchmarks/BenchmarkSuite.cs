@@ -56,8 +56,9 @@ public static class BenchmarkSuite
             await using var cluster = await BenchCluster.StartAsync(workDirectory, logDirectory, options.BaselineApi, servers, Log);
             Log($"Cluster up in {cluster.StartupTime.TotalSeconds:0.0} s");
             var context = new SuiteContext(options, cluster, workDirectory, logDirectory, Log);
-            Log($"Warming up the API and the floor for {context.Sizes.ClusterWarmupSeconds:0} s each ...");
+            Log($"Warming up the API{(cluster.Baseline is null ? "" : ", the baseline")} and the floor for {context.Sizes.ClusterWarmupSeconds:0} s each ...");
             await ClusterWarmup.RunAsync(context);
+            await ProfilingHooks.AfterWorkloadAsync(cluster.Postgres, logDirectory, "warmup");
             foreach (var id in options.Workloads)
             {
                 var workload = Workloads[id]();
@@ -77,6 +78,7 @@ public static class BenchmarkSuite
                 }
 
                 Log($"{workload.Title} done in {(stopwatch.Elapsed - started).TotalSeconds:0} s");
+                await ProfilingHooks.AfterWorkloadAsync(cluster.Postgres, logDirectory, id);
             }
         }
         finally

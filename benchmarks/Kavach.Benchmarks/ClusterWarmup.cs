@@ -1,7 +1,9 @@
+using Kavach.Benchmarks.Cluster;
+
 namespace Kavach.Benchmarks;
 
 /// <summary>
-/// Before the first workload, the API and the floor take the workloads' kinds of traffic (single emits, batches, a
+/// Before the first workload, the API (and the baseline build, with <c>--api</c>) and the floor take the workloads' kinds of traffic (single emits, batches, a
 /// stream) for a while, so that what is measured is the steady state and not the JIT: .NET compiles each hot method
 /// up to three times (tier 0, instrumented, tier 1), and a profile of a quick W5 showed the replicas' tiered-compilation
 /// thread using a third of the machine for the first half minute under load.
@@ -16,9 +18,12 @@ public static class ClusterWarmup
             return;
         }
 
-        foreach (var target in new[] { context.Cluster.Api, context.Cluster.FloorTarget })
+        Target[] targets = context.Cluster.Baseline is { } baseline
+            ? [context.Cluster.Api, baseline, context.Cluster.FloorTarget]
+            : [context.Cluster.Api, context.Cluster.FloorTarget];
+        foreach (var target in targets)
         {
-            var name = target.IsFloor ? "floor" : "api";
+            var name = target.IsFloor ? "floor" : target == context.Cluster.Api ? "api" : "baseline";
             var head = await target.HeadAsync();
             var subscribers = await context.StartSubscribersAsync($"warmup-check-{name}", target.AllUrls, target.Replicas.Count, head);
             var schedule = $"--rate 0 --duration {SuiteContext.Text(seconds)}";
