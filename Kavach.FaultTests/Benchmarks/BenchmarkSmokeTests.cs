@@ -5,15 +5,16 @@ using Kavach.Processes;
 namespace Kavach.FaultTests.Benchmarks;
 
 /// <summary>
-/// The benchmark suite's instrument still works end to end: a quick W5 starts PostgreSQL, Redis, two replicas and the
-/// floor, drives both with the generators, and finds every acknowledged event delivered once, in order. Figures are
-/// not asserted (this is a 2-core machine shared with the rest of the suite); that the suite runs and checks is.
+/// The benchmark suite's instrument still works end to end: a quick W5 starts PostgreSQL, Redis, the OTLP sink, two
+/// replicas exporting to it and the floor, drives both with the generators, finds every acknowledged event delivered
+/// once, in order, reads each process's CPU per event, and measures the replicas again with the exporter off. Figures
+/// are not asserted (this is a 2-core machine shared with the rest of the suite); that the suite runs and checks is.
 /// </summary>
 [TestClass]
 public sealed class BenchmarkSmokeTests
 {
     [TestMethod]
-    [Timeout(90_000, CooperativeCancellation = true)]
+    [Timeout(180_000, CooperativeCancellation = true)]
     public async Task AQuickEmitRunMeasuresTheApiAndTheFloorWithoutLosingAnEvent()
     {
         var results = Path.Combine(SuiteSettings.LogRoot, "benchmark-smoke");
@@ -21,15 +22,21 @@ public sealed class BenchmarkSmokeTests
         var suite = ChildProcess.Start("benchmark suite (w5 --quick)", ApiReplica.DotnetHost,
             [SuiteSettings.BenchmarksAssembly, "w5", "--quick", "--results", results],
             new Dictionary<string, string>(), Path.Combine(results, "suite.log"));
-        await suite.WaitForExitAsync(TimeSpan.FromSeconds(80));
+        await suite.WaitForExitAsync(TimeSpan.FromSeconds(170));
 
         Assert.AreEqual(0, suite.ExitCode, suite.LogTail(40));
         using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(results, "results.json")));
         var w5 = report.RootElement.GetProperty("workloads").EnumerateArray().Single();
         Assert.AreEqual(0, w5.GetProperty("Violations").GetInt64());
-        var row = w5.GetProperty("Rows").EnumerateArray().Single();
-        Assert.AreEqual("0 / 0 / 0", row.GetProperty("Correctness").GetString());
+        var rows = w5.GetProperty("Rows").EnumerateArray().ToList();
+        CollectionAssert.AreEqual(new[] { "0 / 0 / 0", "0 / 0 / 0", "0 / 0 / 0", "0 / 0 / 0" }, rows.Select(r => r.GetProperty("Correctness").GetString()).ToList());
+        var row = rows[0];
         StringAssert.Contains(row.GetProperty("Reference").GetString(), "floor");
+        StringAssert.Contains(rows[^1].GetProperty("Workload").GetString(), "exporter on vs off");
+        var measured = w5.GetProperty("CpuPerEvent").EnumerateArray().Select(m => m.GetProperty("Measured").GetString()).ToList();
+        CollectionAssert.AreEqual(new[] { "Kavach API (OTLP exporter on)", "floor", "PostgreSQL, INSERT", "Kavach API (OTLP exporter off)" }, measured);
+        Assert.IsTrue(w5.GetProperty("CpuPerEvent")[0].GetProperty("Processes").EnumerateArray()
+            .Any(p => p.GetProperty("Name").GetString() == "otlp-sink" && p.GetProperty("Generator").GetBoolean()));
         Console.WriteLine($"benchmark smoke run: {started.Elapsed.TotalSeconds:0} s; API {row.GetProperty("Api")}, {row.GetProperty("Reference")}");
     }
 }

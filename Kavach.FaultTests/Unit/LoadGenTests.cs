@@ -1,10 +1,20 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using Kavach.LoadGen.Measuring;
 using Kavach.LoadGen.Protocol;
+using Kavach.LoadGen.Telemetry;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Trace;
 
 namespace Kavach.FaultTests.Unit;
 
-/// <summary>The benchmark generators' own checks: what they count as missing, duplicate or out of order, how they read SSE, and their histogram.</summary>
+/// <summary>
+/// The benchmark generators' own checks: what they count as missing, duplicate or out of order, how they read SSE, their
+/// histogram, and the OTLP sink the replicas export to.
+/// </summary>
 [TestClass]
 public sealed class LoadGenTests
 {
@@ -95,6 +105,79 @@ public sealed class LoadGenTests
 
         Assert.AreEqual(127, summary.P50);
         Assert.AreEqual(bounds[^1], summary.P99);
+    }
+
+    [TestMethod]
+    [Timeout(30_000, CooperativeCancellation = true)]
+    public async Task TheOtlpSinkAnswersAnExportWith200AndAnEmptyProtobufBodyAndCountsIt()
+    {
+        // ExportTraceServiceRequest { resource_spans { resource {} scope_spans { scope { name } spans × 2 } } }
+        var span = Message(Field(1, new byte[16]), Field(2, new byte[8]), Field(5, "emit"u8.ToArray()));
+        var request = Message(Field(1, Message(
+            Field(1, []),
+            Field(2, Message(Field(1, Message(Field(1, "Kavach.StreamApi"u8.ToArray()))), Field(2, span), Field(2, span))))));
+        await using var sink = await OtlpSink.StartAsync(0);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{sink.Port}") };
+
+        using var body = new ByteArrayContent(request);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+        using var answer = await http.PostAsync("/v1/traces", body);
+        using var garbage = await http.PostAsync("/v1/logs", new ByteArrayContent([0xff]));
+
+        Assert.AreEqual(HttpStatusCode.OK, answer.StatusCode);
+        Assert.AreEqual("application/x-protobuf", answer.Content.Headers.ContentType?.MediaType);
+        Assert.AreEqual(0, (await answer.Content.ReadAsByteArrayAsync()).Length);
+        Assert.AreEqual((1L, (long)request.Length, 2L), (sink.Counts.Traces.Requests, sink.Counts.Traces.Bytes, sink.Counts.Traces.Items));
+        Assert.AreEqual(HttpStatusCode.BadRequest, garbage.StatusCode);
+        Assert.AreEqual((0L, 1L), (sink.Counts.Logs.Requests, sink.Counts.Malformed));
+    }
+
+    [TestMethod]
+    [Timeout(30_000, CooperativeCancellation = true)]
+    public async Task TheOtlpSinkCountsTheSpansOpenTelemetrysOwnExporterSends()
+    {
+        await using var sink = await OtlpSink.StartAsync(0);
+        using var source = new ActivitySource("Kavach.LoadGen.Tests.Sink");
+        using (var tracing = Sdk.CreateTracerProviderBuilder()
+            .AddSource(source.Name)
+            .AddOtlpExporter(otlp =>
+            {
+                otlp.Endpoint = new Uri($"http://127.0.0.1:{sink.Port}/v1/traces");
+                otlp.Protocol = OtlpExportProtocol.HttpProtobuf;
+            })
+            .Build())
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var activity = source.StartActivity("emit");
+                activity?.SetTag("kavach.event.type", "audit");
+            }
+
+            Assert.IsTrue(tracing.ForceFlush(10_000), "the exporter did not flush");
+        }
+
+        Assert.AreEqual(3, sink.Counts.Traces.Items);
+        Assert.IsTrue(sink.Counts.Traces.Requests >= 1 && sink.Counts.Traces.Bytes > 0);
+        Assert.AreEqual(0, sink.Counts.Malformed);
+    }
+
+    private static byte[] Message(params byte[][] fields) => [.. fields.SelectMany(f => f)];
+
+    /// <summary>A length-delimited protobuf field: key (number, wire type 2), varint length, bytes.</summary>
+    private static byte[] Field(int number, byte[] payload)
+    {
+        var field = new List<byte> { (byte)(number << 3 | 2) };
+        for (var length = (uint)payload.Length; ; length >>= 7)
+        {
+            field.Add((byte)(length < 0x80 ? length : length & 0x7f | 0x80));
+            if (length < 0x80)
+            {
+                break;
+            }
+        }
+
+        field.AddRange(payload);
+        return [.. field];
     }
 
     private static OrderCheck See(long after, params long[] sequences)

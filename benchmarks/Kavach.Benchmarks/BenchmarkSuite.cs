@@ -46,14 +46,17 @@ public static class BenchmarkSuite
 
         var machine = MachineInfo.Read(PostgresServer.FindBinDirectory());
         void Log(string message) => Console.Error.WriteLine($"[{stopwatch.Elapsed:mm\\:ss}] {message}");
-        Log($"Kavach benchmark suite: {string.Join(' ', options.Workloads)}{(options.Quick ? " (quick)" : "")}{(options.Pin ? ", pinned" : "")}; " +
+        Log($"Kavach benchmark suite: {string.Join(' ', options.Workloads)}{(options.Quick ? " (quick)" : "")}{(options.Pin ? ", pinned" : "")}" +
+            $"{(options.Exporter ? "" : ", no OTLP exporter")}; " +
             $"load average {machine.LoadAverageAtStart}; results in {options.ResultsDirectory}");
 
         var reports = new List<WorkloadReport>();
         try
         {
             var servers = options.Pin ? new ProcessPlacement(Cpus: "0") : null;
-            await using var cluster = await BenchCluster.StartAsync(workDirectory, logDirectory, options.BaselineApi, servers, Log);
+            var generators = options.Pin ? new ProcessPlacement(Cpus: "1") : null;
+            await using var cluster = await BenchCluster.StartAsync(workDirectory, logDirectory, options.BaselineApi, servers, generators,
+                options.Exporter, Log);
             Log($"Cluster up in {cluster.StartupTime.TotalSeconds:0.0} s");
             var context = new SuiteContext(options, cluster, workDirectory, logDirectory, Log);
             Log($"Warming up the API{(cluster.Baseline is null ? "" : ", the baseline")} and the floor for {context.Sizes.ClusterWarmupSeconds:0} s each ...");

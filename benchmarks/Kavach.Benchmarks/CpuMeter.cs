@@ -111,5 +111,8 @@ public sealed record CpuReading(
 
     public string MachineText => double.IsNaN(MachineCores) ? "—" : $"{MachineCores:0.00} of {Environment.ProcessorCount} cores busy";
 
-    private static string Group(string name) => name.StartsWith("replica", StringComparison.Ordinal) || name.StartsWith("baseline", StringComparison.Ordinal) ? "replicas" : name;
+    /// <summary>A replica of either build: the table adds them up as "replicas".</summary>
+    public static bool IsReplica(string name) => name.StartsWith("replica", StringComparison.Ordinal) || name.StartsWith("baseline", StringComparison.Ordinal);
+
+    public static string Group(string name) => IsReplica(name) ? "replicas" : name;
 }

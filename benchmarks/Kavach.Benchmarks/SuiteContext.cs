@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Kavach.Benchmarks.Cluster;
 using Kavach.Benchmarks.Generators;
+using Kavach.Benchmarks.Results;
+using Kavach.Benchmarks.Workloads;
 using Kavach.Processes;
 
 namespace Kavach.Benchmarks;
@@ -9,6 +11,8 @@ namespace Kavach.Benchmarks;
 /// <summary>What every workload uses: the cluster, the sizes, where generators run, and the common moves.</summary>
 public sealed class SuiteContext(SuiteOptions options, BenchCluster cluster, string workDirectory, string logDirectory, Action<string> log)
 {
+    private PostgresRate? _bareInsert;
+
     public SuiteOptions Options { get; } = options;
 
     public Sizes Sizes { get; } = new(options.Quick);
@@ -18,8 +22,6 @@ public sealed class SuiteContext(SuiteOptions options, BenchCluster cluster, str
     public string WorkDirectory { get; } = workDirectory;
 
     public string LogDirectory { get; } = logDirectory;
-
-    public string LoadGenAssembly { get; } = BuiltAssemblies.Find(typeof(SuiteContext).Assembly, BuiltAssemblies.LoadGen);
 
     /// <summary>Pinned: the generators' own core; otherwise anywhere.</summary>
     public ProcessPlacement? GeneratorPlacement { get; } = options.Pin ? new ProcessPlacement(Cpus: "1") : null;
@@ -92,9 +94,20 @@ public sealed class SuiteContext(SuiteOptions options, BenchCluster cluster, str
         return Generator.Start(this, name, "emit", arguments);
     }
 
-    /// <summary>Servers of <paramref name="target"/> and the given generators, metered from now.</summary>
-    public static CpuMeter Meter(Cluster.Target target, IEnumerable<Generator> generators) =>
-        CpuMeter.Start(target.ServerProcesses, generators.Select(g => (g.Name, g.Pid)));
+    /// <summary>
+    /// Servers of <paramref name="target"/> and the given generators, metered from now; for the API, while its
+    /// replicas export, the OTLP sink counts as a generator.
+    /// </summary>
+    public CpuMeter Meter(Cluster.Target target, IEnumerable<Generator> generators) =>
+        CpuMeter.Start(target.ServerProcesses, [.. generators.Select(g => (g.Name, g.Pid)),
+            .. Cluster.Sink is { } sink && Cluster.ExporterOn && !target.IsFloor ? [(TelemetrySink.Name, sink.Pid)] : Array.Empty<(string, int)>()]);
+
+    /// <summary>
+    /// PostgreSQL's own multi-row INSERT of the rows an emit stores, measured once per run and shared: W5b's
+    /// reference rate, and the per-row CPU that W5's and W5b's PostgreSQL CPU per event are compared with.
+    /// </summary>
+    public async Task<PostgresRate> BareInsertAsync(WorkloadReport report) =>
+        _bareInsert ??= await PostgresRate.MeasureAsync(this, report, "insert");
 
     public static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -1,12 +1,13 @@
 namespace Kavach.Benchmarks;
 
-/// <summary>The command line: which workloads, how big, where the processes run, and what to compare.</summary>
+/// <summary>The command line: which workloads, how big, where the processes run, whether the replicas export telemetry, and what to compare.</summary>
 public sealed record SuiteOptions(
     IReadOnlyList<string> Workloads,
     bool Quick,
     bool Pin,
     string? BaselineApi,
-    string ResultsDirectory)
+    string ResultsDirectory,
+    bool Exporter = true)
 {
     /// <summary>Every workload, in the order a full run takes them (W3 and W4's history case restart processes last).</summary>
     public static readonly IReadOnlyList<string> All = ["w5", "w5b", "w1", "w2", "w4", "fanout", "x", "w3"];
@@ -18,8 +19,13 @@ public sealed record SuiteOptions(
         usage: dotnet run -c Release --project benchmarks/Kavach.Benchmarks -- [workloads...] [options]
 
         workloads: w5 w5b w1 w2 w3 w4 fanout x (default: all, in the order w5 w5b w1 w2 w4 fanout x w3)
-          w5      acknowledged emits/s, 1 event per request, 64 clients, both replicas — vs the floor's HTTP rate
-          w5b     emits/s in batches of 100, 8 clients — vs PostgreSQL's own rate for the same rows (INSERT, COPY)
+        Every workload reports each process's CPU per event (replicas, PostgreSQL, Redis, the floor, each generator):
+        per acknowledged event for w5 and w5b, per delivered event for w1 w2 w4 fanout x, per stream opened for w3.
+          w5      acknowledged emits/s, 1 event per request, 64 clients, both replicas — vs the floor's HTTP rate; replica CPU
+                  per emit vs the floor's per request, PostgreSQL's CPU per event vs a bare INSERT's per row; and the same
+                  emits with the OTLP exporter off (both replicas restarted without it, then with it again)
+          w5b     emits/s in batches of 100, 8 clients — vs PostgreSQL's own rate for the same rows (INSERT, COPY); PostgreSQL's
+                  CPU per event vs the bare INSERT's per row
           w1      1,000 subscribers, 50 events/s: emit→receive p50/p99 — vs the floor
           w2      100 subscribers, rising rate: deliveries/s while p99 < 1 s, and what happens past saturation
           w3      idle streams up to the file-descriptor limit: resident memory per connection — vs the floor
@@ -35,13 +41,15 @@ public sealed record SuiteOptions(
           --quick         small sizes and short phases: a smoke run of everything in a few minutes
           --pin           taskset: PostgreSQL, Redis, the replicas and the floor on CPU 0, the generators on CPU 1
           --api <dll>     also run x against another build's Kavach.StreamApi.dll (own database, same servers)
+          --exporter off  the replicas export no telemetry (default on: to an OTLP/HTTP sink the suite starts, as
+                          deployed replicas export to the Aspire dashboard or a collector; its CPU counts as a generator's)
           --results <dir> where results.md, results.json and the logs go (default artifacts/benchmarks/<time>)
         """;
 
     public static SuiteOptions? Parse(string[] args, out string? error)
     {
         var workloads = new List<string>();
-        bool quick = false, pin = false;
+        bool quick = false, pin = false, exporter = true;
         string? api = null, results = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -52,6 +60,9 @@ public sealed record SuiteOptions(
                     break;
                 case "--pin":
                     pin = true;
+                    break;
+                case "--exporter" when i + 1 < args.Length && args[i + 1] is "on" or "off":
+                    exporter = args[++i] == "on";
                     break;
                 case "--api" when i + 1 < args.Length:
                     api = Path.GetFullPath(args[++i]);
@@ -83,7 +94,8 @@ public sealed record SuiteOptions(
         error = null;
         var selected = workloads.Count == 0 ? All : [.. All.Concat(OnRequest).Where(workloads.Contains)];
         return new SuiteOptions(selected, quick, pin, api,
-            results ?? Path.GetFullPath(Path.Combine(RepositoryRoot(), "artifacts", "benchmarks", DateTime.Now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture))));
+            results ?? Path.GetFullPath(Path.Combine(RepositoryRoot(), "artifacts", "benchmarks", DateTime.Now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture))),
+            exporter);
     }
 
     private static string RepositoryRoot()

@@ -12,6 +12,7 @@ return args.FirstOrDefault() switch
     "emit" => await EmitCommand.RunAsync(Arguments.Parse(args.Skip(1))),
     "resume" => ResumeCommand.Run(Arguments.Parse(args.Skip(1))),
     "pgrate" => await PgRateCommand.RunAsync(Arguments.Parse(args.Skip(1))),
+    "otlp-sink" => await OtlpSinkCommand.RunAsync(Arguments.Parse(args.Skip(1))),
     _ => Usage(),
 };
 
@@ -36,6 +37,9 @@ static int Usage()
                      one client at a time resumes by Last-Event-ID; timed from connect to the count-th event.
           pgrate     --connection <npgsql> [--mode insert|copy] [--connections 8] [--batch 100] [--duration <s>] [--warmup <s>]
                      the same rows straight into PostgreSQL (a table LIKE kavach_stream_events), a transaction per batch.
+          otlp-sink  [--port <n>] [--control <dir>] [--timeout <s>]
+                     accepts OTLP/HTTP protobuf on /v1/traces, /v1/metrics, /v1/logs (200, empty response); counts
+                     requests, bytes and spans/metrics/log records; GET /stats serves the counts so far.
         """);
     return 2;
 }

@@ -10,7 +10,7 @@ namespace Kavach.Processes;
 public sealed class ApiReplica
 {
     private readonly string _assembly;
-    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly Dictionary<string, string> _environment;
     private readonly string _logPath;
     private readonly string _label;
     private readonly ProcessPlacement? _placement;
@@ -46,6 +46,19 @@ public sealed class ApiReplica
     public int? Pid => _process?.Pid;
 
     public string Name => $"{_label.Replace('-', ' ')} {Index}";
+
+    /// <summary>Sets one variable of its environment (null removes it) for its next start.</summary>
+    public void SetEnvironment(string key, string? value)
+    {
+        if (value is null)
+        {
+            _environment.Remove(key);
+        }
+        else
+        {
+            _environment[key] = value;
+        }
+    }
 
     /// <summary>Starts the process and waits for /health to answer 200.</summary>
     public async Task<TimeSpan> StartAsync(TimeSpan? timeout = null)

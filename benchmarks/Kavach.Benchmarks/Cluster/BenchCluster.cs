@@ -7,7 +7,8 @@ namespace Kavach.Benchmarks.Cluster;
 /// <summary>
 /// Everything the suite measures, as processes on 127.0.0.1: PostgreSQL (PostgreSQL's default durability: fsync
 /// and synchronous_commit on), Redis, two Kavach.StreamApi replicas from this build, optionally two replicas of
-/// another build on their own database of the same servers, and the floor.
+/// another build on their own database of the same servers, and the floor; unless told otherwise, an OTLP sink
+/// that every replica exports its telemetry to, as deployed replicas do.
 /// </summary>
 public sealed class BenchCluster : IAsyncDisposable
 {
@@ -34,9 +35,10 @@ public sealed class BenchCluster : IAsyncDisposable
     private readonly string _workDirectory;
 
     private BenchCluster(string workDirectory, PostgresServer postgres, RedisServer redis, IReadOnlyList<ApiReplica> replicas,
-        IReadOnlyList<ApiReplica> baseline, FloorServer floor, string signingKey)
+        IReadOnlyList<ApiReplica> baseline, FloorServer floor, string signingKey, TelemetrySink? sink)
     {
         _workDirectory = workDirectory;
+        Sink = sink;
         Postgres = postgres;
         Redis = redis;
         Replicas = replicas;
@@ -59,6 +61,12 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public FloorServer Floor { get; }
 
+    /// <summary>Where the replicas export telemetry; null with <c>--exporter off</c>.</summary>
+    public TelemetrySink? Sink { get; }
+
+    /// <summary>Whether this build's replicas run with the exporter on now (W5 turns it off for a while).</summary>
+    public bool ExporterOn { get; private set; }
+
     public string SigningKey { get; }
 
     public Target Api { get; }
@@ -69,13 +77,15 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public TimeSpan StartupTime { get; private set; }
 
+    /// <param name="generators">Where the OTLP sink runs (it is a generator).</param>
     public static async Task<BenchCluster> StartAsync(string workDirectory, string logDirectory, string? baselineApi,
-        ProcessPlacement? servers, Action<string> log)
+        ProcessPlacement? servers, ProcessPlacement? generators, bool exporter, Action<string> log)
     {
         var stopwatch = Stopwatch.StartNew();
         PostgresServer? postgres = null;
         RedisServer? redis = null;
         FloorServer? floor = null;
+        TelemetrySink? sink = null;
         var replicas = new List<ApiReplica>();
         var baseline = new List<ApiReplica>();
         try
@@ -103,6 +113,16 @@ public sealed class BenchCluster : IAsyncDisposable
                 ["ConnectionStrings__redis"] = redis.ConnectionString,
                 ["Kavach__Auth__SigningKey"] = signingKey,
             };
+            if (exporter)
+            {
+                sink = await TelemetrySink.StartAsync(workDirectory, logDirectory, generators);
+                foreach (var (key, value) in sink.ExporterEnvironment)
+                {
+                    environment[key] = value;
+                }
+
+                log($"OTLP sink up at {sink.Endpoint} (PID {sink.Pid}); the replicas export to it");
+            }
 
             for (var i = 0; i < 2; i++)
             {
@@ -132,7 +152,11 @@ public sealed class BenchCluster : IAsyncDisposable
 
             floor = new FloorServer(BuiltAssemblies.Find(typeof(BenchCluster).Assembly, BuiltAssemblies.Floor), logDirectory, servers);
             await floor.StartAsync();
-            return new BenchCluster(workDirectory, postgres, redis, replicas, baseline, floor, signingKey) { StartupTime = stopwatch.Elapsed };
+            return new BenchCluster(workDirectory, postgres, redis, replicas, baseline, floor, signingKey, sink)
+            {
+                StartupTime = stopwatch.Elapsed,
+                ExporterOn = sink is not null,
+            };
         }
         catch
         {
@@ -142,6 +166,11 @@ public sealed class BenchCluster : IAsyncDisposable
             }
 
             await Task.WhenAll(replicas.Concat(baseline).Select(r => r.StopAsync()));
+            if (sink is not null)
+            {
+                await sink.DisposeAsync();
+            }
+
             if (redis is not null)
             {
                 await redis.DisposeAsync();
@@ -154,6 +183,26 @@ public sealed class BenchCluster : IAsyncDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Restarts this build's replicas (both at once) with the exporter on or off: a fresh process each, on the same
+    /// port. The baseline's replicas keep theirs.
+    /// </summary>
+    public async Task RestartReplicasAsync(bool exporter)
+    {
+        var sink = Sink ?? throw new InvalidOperationException("There is no OTLP sink in this run (--exporter off).");
+        await Task.WhenAll(Replicas.Select(async replica =>
+        {
+            await replica.StopAsync();
+            foreach (var (key, value) in sink.ExporterEnvironment)
+            {
+                replica.SetEnvironment(key, exporter ? value : null);
+            }
+
+            await replica.StartAsync();
+        }));
+        ExporterOn = exporter;
     }
 
     /// <summary>The stream's head in one of the server's databases.</summary>
@@ -187,6 +236,19 @@ public sealed class BenchCluster : IAsyncDisposable
     {
         await Floor.StopAsync();
         await Task.WhenAll(Replicas.Concat(BaselineReplicas).Select(r => r.StopAsync()));
+        if (Sink is not null)
+        {
+            try
+            {
+                await Sink.StopAsync(); // it prints what it received in all to its log
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+            }
+
+            await Sink.DisposeAsync();
+        }
+
         await Redis.DisposeAsync();
         await Postgres.DisposeAsync();
         try

@@ -11,6 +11,7 @@ namespace Kavach.Benchmarks.Generators;
 /// </summary>
 public sealed class Generator : IAsyncDisposable
 {
+    private static string LoadGenAssembly => BuiltAssemblies.Find(typeof(Generator).Assembly, BuiltAssemblies.LoadGen);
     private static int _count;
     private readonly ChildProcess _process;
     private readonly string _control;
@@ -28,18 +29,26 @@ public sealed class Generator : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static Generator Start(SuiteContext context, string name, string command, IEnumerable<string> arguments)
+    public static Generator Start(SuiteContext context, string name, string command, IEnumerable<string> arguments) =>
+        Start(context.WorkDirectory, context.LogDirectory, context.GeneratorPlacement, name, command, arguments);
+
+    /// <summary>Before the suite's context exists: the cluster starts the OTLP sink this way, ahead of the replicas.</summary>
+    public static Generator Start(string workDirectory, string logDirectory, ProcessPlacement? placement, string name, string command,
+        IEnumerable<string> arguments)
     {
         var number = Interlocked.Increment(ref _count);
-        var control = Path.Combine(context.WorkDirectory, "control", $"{number:000}-{name}");
+        var control = Path.Combine(workDirectory, "control", $"{number:000}-{name}");
         Directory.CreateDirectory(control);
         var process = ChildProcess.Start($"{name} ({command})", ApiReplica.DotnetHost,
-            [context.LoadGenAssembly, command, .. arguments, "--control", control],
+            [LoadGenAssembly, command, .. arguments, "--control", control],
             new Dictionary<string, string> { ["DOTNET_TieredPGO"] = "1" },
-            Path.Combine(context.LogDirectory, "generators", $"{number:000}-{name}.log"),
-            placement: context.GeneratorPlacement);
+            Path.Combine(logDirectory, "generators", $"{number:000}-{name}.log"),
+            placement: placement);
         return new Generator(name, process, control);
     }
+
+    /// <summary>What its <c>ready</c> file says (a command's detail: the sink writes its port there).</summary>
+    public string ReadyText => File.ReadAllText(Path.Combine(_control, "ready"));
 
     /// <summary>Waits until it has written <c>ready</c> (all its connections open).</summary>
     public async Task WaitReadyAsync(TimeSpan timeout)

@@ -167,6 +167,12 @@ public static class Format
 
     public static string Rate(double perSecond) => $"{perSecond:N0}/s";
 
+    public static string Micros(double microseconds) =>
+        double.IsNaN(microseconds) || double.IsInfinity(microseconds) ? "—"
+        : microseconds >= 100 ? $"{microseconds:N0} µs"
+        : microseconds >= 10 ? $"{microseconds:0.0} µs"
+        : $"{microseconds:0.00} µs";
+
     public static string Bytes(double bytes) =>
         Math.Abs(bytes) >= 1024 * 1024 ? $"{bytes / (1024 * 1024):0.0} MiB" : Math.Abs(bytes) >= 1024 ? $"{bytes / 1024:0.0} KiB" : $"{bytes:0} B";
 

@@ -38,6 +38,9 @@ public sealed record MachineInfo(
         $"Machine: {Cpu}, {Cores} cores, {MemoryGiB} GiB; {Kernel}; {Runtime}; {Postgres} (fsync on, synchronous_commit on); Redis {Redis}; " +
         $"open files limit {OpenFilesLimit:N0} per process. Load average (1/5/15 min) at start {LoadAverageAtStart}, at end {LoadAverageAtEnd}. " +
         $"Commit measured: {Commit}. Placement: {(options.Pin ? "pinned — PostgreSQL, Redis, replicas and floor on CPU 0, generators on CPU 1" : "not pinned — every process on either core")}." +
+        (options.Exporter
+            ? " Telemetry: the replicas export traces, metrics and logs over OTLP/HTTP to the suite's sink (W5 also measures them without)."
+            : " Telemetry: no exporter (--exporter off).") +
         (options.BaselineApi is { } baseline ? $" Baseline API: {baseline}." : "");
 
     private static string? ReadFirst(string path, string prefix) =>

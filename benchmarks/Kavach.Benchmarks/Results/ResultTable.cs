@@ -13,11 +13,11 @@ public static class ResultTable
         text.AppendLine();
         text.AppendLine(machine.Describe(options));
         text.AppendLine();
-        text.AppendLine("| Workload | Goal | Kavach API | Floor / reference | Ratio | Verdict | Missing / dup / out of order | Generator CPU | Server CPU |");
-        text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        text.AppendLine("| Workload | Goal | Kavach API | Floor / reference | Ratio | Verdict | Missing / dup / out of order | Generator CPU | Server CPU | CPU per event |");
+        text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var row in reports.SelectMany(r => r.Rows))
         {
-            text.AppendLine($"| {row.Workload} | {row.Goal} | {row.Api} | {row.Reference} | {row.Ratio} | {row.VerdictText} | {row.Correctness} | {row.GeneratorCpu} | {row.ServerCpu} |");
+            text.AppendLine($"| {row.Workload} | {row.Goal} | {row.Api} | {row.Reference} | {row.Ratio} | {row.VerdictText} | {row.Correctness} | {row.GeneratorCpu} | {row.ServerCpu} | {row.CpuPerEvent} |");
         }
 
         foreach (var report in reports)
@@ -49,6 +49,7 @@ public static class ResultTable
                 r.Title,
                 r.Rows,
                 r.Details,
+                r.CpuPerEvent,
                 r.Violations,
                 r.GeneratorBound,
                 error = r.Error?.Message,

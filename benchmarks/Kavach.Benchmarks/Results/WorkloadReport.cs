@@ -21,7 +21,8 @@ public sealed record ResultRow(
     Verdict Verdict,
     string Correctness,
     string GeneratorCpu,
-    string ServerCpu)
+    string ServerCpu,
+    string CpuPerEvent = "—")
 {
     public string VerdictText => Verdict switch
     {
@@ -43,9 +44,20 @@ public sealed class WorkloadReport(string id, string title)
 
     public List<string> Details { get; } = [];
 
+    /// <summary>Each measured stretch's CPU per event, process by process (results.json); the details say it in words.</summary>
+    public List<CpuPerEvent> CpuPerEvent { get; } = [];
+
     public long Violations { get; set; }
 
     public bool GeneratorBound { get; set; }
 
     public Exception? Error { get; set; }
+
+    /// <summary>Keeps <paramref name="cpu"/> per event for results.json and returns it, for the row and the details.</summary>
+    public CpuPerEvent AddCpuPerEvent(string measured, string per, long events, CpuReading cpu)
+    {
+        var perEvent = Results.CpuPerEvent.From(measured, per, events, cpu);
+        CpuPerEvent.Add(perEvent);
+        return perEvent;
+    }
 }

@@ -5,7 +5,8 @@ namespace Kavach.Benchmarks.Workloads;
 
 /// <summary>
 /// W5b: emits in batches of 100 from 8 closed-loop clients, against PostgreSQL's own rate for the same rows (the
-/// API's multi-row INSERT, and binary COPY) from 8 connections at the same durability, in the same run.
+/// API's multi-row INSERT, and binary COPY) from 8 connections at the same durability, in the same run; and
+/// PostgreSQL's CPU per event against its CPU per row of the bare INSERT.
 /// </summary>
 public sealed class BatchThroughput : IWorkload
 {
@@ -16,41 +17,30 @@ public sealed class BatchThroughput : IWorkload
     public async Task RunAsync(SuiteContext context, WorkloadReport report)
     {
         var sizes = context.Sizes;
+        var exporter = context.Cluster.Sink is not null;
         var api = await EmitThroughput.MeasureEmitsAsync(context, report, "w5b", context.Cluster.Api, sizes.W5bClients, sizes.W5bBatch);
-        var insert = await PostgresRateAsync(context, report, "insert");
-        var copy = await PostgresRateAsync(context, report, "copy");
-        var reference = Math.Max(insert, copy);
+        var insert = await context.BareInsertAsync(report);
+        var copy = await PostgresRate.MeasureAsync(context, report, "copy");
+        var reference = Math.Max(insert.RowsPerSecond, copy.RowsPerSecond);
         var ratio = api.Emit.EventsPerSecond / reference;
-        report.Rows.Add(new ResultRow("W5b emits/s (batches of 100, 8 clients)", Goal, Format.Rate(api.Emit.EventsPerSecond),
-            $"PostgreSQL {Format.Rate(reference)} ({(copy >= insert ? "COPY" : "INSERT")}; INSERT {Format.Rate(insert)}, COPY {Format.Rate(copy)})",
+        var cpuColumn = $"{api.PerEvent.Short}; INSERT postgres {Format.Micros(insert.PostgresMicrosPerRow)}, COPY postgres " +
+            $"{Format.Micros(copy.PostgresMicrosPerRow)} — per {EmitThroughput.Acknowledged}, per row";
+        report.Rows.Add(new ResultRow($"W5b emits/s (batches of 100, 8 clients{(exporter ? ", OTLP exporter on" : "")})", Goal, Format.Rate(api.Emit.EventsPerSecond),
+            $"PostgreSQL {Format.Rate(reference)} ({(copy.RowsPerSecond >= insert.RowsPerSecond ? "COPY" : "INSERT")}; " +
+            $"INSERT {Format.Rate(insert.RowsPerSecond)}, COPY {Format.Rate(copy.RowsPerSecond)})",
             Format.Ratio(ratio), api.Emit.EventsPerSecond >= 50_000 && ratio >= 0.8 ? Verdict.Met : Verdict.NotMet,
-            api.Subscribers.Correctness, api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText));
+            api.Subscribers.Correctness, api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText, cpuColumn));
+
+        var postgres = api.PerEvent.Micros("postgres");
+        var postgresRatio = postgres / insert.PostgresMicrosPerRow;
+        report.Rows.Add(new ResultRow("W5b PostgreSQL CPU per acknowledged event", "≤ 1.5 × a bare INSERT's per row",
+            Format.Micros(postgres), $"bare INSERT {Format.Micros(insert.PostgresMicrosPerRow)} per row", Format.Ratio(postgresRatio),
+            postgresRatio <= 1.5 ? Verdict.Met : Verdict.NotMet, api.Subscribers.Correctness, api.Cpu.GeneratorText(context.Options.Pin),
+            api.Cpu.ServerText, cpuColumn));
         report.Details.Add("PostgreSQL's rate: the same rows (same columns, data of the same size, a table LIKE kavach_stream_events " +
             "INCLUDING ALL, so the same indexes), a transaction per batch of 100, 8 connections, fsync and synchronous_commit on; " +
-            "no sequence lock and no duplicate-id lookup. The ratio is to the faster of INSERT and COPY.");
-    }
-
-    private static async Task<double> PostgresRateAsync(SuiteContext context, WorkloadReport report, string mode)
-    {
-        var sizes = context.Sizes;
-        var generator = Generator.Start(context, $"w5b-pgrate-{mode}", "pgrate",
-        [
-            "--connection", context.Cluster.Postgres.ConnectionString, "--mode", mode,
-            "--connections", SuiteContext.Text(sizes.W5bClients), "--batch", SuiteContext.Text(sizes.W5bBatch),
-            "--duration", SuiteContext.Text(sizes.PgRateSeconds), "--warmup", SuiteContext.Text(sizes.EmitWarmup),
-        ]);
-        await using (generator)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(sizes.EmitWarmup));
-            var meter = CpuMeter.Start([("postgres", context.Cluster.Postgres.Pid ?? 0, true)], [(generator.Name, generator.Pid)]);
-            var summary = await generator.ResultAsync(TimeSpan.FromSeconds(sizes.PgRateSeconds + 120));
-            var cpu = meter.Stop();
-            var rate = summary.GetProperty("eventsPerSecond").GetDouble();
-            report.GeneratorBound |= cpu.GeneratorBound(context.Options.Pin);
-            report.Details.Add($"**PostgreSQL, {mode.ToUpperInvariant()}**: {Format.Rate(rate)} rows; batch commit latency " +
-                $"{Latency.From([summary.GetProperty("latency")])}; PostgreSQL {cpu.Seconds("postgres") / cpu.WallSeconds:0.00} cores; " +
-                $"generator {cpu.GeneratorText(context.Options.Pin)}; machine {cpu.MachineText}.");
-            return rate;
-        }
+            "no sequence lock and no duplicate-id lookup. The ratio is to the faster of INSERT and COPY. CPU per event: each process's CPU " +
+            "over the measured stretch ÷ the events acknowledged (or, for PostgreSQL's own rate, the rows committed) in it." +
+            (insert.MeasuredIn == report.Id ? "" : $" The INSERT was measured once for the run, in {insert.MeasuredIn.ToUpperInvariant()} (details there)."));
     }
 }

@@ -51,6 +51,8 @@ public sealed class CrossReplica : IWorkload
             var cross = outcome.Groups["cross"].Latency;
             var perThousand = 1000.0 / Math.Max(1, outcome.Events);
             var names = target.ServerProcesses.Select(p => p.Name).ToList();
+            var perDelivery = LiveLatency.PerDelivery(report, $"{label} ({target.Name})", outcome);
+            var cpuColumn = CpuPerEvent.Column(perDelivery);
             double IdleShare(string name) => outcome.Idle is { } idle ? idle.Seconds(name) / idle.WallSeconds : 0;
             string Cpu(string name) =>
                 $"{Math.Max(0, outcome.Cpu.Seconds(name) - IdleShare(name) * outcome.Cpu.WallSeconds) * perThousand * 1000:0} ms";
@@ -59,11 +61,12 @@ public sealed class CrossReplica : IWorkload
                 $"{(after.Returned - before.Returned) * perThousand:N0} | {(after.Fetched - before.Fetched) * perThousand:N0} | " +
                 $"{(after.Commits - before.Commits) * perThousand:N1} | {Cpu("redis")} |");
             report.Rows.Add(new ResultRow($"X same-replica p99 ({label})", Goal, $"{Format.Ms(same.P99)} (p50 {Format.Ms(same.P50)})", "—", "—",
-                Verdict.Info, outcome.Groups["same"].Correctness, outcome.Cpu.GeneratorText(context.Options.Pin), outcome.Cpu.ServerText));
+                Verdict.Info, outcome.Groups["same"].Correctness, outcome.Cpu.GeneratorText(context.Options.Pin), outcome.Cpu.ServerText, cpuColumn));
             report.Rows.Add(new ResultRow($"X cross-replica p99 ({label})", Goal, $"{Format.Ms(cross.P99)} (p50 {Format.Ms(cross.P50)})",
                 $"same-replica {Format.Ms(same.P99)}", Format.Ratio(cross.P99 / same.P99), Verdict.Info, outcome.Groups["cross"].Correctness,
-                outcome.Cpu.GeneratorText(context.Options.Pin), outcome.Cpu.ServerText));
+                outcome.Cpu.GeneratorText(context.Options.Pin), outcome.Cpu.ServerText, cpuColumn));
             descriptions.Add(LiveLatency.Describe($"{label} ({target.Name})", outcome, context.Options.Pin));
+            descriptions.Add(perDelivery.Text);
         }
 
         report.Details.Add("");

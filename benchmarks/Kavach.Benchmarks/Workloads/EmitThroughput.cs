@@ -7,34 +7,104 @@ namespace Kavach.Benchmarks.Workloads;
 /// <summary>
 /// W5: acknowledged emits per second, one event per request, 64 closed-loop clients spread over both replicas,
 /// against the same POST answered by the floor. A checking subscriber on each replica confirms that every
-/// acknowledged event is delivered once, in order, and the head moved by exactly the acknowledged count.
+/// acknowledged event is delivered once, in order, and the head moved by exactly the acknowledged count. The same
+/// run reads each process's CPU per emit against the floor's per request and PostgreSQL's per row of a bare INSERT,
+/// and — when the replicas export telemetry — measures them again with the exporter off.
 /// </summary>
 public sealed class EmitThroughput : IWorkload
 {
+    public const string Acknowledged = "acknowledged event";
+
     public string Title => "W5 — acknowledged emits/s, 1 event per request, 64 clients";
 
     public string Goal => "≥ 10,000/s and ≥ 0.5 × floor";
 
+    /// <summary>One measured stretch of closed-loop emits: what was acknowledged, checked and spent, and the telemetry that flowed.</summary>
+    public sealed record Outcome(EmitTotals Emit, SubscriberTotals Subscribers, CpuReading Cpu, CpuPerEvent PerEvent, TelemetryReceived? Telemetry);
+
     public async Task RunAsync(SuiteContext context, WorkloadReport report)
     {
         var sizes = context.Sizes;
-        var api = await MeasureEmitsAsync(context, report, "w5", context.Cluster.Api, sizes.W5Clients, 1);
-        var floor = await MeasureEmitsAsync(context, report, "w5", context.Cluster.FloorTarget, sizes.W5Clients, 1);
+        var cluster = context.Cluster;
+        var exporter = cluster.Sink is not null;
+        var api = await MeasureEmitsAsync(context, report, "w5", cluster.Api, sizes.W5Clients, 1,
+            exporter ? "Kavach API (OTLP exporter on)" : "Kavach API (no exporter)");
+        var floor = await MeasureEmitsAsync(context, report, "w5", cluster.FloorTarget, sizes.W5Clients, 1);
+        var insert = await context.BareInsertAsync(report);
         var ratio = api.Emit.EventsPerSecond / floor.Emit.EventsPerSecond;
-        report.Rows.Add(new ResultRow("W5 emits/s (1 per request, 64 clients)", Goal,
+        var cpuColumn = CpuPerEvent.Column(api.PerEvent, floor.PerEvent);
+        report.Rows.Add(new ResultRow($"W5 emits/s (1 per request, 64 clients{(exporter ? ", OTLP exporter on" : "")})", Goal,
             Format.Rate(api.Emit.EventsPerSecond), $"floor {Format.Rate(floor.Emit.EventsPerSecond)}", Format.Ratio(ratio),
             api.Emit.EventsPerSecond >= 10_000 && ratio >= 0.5 ? Verdict.Met : Verdict.NotMet,
-            api.Subscribers.Correctness, api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText));
+            api.Subscribers.Correctness, api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText, cpuColumn));
+
+        var replicas = api.PerEvent.Micros(CpuReading.IsReplica);
+        var floorPerRequest = floor.PerEvent.Micros("floor");
+        var replicaRatio = replicas / floorPerRequest;
+        report.Rows.Add(new ResultRow("W5 replica CPU per acknowledged emit (replicas added up)", "≤ 3 × floor's CPU per request",
+            $"{Format.Micros(replicas)} (" + string.Join(", ", cluster.Replicas.Select(r => $"{r.Name} {Format.Micros(api.PerEvent.Micros(r.Name))}")) + ")",
+            $"floor {Format.Micros(floorPerRequest)} per request", Format.Ratio(replicaRatio),
+            replicaRatio <= 3 ? Verdict.Met : Verdict.NotMet, api.Subscribers.Correctness,
+            api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText, cpuColumn));
+
+        var postgres = api.PerEvent.Micros("postgres");
+        var postgresRatio = postgres / insert.PostgresMicrosPerRow;
+        report.Rows.Add(new ResultRow("W5 PostgreSQL CPU per acknowledged emit", "≤ 2.5 × a bare INSERT's per row",
+            Format.Micros(postgres), $"bare INSERT {Format.Micros(insert.PostgresMicrosPerRow)} per row (batches of {sizes.W5bBatch}, {sizes.W5bClients} connections)",
+            Format.Ratio(postgresRatio), postgresRatio <= 2.5 ? Verdict.Met : Verdict.NotMet, api.Subscribers.Correctness,
+            api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText, $"postgres {Format.Micros(postgres)}; INSERT {Format.Micros(insert.PostgresMicrosPerRow)} — per event, per row"));
+
         report.Details.Add($"Each emit is a request of one event; the API commits it (one PostgreSQL transaction with fsync) before answering 201. " +
-            $"{sizes.EmitWarmup:0} s warm-up, {sizes.EmitSeconds:0} s measured.");
+            $"{sizes.EmitWarmup:0} s warm-up, {sizes.EmitSeconds:0} s measured. CPU per acknowledged event: each process's CPU over the measured " +
+            "stretch ÷ the events acknowledged in it (the floor: per request, the same POST). The bare INSERT is PostgreSQL's own rate for the same " +
+            $"rows (W5b's reference){(insert.MeasuredIn == report.Id ? ", measured here once for the run" : $", measured once in {insert.MeasuredIn.ToUpperInvariant()}")}.");
+        if (exporter)
+        {
+            await CompareWithoutExporterAsync(context, report, api);
+        }
+        else
+        {
+            report.Details.Add("The replicas ran without an OTLP exporter (--exporter off): no comparison with the exporter on.");
+        }
+    }
+
+    /// <summary>
+    /// The same emits with both replicas restarted without the OTLP variables, then restarted with them again so that
+    /// later workloads run as configured. W5 runs first, so both measurements are of replicas started moments before.
+    /// </summary>
+    private static async Task CompareWithoutExporterAsync(SuiteContext context, WorkloadReport report, Outcome on)
+    {
+        var cluster = context.Cluster;
+        context.Log("  restarting both replicas without the OTLP exporter");
+        await cluster.RestartReplicasAsync(exporter: false);
+        Outcome off;
+        try
+        {
+            off = await MeasureEmitsAsync(context, report, "w5-noexport", cluster.Api, context.Sizes.W5Clients, 1, "Kavach API (OTLP exporter off)");
+        }
+        finally
+        {
+            context.Log("  restarting both replicas with the OTLP exporter");
+            await cluster.RestartReplicasAsync(exporter: true);
+        }
+
+        var ratio = on.Emit.EventsPerSecond / off.Emit.EventsPerSecond;
+        report.Rows.Add(new ResultRow("W5 with the OTLP exporter on vs off", "≥ 0.9×",
+            $"{Format.Rate(on.Emit.EventsPerSecond)} on", $"{Format.Rate(off.Emit.EventsPerSecond)} off", Format.Ratio(ratio),
+            ratio >= 0.9 ? Verdict.Met : Verdict.NotMet, off.Subscribers.Correctness, off.Cpu.GeneratorText(context.Options.Pin),
+            off.Cpu.ServerText, $"on: {on.PerEvent.Short}; off: {off.PerEvent.Short} — per {Acknowledged}"));
+        report.Details.Add("Exporter off: both replicas restarted without the OTEL_* variables, measured as above, then restarted with them. " +
+            "W5 runs first, so the exporter-on figure is also of replicas started moments before; the two differ by this machine's " +
+            "run-to-run spread too (about ±30 % for throughput): compare the CPU per event as well as the rates.");
     }
 
     /// <summary>Closed-loop emitters against a target with a checking subscriber per replica; shared by W5 and W5b.</summary>
-    public static async Task<(EmitTotals Emit, SubscriberTotals Subscribers, CpuReading Cpu)> MeasureEmitsAsync(
-        SuiteContext context, WorkloadReport report, string name, Target target, int clients, int batch)
+    public static async Task<Outcome> MeasureEmitsAsync(SuiteContext context, WorkloadReport report, string name, Target target, int clients,
+        int batch, string? label = null)
     {
         var sizes = context.Sizes;
-        var label = target.IsFloor ? "floor" : target.Name;
+        label ??= target.IsFloor ? "floor" : target.Name;
+        var sink = target.IsFloor || !context.Cluster.ExporterOn ? null : context.Cluster.Sink;
         var head = await target.HeadAsync();
         var checkers = await context.StartSubscribersAsync($"{name}-check-{(target.IsFloor ? "floor" : "api")}", target.AllUrls,
             target.Replicas.Count, head);
@@ -48,7 +118,8 @@ public sealed class EmitThroughput : IWorkload
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(sizes.EmitWarmup));
-                var meter = SuiteContext.Meter(target, [.. emitters, .. checkers]);
+                var telemetryBefore = sink is null ? null : await sink.ReadAsync();
+                var meter = context.Meter(target, [.. emitters, .. checkers]);
                 var parts = new List<EmitTotals>();
                 foreach (var emitter in emitters)
                 {
@@ -57,6 +128,7 @@ public sealed class EmitThroughput : IWorkload
 
                 var emit = EmitTotals.Combine(parts);
                 var cpu = meter.Stop();
+                var telemetry = sink is null ? null : await sink.ReadAsync() - telemetryBefore!;
                 var end = await target.HeadAsync();
                 var (subscribers, _) = await context.StopSubscribersAsync(checkers, end);
                 report.Violations += subscribers.Violations + Math.Abs(end - head - emit.AckedTotal);
@@ -66,7 +138,14 @@ public sealed class EmitThroughput : IWorkload
                     $"request latency {emit.RequestLatency}; answers {emit.StatusText}; head moved {end - head:N0} for {emit.AckedTotal:N0} acknowledged" +
                     $"{(end - head == emit.AckedTotal ? "" : " ⚠ MISMATCH")}; checking subscribers (one per replica) missing/dup/order {subscribers.Correctness}; " +
                     $"server {cpu.ServerText}; generators {cpu.GeneratorText(context.Options.Pin)}; machine {cpu.MachineText}.");
-                return (emit, subscribers, cpu);
+                var perEvent = report.AddCpuPerEvent(label, Acknowledged, emit.Acked, cpu);
+                report.Details.Add(perEvent.Text);
+                if (telemetry is not null)
+                {
+                    report.Details.Add($"**{label}**, telemetry the OTLP sink received over the stretch: {telemetry.PerThousand(emit.Acked)}.");
+                }
+
+                return new Outcome(emit, subscribers, cpu, perEvent, telemetry);
             }
             finally
             {

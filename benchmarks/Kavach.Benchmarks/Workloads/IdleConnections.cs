@@ -24,10 +24,15 @@ public sealed class IdleConnections : IWorkload
         var api = await MeasureAsync(context, report, context.Cluster.Api, 1, "w3-api");
         var floor = await MeasureAsync(context, report, context.Cluster.FloorTarget, 0, "w3-floor");
         var over = api.PerConnection - floor.PerConnection;
+        var apiCpu = report.AddCpuPerEvent("Kavach API", "stream opened", api.Connected, api.Cpu);
+        var floorCpu = report.AddCpuPerEvent("floor", "stream opened", floor.Connected, floor.Cpu);
         report.Rows.Add(new ResultRow($"W3 memory per idle stream ({api.Connections:N0} streams, VmRSS)", Goal,
             $"{Format.Bytes(api.PerConnection)} per stream", $"floor {Format.Bytes(floor.PerConnection)} ({floor.Connections:N0} streams)",
             Format.Ratio(api.PerConnection / floor.PerConnection), over <= 4096 ? Verdict.Met : Verdict.NotMet,
-            $"{api.Connected:N0} of {api.Connections:N0} held", api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText));
+            $"{api.Connected:N0} of {api.Connections:N0} held", api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText,
+            CpuPerEvent.Column(apiCpu, floorCpu)));
+        report.Details.Add(apiCpu.Text + " CPU while the streams were being opened, per stream (an idle stream has no events).");
+        report.Details.Add(floorCpu.Text);
 
         var projected = api.Before + 100_000 * api.PerConnection;
         var kernel = 100_000 * api.KernelPerSocket;
@@ -73,7 +78,7 @@ public sealed class IdleConnections : IWorkload
                 ]));
             }
 
-            var meter = SuiteContext.Meter(target, generators);
+            var meter = context.Meter(target, generators);
             await Task.WhenAll(generators.Select(g => g.WaitReadyAsync(TimeSpan.FromSeconds(120 + connections / 50.0))));
             var cpu = meter.Stop();
             await Task.Delay(TimeSpan.FromSeconds(5));

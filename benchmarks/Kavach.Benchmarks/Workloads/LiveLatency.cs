@@ -41,7 +41,7 @@ public static class LiveLatency
             CpuReading? idle = null;
             if (idleSeconds > 0)
             {
-                var idleMeter = SuiteContext.Meter(target, subscribers);
+                var idleMeter = context.Meter(target, subscribers);
                 await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
                 idle = idleMeter.Stop();
             }
@@ -51,7 +51,7 @@ public static class LiveLatency
                 $"--rate {SuiteContext.Text(rate)} --duration {SuiteContext.Text(seconds)}", 0);
             await using (emitter)
             {
-                var meter = SuiteContext.Meter(target, [emitter, .. subscribers]);
+                var meter = context.Meter(target, [emitter, .. subscribers]);
                 var emit = EmitTotals.From(await emitter.ResultAsync(TimeSpan.FromSeconds(seconds + 120)));
                 var cpu = meter.Stop();
                 var end = await target.HeadAsync();
@@ -68,6 +68,12 @@ public static class LiveLatency
             await Task.WhenAll(subscribers.Select(s => s.DisposeAsync().AsTask()));
         }
     }
+
+    public const string Delivered = "delivered event";
+
+    /// <summary>Keeps the stretch's CPU per delivered event (each subscriber's copy counts) in the report and returns it.</summary>
+    public static CpuPerEvent PerDelivery(WorkloadReport report, string label, Outcome outcome) =>
+        report.AddCpuPerEvent(label, Delivered, outcome.Subscribers.Events, outcome.Cpu);
 
     public static string Describe(string label, Outcome outcome, bool pinned) =>
         $"**{label}**: emit→receive {outcome.Subscribers.Latency}; {outcome.Events:N0} events " +

@@ -17,6 +17,8 @@ public sealed class ResumeBehind : IWorkload
 {
     public string Title => "W4 — resume 1,000 events behind by Last-Event-ID: request → last event";
 
+    private const int WarmupSamples = 5;
+
     public string Goal => "p99 ≤ 20 ms";
 
     public async Task RunAsync(SuiteContext context, WorkloadReport report)
@@ -30,21 +32,24 @@ public sealed class ResumeBehind : IWorkload
         await api.RestartAsync(1);
         var history = await MeasureAsync(context, report, api, 1, "w4-api-history", seed: false);
 
+        var floorCpu = CpuPerEvent.Column(onFloor.PerEvent);
         report.Rows.Add(new ResultRow($"W4 resume {sizes.W4Behind:N0} behind, from the live buffer", Goal,
             $"p99 {Format.Ms(buffered.Latency.P99)} (p50 {Format.Ms(buffered.Latency.P50)})",
             $"floor p99 {Format.Ms(onFloor.Latency.P99)} (p50 {Format.Ms(onFloor.Latency.P50)})",
             Format.Ratio(buffered.Latency.P99 / onFloor.Latency.P99), buffered.Latency.P99 <= 20 ? Verdict.Met : Verdict.NotMet,
-            $"{buffered.Violations} violations", buffered.Cpu.GeneratorText(context.Options.Pin), buffered.Cpu.ServerText));
+            $"{buffered.Violations} violations", buffered.Cpu.GeneratorText(context.Options.Pin), buffered.Cpu.ServerText,
+            CpuPerEvent.Column(buffered.PerEvent, onFloor.PerEvent)));
         report.Rows.Add(new ResultRow($"W4 resume {sizes.W4Behind:N0} behind, from PostgreSQL (fresh replica)", Goal,
             $"p99 {Format.Ms(history.Latency.P99)} (p50 {Format.Ms(history.Latency.P50)})",
             $"floor p99 {Format.Ms(onFloor.Latency.P99)}", Format.Ratio(history.Latency.P99 / onFloor.Latency.P99),
             history.Latency.P99 <= 20 ? Verdict.Met : Verdict.NotMet, $"{history.Violations} violations",
-            history.Cpu.GeneratorText(context.Options.Pin), history.Cpu.ServerText));
+            history.Cpu.GeneratorText(context.Options.Pin), history.Cpu.ServerText, CpuPerEvent.Column(history.PerEvent, onFloor.PerEvent)));
         report.Details.Add($"{sizes.W4Samples} samples after 5 warm-up ones, one client at a time, each from just before its connect to the " +
-            $"arrival of the {sizes.W4Behind:N0}th event; every event in between checked once and in order.");
+            $"arrival of the {sizes.W4Behind:N0}th event; every event in between checked once and in order. CPU per delivered event: each " +
+            "process's CPU while the client resumed (warm-up samples included) ÷ the events it received.");
     }
 
-    private sealed record Outcome(Latency Latency, long Violations, CpuReading Cpu);
+    private sealed record Outcome(Latency Latency, long Violations, CpuReading Cpu, CpuPerEvent PerEvent);
 
     private static async Task<Outcome> MeasureAsync(SuiteContext context, WorkloadReport report, Target target, int replica, string name, bool seed)
     {
@@ -58,21 +63,24 @@ public sealed class ResumeBehind : IWorkload
         var generator = Generator.Start(context, name, "resume",
         [
             "--url", target.Url(replica), "--after", SuiteContext.Text(head - sizes.W4Behind), "--count", SuiteContext.Text(sizes.W4Behind),
-            "--samples", SuiteContext.Text(sizes.W4Samples), "--warmup-samples", "5", "--signing-key", context.Cluster.SigningKey,
+            "--samples", SuiteContext.Text(sizes.W4Samples), "--warmup-samples", SuiteContext.Text(WarmupSamples), "--signing-key", context.Cluster.SigningKey,
             "--subject", name, "--timeout", "120",
         ]);
         await using (generator)
         {
-            var meter = SuiteContext.Meter(target, [generator]);
+            var meter = context.Meter(target, [generator]);
             var summary = await generator.ResultAsync(TimeSpan.FromSeconds(180));
             var cpu = meter.Stop();
             var latency = Latency.From([summary.GetProperty("latency")]);
             var violations = summary.GetProperty("violations").GetInt64() + summary.GetProperty("incomplete").GetInt64();
             report.Violations += violations;
             report.GeneratorBound |= cpu.GeneratorBound(context.Options.Pin);
+            var delivered = (summary.GetProperty("samples").GetInt64() + WarmupSamples) * sizes.W4Behind;
+            var perEvent = report.AddCpuPerEvent(name, LiveLatency.Delivered, delivered, cpu);
             report.Details.Add($"**{name}**: {latency}; {summary.GetProperty("bytesPerSample").GetInt64():N0} bytes per resume; " +
                 $"violations {violations}; server {cpu.ServerText}; generator {cpu.GeneratorText(context.Options.Pin)}.");
-            return new Outcome(latency, violations, cpu);
+            report.Details.Add(perEvent.Text);
+            return new Outcome(latency, violations, cpu, perEvent);
         }
     }
 

@@ -25,11 +25,13 @@ public sealed class RisingRate : IWorkload
         var api = await MeasureAsync(context, report, context.Cluster.Api, "w2-api");
         var floor = await MeasureAsync(context, report, context.Cluster.FloorTarget, "w2-floor");
         var ratio = api.Best.Deliveries / floor.Best.Deliveries;
+        var apiCpu = report.AddCpuPerEvent("Kavach API", LiveLatency.Delivered, api.Subscribers.Events, api.Cpu);
+        var floorCpu = report.AddCpuPerEvent("floor", LiveLatency.Delivered, floor.Subscribers.Events, floor.Cpu);
         report.Rows.Add(new ResultRow("W2 deliveries/s with p99 < 1 s (100 subscribers, rising rate)", Goal,
             $"{Format.Rate(api.Best.Deliveries)} at {Format.Rate(api.Best.Offered)} offered; {(api.Graceful ? "graceful" : "COLLAPSE")} past it",
             $"floor {Format.Rate(floor.Best.Deliveries)} at {Format.Rate(floor.Best.Offered)} offered; {(floor.Graceful ? "graceful" : "collapse")}",
             Format.Ratio(ratio), ratio >= 0.8 && api.Graceful ? Verdict.Met : Verdict.NotMet, api.Subscribers.Correctness,
-            api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText));
+            api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText, CpuPerEvent.Column(apiCpu, floorCpu)));
         report.Details.Add($"Steps of {context.Sizes.W2StepSeconds:0} s, emits in batches of {context.Sizes.W2Batch} from 16 connections (closed loop when a step asks more than they can) " +
             "(to both replicas for the API); subscribers half on each replica. A step's deliveries/s counts the events emitted during the step " +
             "(its first second left out) as their subscribers received them, and its p99 is theirs. Graceful: no later step delivers under half " +
@@ -53,6 +55,9 @@ public sealed class RisingRate : IWorkload
                 $"stream ends {outcome.Subscribers.Ends}; emits {outcome.Emit.StatusText}; server {outcome.Cpu.ServerText}; " +
                 $"generators {outcome.Cpu.GeneratorText(context.Options.Pin)}; machine {outcome.Cpu.MachineText}.");
         }
+
+        report.Details.Add(apiCpu.Text + " Every step together.");
+        report.Details.Add(floorCpu.Text);
     }
 
     private sealed record Step(double Offered, double Acked, double Deliveries, Latency Latency);
@@ -78,7 +83,7 @@ public sealed class RisingRate : IWorkload
                 $"--steps {schedule} --start-at {SuiteContext.Text(startAt)}", 0);
             await using (emitter)
             {
-                var meter = SuiteContext.Meter(target, [emitter, .. subscribers]);
+                var meter = context.Meter(target, [emitter, .. subscribers]);
                 var emit = EmitTotals.From(await emitter.ResultAsync(TimeSpan.FromSeconds(sizes.W2Steps.Count * sizes.W2StepSeconds + 120)));
                 var cpu = meter.Stop();
                 var end = await target.HeadAsync();
