@@ -20,7 +20,7 @@ public sealed class BenchmarkSmokeTests
         var results = Path.Combine(SuiteSettings.LogRoot, "benchmark-smoke");
         var started = Stopwatch.StartNew();
         var suite = ChildProcess.Start("benchmark suite (w5 --quick)", ApiReplica.DotnetHost,
-            [SuiteSettings.BenchmarksAssembly, "w5", "--quick", "--results", results],
+            [SuiteSettings.BenchmarksAssembly, "w5", "--quick", "--warmup", "2", "--results", results],
             new Dictionary<string, string>(), Path.Combine(results, "suite.log"));
         await suite.WaitForExitAsync(TimeSpan.FromSeconds(170));
 

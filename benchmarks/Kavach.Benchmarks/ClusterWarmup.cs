@@ -23,28 +23,39 @@ public static class ClusterWarmup
             : [context.Cluster.Api, context.Cluster.FloorTarget];
         foreach (var target in targets)
         {
-            var name = target.IsFloor ? "floor" : target == context.Cluster.Api ? "api" : "baseline";
-            var head = await target.HeadAsync();
-            var subscribers = await context.StartSubscribersAsync($"warmup-check-{name}", target.AllUrls, target.Replicas.Count, head);
-            var schedule = $"--rate 0 --duration {SuiteContext.Text(seconds)}";
-            var emitters = new[]
-            {
-                context.StartEmitter($"warmup-emit-{name}", target.AllUrls, 32, 1, schedule, 0),
-                context.StartEmitter($"warmup-batch-{name}", target.AllUrls, 4, 100, schedule, 0),
-            };
-            try
-            {
-                foreach (var emitter in emitters)
-                {
-                    await emitter.ResultAsync(TimeSpan.FromSeconds(seconds + 120));
-                }
+            await WarmAsync(context, target, target.IsFloor ? "floor" : target == context.Cluster.Api ? "api" : "baseline");
+        }
+    }
 
-                await context.StopSubscribersAsync(subscribers, await target.HeadAsync());
-            }
-            finally
+    /// <summary>The same traffic against one target: also after a workload restarted its replicas.</summary>
+    public static async Task WarmAsync(SuiteContext context, Target target, string name)
+    {
+        var seconds = context.Sizes.ClusterWarmupSeconds;
+        if (seconds <= 0)
+        {
+            return;
+        }
+
+        var head = await target.HeadAsync();
+        var subscribers = await context.StartSubscribersAsync($"warmup-check-{name}", target.AllUrls, target.Replicas.Count, head);
+        var schedule = $"--rate 0 --duration {SuiteContext.Text(seconds)}";
+        var emitters = new[]
+        {
+            context.StartEmitter($"warmup-emit-{name}", target.AllUrls, 32, 1, schedule, 0),
+            context.StartEmitter($"warmup-batch-{name}", target.AllUrls, 4, 100, schedule, 0),
+        };
+        try
+        {
+            foreach (var emitter in emitters)
             {
-                await Task.WhenAll(emitters.Select(e => e.DisposeAsync().AsTask()).Concat(subscribers.Select(s => s.DisposeAsync().AsTask())));
+                await emitter.ResultAsync(TimeSpan.FromSeconds(seconds + 120));
             }
+
+            await context.StopSubscribersAsync(subscribers, await target.HeadAsync());
+        }
+        finally
+        {
+            await Task.WhenAll(emitters.Select(e => e.DisposeAsync().AsTask()).Concat(subscribers.Select(s => s.DisposeAsync().AsTask())));
         }
     }
 }

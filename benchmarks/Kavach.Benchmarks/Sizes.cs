@@ -1,12 +1,12 @@
 namespace Kavach.Benchmarks;
 
 /// <summary>How big and how long each workload is: the goals' sizes in a full run, small ones with --quick.</summary>
-public sealed class Sizes(bool quick)
+public sealed class Sizes(bool quick, double? warmup = null)
 {
     public bool Quick => quick;
 
     /// <summary>Traffic before the first workload, per target, so that tiered compilation has settled.</summary>
-    public double ClusterWarmupSeconds => quick ? 15 : 45;
+    public double ClusterWarmupSeconds => warmup ?? (quick ? 15 : 45);
 
     // W5 / W5b: closed-loop emitters.
     public int W5Clients => 64;

@@ -15,7 +15,7 @@ public sealed class SuiteContext(SuiteOptions options, BenchCluster cluster, str
 
     public SuiteOptions Options { get; } = options;
 
-    public Sizes Sizes { get; } = new(options.Quick);
+    public Sizes Sizes { get; } = new(options.Quick, options.Warmup);
 
     public BenchCluster Cluster { get; } = cluster;
 

@@ -7,7 +7,8 @@ public sealed record SuiteOptions(
     bool Pin,
     string? BaselineApi,
     string ResultsDirectory,
-    bool Exporter = true)
+    bool Exporter = true,
+    double? Warmup = null)
 {
     /// <summary>Every workload, in the order a full run takes them (W3 and W4's history case restart processes last).</summary>
     public static readonly IReadOnlyList<string> All = ["w5", "w5b", "w1", "w2", "w4", "fanout", "x", "w3"];
@@ -41,6 +42,7 @@ public sealed record SuiteOptions(
           --quick         small sizes and short phases: a smoke run of everything in a few minutes
           --pin           taskset: PostgreSQL, Redis, the replicas and the floor on CPU 0, the generators on CPU 1
           --api <dll>     also run x against another build's Kavach.StreamApi.dll (own database, same servers)
+          --warmup <s>    seconds of traffic per target before the first workload and after a restart (default 45, quick 15)
           --exporter off  the replicas export no telemetry (default on: to an OTLP/HTTP sink the suite starts, as
                           deployed replicas export to the Aspire dashboard or a collector; its CPU counts as a generator's)
           --results <dir> where results.md, results.json and the logs go (default artifacts/benchmarks/<time>)
@@ -50,6 +52,7 @@ public sealed record SuiteOptions(
     {
         var workloads = new List<string>();
         bool quick = false, pin = false, exporter = true;
+        double? warmup = null;
         string? api = null, results = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -60,6 +63,10 @@ public sealed record SuiteOptions(
                     break;
                 case "--pin":
                     pin = true;
+                    break;
+                case "--warmup" when i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0:
+                    warmup = seconds;
+                    i++;
                     break;
                 case "--exporter" when i + 1 < args.Length && args[i + 1] is "on" or "off":
                     exporter = args[++i] == "on";
@@ -95,7 +102,7 @@ public sealed record SuiteOptions(
         var selected = workloads.Count == 0 ? All : [.. All.Concat(OnRequest).Where(workloads.Contains)];
         return new SuiteOptions(selected, quick, pin, api,
             results ?? Path.GetFullPath(Path.Combine(RepositoryRoot(), "artifacts", "benchmarks", DateTime.Now.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture))),
-            exporter);
+            exporter, warmup);
     }
 
     private static string RepositoryRoot()

@@ -77,6 +77,7 @@ public sealed class EmitThroughput : IWorkload
         var cluster = context.Cluster;
         context.Log("  restarting both replicas without the OTLP exporter");
         await cluster.RestartReplicasAsync(exporter: false);
+        await ClusterWarmup.WarmAsync(context, cluster.Api, "api-noexport");
         Outcome off;
         try
         {
@@ -86,6 +87,7 @@ public sealed class EmitThroughput : IWorkload
         {
             context.Log("  restarting both replicas with the OTLP exporter");
             await cluster.RestartReplicasAsync(exporter: true);
+            await ClusterWarmup.WarmAsync(context, cluster.Api, "api");
         }
 
         var ratio = on.Emit.EventsPerSecond / off.Emit.EventsPerSecond;
@@ -93,9 +95,9 @@ public sealed class EmitThroughput : IWorkload
             $"{Format.Rate(on.Emit.EventsPerSecond)} on", $"{Format.Rate(off.Emit.EventsPerSecond)} off", Format.Ratio(ratio),
             ratio >= 0.9 ? Verdict.Met : Verdict.NotMet, off.Subscribers.Correctness, off.Cpu.GeneratorText(context.Options.Pin),
             off.Cpu.ServerText, $"on: {on.PerEvent.Short}; off: {off.PerEvent.Short} — per {Acknowledged}"));
-        report.Details.Add("Exporter off: both replicas restarted without the OTEL_* variables, measured as above, then restarted with them. " +
-            "W5 runs first, so the exporter-on figure is also of replicas started moments before; the two differ by this machine's " +
-            "run-to-run spread too (about ±30 % for throughput): compare the CPU per event as well as the rates.");
+        report.Details.Add("Exporter off: both replicas restarted without the OTEL_* variables, warmed up like the cluster, measured as " +
+            "above, then restarted with them and warmed up again. The two differ by this machine's run-to-run spread too (about ±30 % " +
+            "for throughput): compare the CPU per event as well as the rates.");
     }
 
     /// <summary>Closed-loop emitters against a target with a checking subscriber per replica; shared by W5 and W5b.</summary>
