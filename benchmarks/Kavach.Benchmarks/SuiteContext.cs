@@ -109,6 +109,13 @@ public sealed class SuiteContext(SuiteOptions options, BenchCluster cluster, str
     public async Task<PostgresRate> BareInsertAsync(WorkloadReport report) =>
         _bareInsert ??= await PostgresRate.MeasureAsync(this, report, "insert");
 
+    /// <summary>
+    /// The same INSERT shaped like W5's load: one row per transaction from as many connections as W5 has clients, so
+    /// that W5's PostgreSQL CPU per event is compared with a commit per row, as its clients ask.
+    /// </summary>
+    public Task<PostgresRate> BareSingleRowInsertAsync(WorkloadReport report) =>
+        PostgresRate.MeasureAsync(this, report, "insert", batch: 1, connections: Sizes.W5Clients);
+
     public static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
