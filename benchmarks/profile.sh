@@ -8,7 +8,7 @@
 # The sampled stretch starts [delay] seconds after the API's first emitter (W5's warm-up is 3 s and its measured
 # stretch 20 s), after the suite's own warm-up of the whole cluster (45 s), so the profile shows the steady state.
 #
-# Needs perf (linux-perf), psql, dotnet-trace (dotnet tool install -g dotnet-trace), and a Release build: dotnet build -c Release benchmarks/Kavach.Benchmarks
+# Needs perf (linux-perf), psql, python3, and a Release build: dotnet build -c Release benchmarks/Kavach.Benchmarks
 set -euo pipefail
 workload=${1:-w5}
 seconds=${2:-8}
@@ -17,7 +17,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${4:-$root/artifacts/profile/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 
-export PATH="$PATH:$HOME/.dotnet/tools" # dotnet-trace: dotnet tool install -g dotnet-trace
 export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 # W^X maps JIT code through a memfd perf cannot name
 export KAVACH_PG_SETTINGS="shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all pg_stat_statements.track_planning=on"
 dotnet run -c Release --no-build --project "$root/benchmarks/Kavach.Benchmarks" -- "$workload" --results "$out/suite" \
@@ -37,14 +36,7 @@ replicas=$(pgrep -d, -f 'Kavach.StreamApi.dll' || true)
 sql() { psql "$conninfo" -X -q -A -t -c "$1"; }
 head_before=$(sql "SELECT last_value FROM kavach_stream_sequence")
 sql "SELECT pg_stat_statements_reset()" >/dev/null
-# Managed frames come from EventPipe's sampler on replica 0 (perf cannot walk through the runtime's own frames); it
-# runs in the same stretch and costs that replica a few percent.
-trace_pid=${replicas%%,*}
-dotnet-trace collect -p "$trace_pid" --profile dotnet-sampled-thread-time --duration "00:00:00:$(printf %02d "$seconds")" \
-  -o "$out/replica-0.nettrace" >"$out/dotnet-trace.log" 2>&1 &
-tracer=$!
 perf record -a -g -F 499 -o "$out/perf.data" -- sleep "$seconds" 2>"$out/perf-record.err"
-wait $tracer || true
 head_after=$(sql "SELECT last_value FROM kavach_stream_sequence")
 events=$((head_after - head_before))
 sql "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
@@ -54,32 +46,6 @@ sql "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms, round(mean_ex
 wait $suite || true
 trap - EXIT
 
-set +o pipefail # head closes perf report's output early
-{
-  echo "# $workload: $events events committed in the ${seconds} s sampled (replica PIDs $replicas)"
-  echo
-  echo "## CPU by process (samples at 499 Hz on every CPU)"
-  perf report -i "$out/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
-  echo
-  echo "## Replica 0: top managed frames by CPU, inclusive (EventPipe samples)"
-  dotnet-trace report "$out/replica-0.nettrace" topN -n 25 --inclusive 2>/dev/null | cut -c1-200
-  echo
-  echo "## Replica 0: top managed frames by CPU, self"
-  dotnet-trace report "$out/replica-0.nettrace" topN -n 25 2>/dev/null | cut -c1-200
-  echo
-  echo "## Replicas: top frames, self"
-  perf report -i "$out/perf.data" --pid "$replicas" --no-children --sort dso,sym --stdio -g none 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' | head -40
-  echo
-  echo "## Replicas: top frames, inclusive"
-  perf report -i "$out/perf.data" --pid "$replicas" --children --sort sym --stdio -g none 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' | head -60
-  echo
-  echo "## PostgreSQL: top frames, self"
-  perf report -i "$out/perf.data" --comm postgres --no-children --sort sym --stdio -g none 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' | head -30
-  echo
-  echo "## pg_stat_statements over the same stretch (calls, exec ms, mean exec ms, plans, plan ms, rows, blocks, WAL records, query)"
-  cat "$out/pg_stat_statements.txt"
-} >"$out/profile.md"
+printf 'workload=%s\nseconds=%s\nevents=%s\nreplicas=%s\n' "$workload" "$seconds" "$events" "$replicas" >"$out/meta"
+bash "$root/benchmarks/profile-report.sh" "$out" >"$out/profile.md"
 echo "$out/profile.md"

@@ -17,7 +17,7 @@ public sealed class IdleConnections : IWorkload
 
     public string Title => "W3 — idle streams: resident memory per connection";
 
-    public string Goal => "≤ floor + 4 KiB per connection";
+    public string Goal => "≤ floor + 1 KiB per connection";
 
     public async Task RunAsync(SuiteContext context, WorkloadReport report)
     {
@@ -28,7 +28,7 @@ public sealed class IdleConnections : IWorkload
         var floorCpu = report.AddCpuPerEvent("floor", "stream opened", floor.Connected, floor.Cpu);
         report.Rows.Add(new ResultRow($"W3 memory per idle stream ({api.Connections:N0} streams, VmRSS)", Goal,
             $"{Format.Bytes(api.PerConnection)} per stream", $"floor {Format.Bytes(floor.PerConnection)} ({floor.Connections:N0} streams)",
-            Format.Ratio(api.PerConnection / floor.PerConnection), over <= 4096 ? Verdict.Met : Verdict.NotMet,
+            Format.Ratio(api.PerConnection / floor.PerConnection), over <= 1024 ? Verdict.Met : Verdict.NotMet,
             $"{api.Connected:N0} of {api.Connections:N0} held", api.Cpu.GeneratorText(context.Options.Pin), api.Cpu.ServerText,
             CpuPerEvent.Column(apiCpu, floorCpu)));
         report.Details.Add(apiCpu.Text + " CPU while the streams were being opened, per stream (an idle stream has no events).");

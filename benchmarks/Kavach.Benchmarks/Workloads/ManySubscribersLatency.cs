@@ -8,7 +8,7 @@ public sealed class ManySubscribersLatency : IWorkload
 {
     public string Title => "W1 — 1,000 subscribers × 50 events/s: emit→receive latency";
 
-    public string Goal => "p99 ≤ 1.25 × floor";
+    public string Goal => "p99 ≤ 1.25 × floor (read as the median of 3 runs)";
 
     public async Task RunAsync(SuiteContext context, WorkloadReport report)
     {
