@@ -208,6 +208,50 @@ public sealed class TraceSamplingTests
         await service.App.StopAsync(TestContext.CancellationToken);
     }
 
+    [TestMethod]
+    [DoNotParallelize] // request spans come from ASP.NET Core's one source, which every in-process service's tracing samples too
+    public async Task APromotedRequestSpanCarriesNoTokenFromItsQuery()
+    {
+        // The attacker's view: spans not picked by the ratio are still exported when they fail or are slow (every stream is),
+        // and a stream's token may travel in its query. What is exported must not hold it, whichever path exported it.
+        var prefix = $"/t{Guid.NewGuid():N}";
+        const string Token = "eyJhbGciOiJIUzI1NiJ9.secret-claims.secret-signature";
+        var settings = new Dictionary<string, string?>
+        {
+            [TraceSampling.RatioKey] = "0",
+            [TraceSampling.SlowSpanKey] = "00:00:00.050",
+            // As the AppHost runs a project: the instrumentation's own query redaction is off, so only ours stands.
+            ["OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION"] = "true",
+        };
+        await using var service = new TracedService(Environments.Production, settings, app =>
+        {
+            app.MapGet($"{prefix}/fail", () => Results.StatusCode(StatusCodes.Status500InternalServerError));
+            app.MapGet($"{prefix}/slow", async () =>
+            {
+                await Task.Delay(100);
+                return Results.Ok();
+            });
+        });
+        await service.App.StartAsync(TestContext.CancellationToken);
+        var client = service.App.GetTestClient();
+
+        await client.GetAsync($"{prefix}/fail?access_token={Token}", TestContext.CancellationToken);
+        await client.GetAsync($"{prefix}/slow?types=agent.created&access_token={Token}", TestContext.CancellationToken);
+        await service.WaitUntilEndedAsync([$"GET {prefix}/fail", $"GET {prefix}/slow"], TestContext.CancellationToken);
+
+        var exported = service.Exported().Where(span => span.DisplayName.StartsWith($"GET {prefix}", StringComparison.Ordinal)).ToList();
+        Assert.HasCount(2, exported, "both the failed and the slow request are promoted");
+        foreach (var span in exported)
+        {
+            foreach (var (key, value) in span.TagObjects)
+            {
+                Assert.DoesNotContain("secret", value?.ToString() ?? "", $"{span.DisplayName}: tag {key}");
+            }
+        }
+
+        await service.App.StopAsync(TestContext.CancellationToken);
+    }
+
     private static TracedService Production(string ratio, string? slowSpan = null, string? standardSampler = null,
         string? standardSamplerArgument = null, Action<WebApplication>? mapRoutes = null) =>
         new(Environments.Production, new Dictionary<string, string?>

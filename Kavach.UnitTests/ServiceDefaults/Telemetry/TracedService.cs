@@ -73,6 +73,13 @@ public sealed class TracedService : IAsyncDisposable
         return [.. _exported.Snapshot().Select(span => span.DisplayName)];
     }
 
+    /// <summary>The spans the exporter was given.</summary>
+    public IReadOnlyList<Activity> Exported()
+    {
+        Assert.IsTrue(Provider.ForceFlush(10_000));
+        return _exported.Snapshot();
+    }
+
     /// <summary>Waits until every named span has ended (recorded, whether or not exported).</summary>
     public async Task WaitUntilEndedAsync(IReadOnlyCollection<string> names, CancellationToken cancellation)
     {
