@@ -12,12 +12,6 @@ public static class ClusterWarmup
 {
     public static async Task RunAsync(SuiteContext context)
     {
-        var seconds = context.Sizes.ClusterWarmupSeconds;
-        if (seconds <= 0)
-        {
-            return;
-        }
-
         Target[] targets = context.Cluster.Baseline is { } baseline
             ? [context.Cluster.Api, baseline, context.Cluster.FloorTarget]
             : [context.Cluster.Api, context.Cluster.FloorTarget];
