@@ -38,4 +38,16 @@ public static class KavachRoutes
 
     /// <summary>Development only: a token for any subject.</summary>
     public const string DevelopmentTokens = "/api/kavach/dev/tokens";
+
+    /// <summary>Webhook subscriptions (scope <see cref="KavachScopes.Admin"/>): docs/webhooks.md.</summary>
+    public const string Webhooks = "/api/kavach/webhooks";
+
+    /// <summary>Every push destination, webhooks and SSF streams, with pause, resume and redeliver (scope <see cref="KavachScopes.Admin"/>).</summary>
+    public const string Destinations = "/api/kavach/destinations";
+
+    /// <summary>The SSF transmitter's configuration metadata (OpenID Shared Signals Framework 1.0, §7.1).</summary>
+    public const string SsfConfiguration = "/.well-known/ssf-configuration";
+
+    /// <summary>The SSF transmitter's endpoints (streams, status, subjects, verification, poll, keys): docs/ssf.md.</summary>
+    public const string Ssf = "/ssf";
 }

@@ -11,4 +11,10 @@ public static class KavachScopes
 
     /// <summary>Revoke tokens and subjects, and revoke agents with <c>agent.revoked</c>.</summary>
     public const string Admin = "events:admin";
+
+    /// <summary>OpenID Shared Signals: create, change and delete one's SSF streams, their status and subjects, and ask for verification.</summary>
+    public const string SsfManage = "ssf.manage";
+
+    /// <summary>OpenID Shared Signals: read one's SSF streams and their status, and poll their SETs (RFC 8936).</summary>
+    public const string SsfRead = "ssf.read";
 }

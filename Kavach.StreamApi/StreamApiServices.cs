@@ -89,6 +89,10 @@ public static class StreamApiServices
         services.AddMerkleTree(); // the Merkle tree: the hub's deliveries in, tree heads and proofs out
         builder.AddCheckpointWitness();
 
+        // push delivery: webhooks and SSF streams, each with its own cursor over the log (docs/webhooks.md, docs/ssf.md)
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Delivery.DestinationStore>();
+
         builder.AddReadinessChecks();
         builder.AddRequestLimits();
 
