@@ -23,11 +23,11 @@ public sealed class WebhookDeliveryTests
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(6); // renewed every 2 s: an attempt always has its whole 2 s
 
-    private static Dictionary<string, string?> Settings(bool allowLoopback = true, TimeSpan? retryHorizon = null)
+    private static Dictionary<string, string?> Settings(bool allowLoopback = true, TimeSpan? retryHorizon = null, TimeSpan? leaseDuration = null)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Kavach:Delivery:LeaseDuration"] = LeaseDuration.ToString(),
+            ["Kavach:Delivery:LeaseDuration"] = (leaseDuration ?? LeaseDuration).ToString(),
             ["Kavach:Delivery:FirstRetry"] = "00:00:00.200",
             ["Kavach:Delivery:MaxBackoff"] = "00:00:01",
             ["Kavach:Delivery:Timeout"] = "00:00:02",
@@ -436,6 +436,74 @@ public sealed class WebhookDeliveryTests
             foreach (var host in hosts)
             {
                 await host.DisposeAsync();
+            }
+        }
+    }
+
+    [TestMethod]
+    public async Task AReplicaCutOffMidDeliveryLosesTheLeaseAndAnotherSendsOnFromTheCursor()
+    {
+        var lease = TimeSpan.FromSeconds(3);
+        await using var proxy = await PostgresProxy.StartAsync();
+        var stalled = await StreamApiHost.StartAsync(withRedis: true, new Dictionary<string, string?>(Settings(leaseDuration: lease))
+        {
+            ["ConnectionStrings:kavachdb"] = proxy.ConnectionString,
+        });
+        StreamApiHost? survivor = null;
+        var secret = WebhookReceiver.NewSecret();
+        await using var receiver = await WebhookReceiver.StartAsync([secret]);
+        var agent = NewAgent();
+        var webhook = await CreateWebhookAsync(stalled, receiver.Url, secret, agent);
+        try
+        {
+            var engine = stalled.Services.GetRequiredService<DeliveryEngine>();
+            await WhenAsync(() => engine.HeldDestinations.Contains(webhook.Id), "the first replica's lease");
+            survivor = await StreamApiHost.StartAsync(withRedis: true, Settings(leaseDuration: lease));
+            var emitted = await EmitAsync(survivor, agent, 5);
+            await DeliveredThroughAsync(survivor, webhook.Id, emitted[^1].Sequence);
+
+            // The holder's next request is in flight when it loses PostgreSQL: it cannot renew or record the answer.
+            var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            receiver.Answer = async _ =>
+            {
+                if (inFlight.TrySetResult())
+                {
+                    await hold.Task;
+                }
+
+                return 200;
+            };
+            var more = await EmitAsync(survivor, agent, 5);
+            await inFlight.Task.WaitAsync(Generous);
+            proxy.Refuse();
+            hold.SetResult();
+
+            var row = await DeliveredThroughAsync(survivor, webhook.Id, more[^1].Sequence);
+            var survivorEngine = survivor.Services.GetRequiredService<DeliveryEngine>();
+            Assert.IsTrue(survivorEngine.HeldDestinations.Contains(webhook.Id));
+            emitted.AddRange(more);
+            var ids = receiver.Received.Select(r => r.Id).ToList();
+            var withoutRepeats = ids.Where((id, i) => i == 0 || ids[i - 1] != id).ToList();
+            AssertEachInOrder(emitted, withoutRepeats);
+            Assert.IsGreaterThanOrEqualTo(2, ids.Count(id => id == more[0].Id), "the answer the cut-off replica could not record is sent again");
+            Assert.IsTrue(ids.Where(id => id != more[0].Id).GroupBy(id => id).All(g => g.Count() == 1), "only that message is repeated");
+            Assert.AreEqual(emitted[^1].Sequence, row.Cursor);
+
+            proxy.Resume();
+            await WhenAsync(() => !engine.HeldDestinations.Contains(webhook.Id), "the cut-off replica letting go once it is back");
+            var after = await EmitAsync(survivor, agent, 2);
+            await DeliveredThroughAsync(survivor, webhook.Id, after[^1].Sequence);
+            Assert.IsTrue(receiver.Received.Skip(ids.Count).Select(r => r.Id).SequenceEqual(after.Select(e => e.Id)));
+        }
+        finally
+        {
+            proxy.Resume();
+            await DeleteAsync(survivor ?? stalled, webhook.Id);
+            await stalled.DisposeAsync();
+            if (survivor is not null)
+            {
+                await survivor.DisposeAsync();
             }
         }
     }
