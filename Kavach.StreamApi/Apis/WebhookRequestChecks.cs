@@ -1,12 +1,10 @@
 using System.Collections.Frozen;
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kavach.Contracts;
 using Kavach.StreamApi.Events;
-using Kavach.StreamApi.Options;
+using Kavach.StreamApi.Delivery;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Options;
 
 namespace Kavach.StreamApi.Apis;
 
@@ -19,7 +17,7 @@ public sealed record WebhookBody(WebhookRequest Request, IReadOnlySet<string> Pr
 /// address unless allow-listed), known event types, and a read grant with the same rules as a token's claims
 /// (<see cref="ReadGrant"/>, <see cref="IdText"/>). Each refusal names the field and says what is wrong.
 /// </summary>
-public sealed class WebhookRequestChecks(IHostEnvironment environment, IOptions<DeliveryOptions> options)
+public sealed class WebhookRequestChecks(TargetPolicy policy)
 {
     public const int MaxBodyBytes = 1 << 20;
     public const int MaxUrlLength = 2_000;
@@ -76,8 +74,11 @@ public sealed class WebhookRequestChecks(IHostEnvironment environment, IOptions<
         }
     }
 
-    /// <summary>The target, or what is wrong with it.</summary>
-    public (Uri? Url, string? Error) CheckUrl(string? text)
+    /// <summary>
+    /// The target, or what is wrong with it: the engine's own <see cref="TargetPolicy"/> (the SSRF check it applies to
+    /// every address it connects to), so the API refuses at once what the sender would never reach.
+    /// </summary>
+    public async Task<(Uri? Url, string? Error)> CheckUrlAsync(string? text, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -86,70 +87,11 @@ public sealed class WebhookRequestChecks(IHostEnvironment environment, IOptions<
 
         if (text.Length > MaxUrlLength || !Uri.TryCreate(text, UriKind.Absolute, out var url) || url.IsFile || url.IsUnc)
         {
-            return (null, $"Must be an absolute https URL of at most {MaxUrlLength} characters.");
+            return (null, $"Must be an absolute https URL of at most {MaxUrlLength} characters, such as https://receiver.example.com/kavach.");
         }
 
-        if (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)
-        {
-            return (null, "Must be an https URL.");
-        }
-
-        if (!string.IsNullOrEmpty(url.UserInfo) || !string.IsNullOrEmpty(url.Fragment))
-        {
-            return (null, "Must not hold a user name, a password or a fragment: the URL is shown to every admin; authenticate the " +
-                "sender by the webhook's signature instead.");
-        }
-
-        var allowListed = IsAllowListed(url);
-        if (url.Scheme == Uri.UriSchemeHttp && !allowListed && !environment.IsDevelopment())
-        {
-            return (null, $"Must be https: plain http is taken only for a target in {DeliveryOptions.Section}:AllowedPrivateTargets, or in Development.");
-        }
-
-        return CheckTarget(url, allowListed) is { } refused ? (null, refused) : (url, null);
+        return await policy.CheckAsync(url, cancellationToken) is { } refused ? (null, refused) : (url, null);
     }
-
-    // ── TargetPolicy plugs in here ─────────────────────────────────────────────────────────────────────────────────
-    // Helper A's TargetPolicy (the engine's SSRF check on the address actually connected) replaces IsAllowListed and
-    // CheckTarget below, so the API refuses at create exactly what the sender would refuse to connect to. Until then:
-    // literal addresses and localhost only.
-    private bool IsAllowListed(Uri url) =>
-        IPAddress.TryParse(url.IdnHost.Trim('[', ']'), out var address)
-        && options.Value.AllowedPrivateTargets.Select(Range).Any(r => r?.Contains(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address) == true);
-
-    private static IPNetwork? Range(string target) =>
-        IPNetwork.TryParse(target, out var range) ? range
-        : IPAddress.TryParse(target, out var single) ? new IPNetwork(single, single.GetAddressBytes().Length * 8)
-        : null;
-
-    private static string? CheckTarget(Uri url, bool allowListed)
-    {
-        if (allowListed)
-        {
-            return null;
-        }
-
-        var host = url.IdnHost.Trim('[', ']');
-        var isPrivate = host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(host, out var address) && IsPrivate(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
-        return isPrivate
-            ? $"'{url.Host}' is a private, loopback or link-local target, which webhooks may not reach (against SSRF) unless it is in {DeliveryOptions.Section}:AllowedPrivateTargets."
-            : null;
-    }
-
-    private static bool IsPrivate(IPAddress address)
-    {
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
-            || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal)
-        {
-            return true;
-        }
-
-        var b = address.GetAddressBytes();
-        return b.Length == 4 && (b[0] is 0 or 10 or 127 || b[0] >= 224 || (b[0] == 169 && b[1] == 254) || (b[0] == 172 && b[1] is >= 16 and <= 31)
-            || (b[0] == 192 && b[1] == 168) || (b[0] == 100 && b[1] is >= 64 and <= 127));
-    }
-    // ── end of the TargetPolicy call site ──────────────────────────────────────────────────────────────────────────
 
     public static string? CheckDescription(string? description) =>
         description is null ? null

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Kavach.Contracts;
 using Kavach.StreamApi.Auth;
@@ -71,7 +70,7 @@ public static class WebhooksApi
 
         var request = body.Request;
         var errors = new Dictionary<string, string[]>();
-        var (url, urlError) = checks.CheckUrl(request.Url);
+        var (url, urlError) = await checks.CheckUrlAsync(request.Url, context.RequestAborted);
         var (types, typesError) = WebhookRequestChecks.CheckEventTypes(request.EventTypes);
         var grant = WebhookRequestChecks.CheckGrant(request.Grant, errors);
         AddError(errors, "url", urlError);
@@ -136,7 +135,7 @@ public static class WebhooksApi
         var url = found.Url;
         if (present.Contains("url"))
         {
-            (url, var urlError) = checks.CheckUrl(request.Url);
+            (url, var urlError) = await checks.CheckUrlAsync(request.Url, context.RequestAborted);
             AddError(errors, "url", urlError);
         }
 
@@ -166,12 +165,17 @@ public static class WebhooksApi
             : TypedResults.Ok(await views.ViewAsync(updated, context.RequestAborted));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(HttpContext context, DestinationStore store, string id)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(HttpContext context, DestinationStore store,
+        WebhookSigningKeys keys, string id)
     {
         var (found, missing) = await DestinationsApi.FindAsync(store, id, DestinationKind.Webhook, context.RequestAborted);
-        return found is null ? missing!
-            : await store.DeleteAsync(found.Id, context.RequestAborted) ? TypedResults.NoContent()
-            : DestinationsApi.NotFound(id, DestinationKind.Webhook);
+        if (found is null || !await store.DeleteAsync(found.Id, context.RequestAborted))
+        {
+            return missing ?? DestinationsApi.NotFound(id, DestinationKind.Webhook);
+        }
+
+        keys.Forget(found.Id);
+        return TypedResults.NoContent();
     }
 
     public static Task<Results<Ok<DestinationView>, ProblemHttpResult>> PauseAsync(HttpContext context, DestinationStore store, DestinationViews views,
@@ -185,7 +189,7 @@ public static class WebhooksApi
         DestinationsApi.RedeliverOfKindAsync(context, store, views, log, id, request, DestinationKind.Webhook);
 
     public static async Task<Results<Created<WebhookCreated>, ProblemHttpResult>> RotateSecretAsync(HttpContext context, DestinationStore store,
-        DestinationViews views, WebhookSecrets secrets, string id, int? overlapHours)
+        DestinationViews views, WebhookSecrets secrets, WebhookSigningKeys keys, string id, int? overlapHours)
     {
         if (overlapHours is < 0 || overlapHours > WebhookSecrets.MaxOverlap.TotalHours)
         {
@@ -206,6 +210,8 @@ public static class WebhooksApi
             return DestinationsApi.NotFound(id, DestinationKind.Webhook);
         }
 
+        // This replica signs with the new set at once; the others within WebhookSigningKeys.Freshness.
+        keys.Forget(found.Id);
         var view = await views.ViewAsync(found, context.RequestAborted);
         return TypedResults.Created($"{KavachRoutes.Webhooks}/{found.Id}/secrets/{secret.View.Id}", new WebhookCreated(view, secret.Value));
     }
@@ -215,7 +221,7 @@ public static class WebhooksApi
     /// same signatures, SSRF check, redirect rule and timeout). Not an event of the log: the cursor does not move.
     /// </summary>
     public static async Task<Results<Ok<WebhookTestResult>, ProblemHttpResult>> TestAsync(HttpContext context, DestinationStore store,
-        IServiceProvider services, IOptions<DeliveryOptions> options, TimeProvider time, string id)
+        WebhookChannel channel, DeliveryHttp http, TimeProvider time, string id)
     {
         var (found, missing) = await DestinationsApi.FindAsync(store, id, DestinationKind.Webhook, context.RequestAborted);
         if (found is null)
@@ -224,44 +230,23 @@ public static class WebhooksApi
         }
 
         var messageId = $"msg_test_{Guid.CreateVersion7():N}";
-        var now = time.GetUtcNow();
-        var payload = JsonSerializer.Serialize(new TestMessage(messageId, TestType, now, found.Id,
+        var payload = JsonSerializer.Serialize(new TestMessage(messageId, TestType, time.GetUtcNow(), found.Id,
             new TestNote("A test message from Kavach: not an event of the log. Verify its signature as you would an event's.")),
             JsonSerializerOptions.Web);
-        var message = new OutboxMessage(0, found.Id, messageId, TestType, payload, now);
-        return TypedResults.Ok(await SendTestAsync(services, options.Value, found, message, context.RequestAborted));
-    }
-
-    // ── The engine's channel and HTTP client plug in here ──────────────────────────────────────────────────────────
-    private static async Task<WebhookTestResult> SendTestAsync(IServiceProvider services, DeliveryOptions options, Destination webhook,
-        OutboxMessage message, CancellationToken cancellationToken)
-    {
-        var channel = services.GetServices<IPushChannel>().FirstOrDefault(c => c.Kind == DestinationKind.Webhook);
-        var http = services.GetService<IHttpClientFactory>()?.CreateClient("kavach-delivery");
-        if (channel is null || http is null)
-        {
-            return new WebhookTestResult(false, null, "The delivery engine is not part of this build: nothing was sent.", 0);
-        }
-
-        var watch = Stopwatch.StartNew();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Timeout);
+        HttpRequestMessage request;
         try
         {
-            using var request = await channel.BuildAsync(webhook, message, timeout.Token);
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var accepted = channel.Accepted(response);
-            return new WebhookTestResult(accepted, (int)response.StatusCode,
-                accepted ? null : $"{(int)response.StatusCode} {response.ReasonPhrase}", watch.Elapsed.TotalMilliseconds);
+            request = await channel.SignedAsync(found, messageId, payload, context.RequestAborted);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (DeliveryNotReadyException e)
         {
-            return new WebhookTestResult(false, null, $"No answer within {options.Timeout.TotalSeconds:0.#} s ({DeliveryOptions.Section}:Timeout).",
-                watch.Elapsed.TotalMilliseconds);
+            return TypedResults.Ok(new WebhookTestResult(false, null, $"Nothing was sent: {e.Message}.", 0));
         }
-        catch (HttpRequestException e)
+
+        using (request)
         {
-            return new WebhookTestResult(false, null, e.Message, watch.Elapsed.TotalMilliseconds);
+            var outcome = await http.SendAsync(request, ((IPushChannel)channel).Accepted, context.RequestAborted);
+            return TypedResults.Ok(new WebhookTestResult(outcome.IsAccepted, outcome.Status, outcome.Error, outcome.Duration.TotalMilliseconds));
         }
     }
 

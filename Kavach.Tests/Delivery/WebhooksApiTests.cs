@@ -212,8 +212,9 @@ public sealed class WebhooksApiTests
             ("relative url", With("url", "/hook").ToJsonString(), "absolute"),
             ("ftp url", With("url", "ftp://203.0.113.10/hook").ToJsonString(), "https"),
             ("user info in url", With("url", "https://user:pw@203.0.113.10/hook").ToJsonString(), "password"),
-            ("loopback url", With("url", "https://127.0.0.2/hook").ToJsonString(), "private"),
-            ("metadata url", With("url", "https://169.254.169.254/latest").ToJsonString(), "private"),
+            ("loopback url", With("url", "https://127.0.0.2/hook").ToJsonString(), "loopback"),
+            ("metadata url", With("url", "https://169.254.169.254/latest").ToJsonString(), "link-local"),
+            ("localhost", With("url", "https://localhost/hook").ToJsonString(), "public addresses"),
             ("unknown type", With("eventTypes", new JsonArray("audit", "nope")).ToJsonString(), "'nope' is not an event type"),
             ("no types", With("eventTypes", new JsonArray()).ToJsonString(), "at least one type"),
             ("null type", With("eventTypes", new JsonArray("audit", null)).ToJsonString(), "not an event type"),
@@ -319,8 +320,14 @@ public sealed class WebhooksApiTests
     [TestMethod]
     public async Task AfterARotationMessagesCarryTheOldAndNewSignaturesUntilTheOverlapEnds()
     {
+        // The system's replicas leave delivery to in-process hosts (KavachSystem): this one sends, and is asked to rotate.
+        await using var host = await StreamApiHost.StartAsync(withRedis: true, new Dictionary<string, string?>
+        {
+            ["Kavach:Delivery:AllowedPrivateTargets:0"] = "127.0.0.1/32",
+            ["Kavach:Delivery:FirstRetry"] = "00:00:00.200",
+        }, onKestrel: true);
         await using var receiver = await HookReceiver.StartAsync();
-        using var admin = Admin();
+        using var admin = new EventsClient(host.KestrelAddress, Tokens.Admin()).Http;
         using var emitter = new EventsClient(Replicas[1], Tokens.Emitter());
         var agent = Unique("agent");
         var created = await CreateAsync(admin, new JsonObject
