@@ -2,8 +2,8 @@ using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kavach.Contracts;
-using Kavach.StreamApi.Events;
 using Kavach.StreamApi.Delivery;
+using Kavach.StreamApi.Events;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Kavach.StreamApi.Apis;
@@ -90,13 +90,23 @@ public sealed class WebhookRequestChecks(TargetPolicy policy)
             return (null, $"Must be an absolute https URL of at most {MaxUrlLength} characters, such as https://receiver.example.com/kavach.");
         }
 
-        return await policy.CheckAsync(url, cancellationToken) is { } refused ? (null, refused) : (url, null);
+        try
+        {
+            return await policy.CheckAsync(url, cancellationToken) is { } refused ? (null, refused) : (url, null);
+        }
+        catch (ArgumentException)
+        {
+            // The resolver refuses some names outright (longer than 255 characters, say): no sender could reach them either.
+            return (null, $"'{url.IdnHost[..Math.Min(url.IdnHost.Length, 64)]}' is not a host name that can be resolved.");
+        }
     }
 
     public static string? CheckDescription(string? description) =>
         description is null ? null
         : description.Length > MaxDescriptionLength ? $"At most {MaxDescriptionLength} characters."
         : description.Any(char.IsControl) ? "Must not contain control characters."
+        : System.Text.Unicode.Utf8.FromUtf16(description, new byte[description.Length * 3], out _, out _, replaceInvalidSequences: false)
+            != System.Buffers.OperationStatus.Done ? "Must be valid Unicode: it holds an unpaired UTF-16 surrogate."
         : null;
 
     /// <summary>Null (every type the grant allows), or the types asked for, known and each once.</summary>

@@ -426,6 +426,79 @@ public sealed class WebhooksApiTests
         await admin.DeleteAsync($"{KavachRoutes.Webhooks}/{created.Webhook.Id}");
     }
 
+    [TestMethod]
+    public async Task MalformedWebhookRequestsAreRefusedWithAProblemAndNeverA500()
+    {
+        using var admin = Admin();
+        var marker = Unique("fuzz");
+        var target = (await CreateAsync(admin, Unreachable(marker + "-target"))).Webhook;
+        var random = new Random(2112);
+        JsonNode?[] values =
+        [
+            null, "", "x", 0, -1, long.MaxValue, 1.5, true, new JsonArray(), new JsonArray("audit"), new JsonArray(1), new JsonArray((JsonNode?)null),
+            new JsonObject(), new JsonObject { ["types"] = 1 }, new JsonObject { ["agents"] = new JsonArray("\ud800") }, "\u0000", "\ud800x",
+            new string('a', 5000), "https://203.0.113.10/hook", "http://[::1]/", "https://[fe80::1%25eth0]/", "javascript:alert(1)",
+            "https://203.0.113.10:99999/", $"https://{string.Join('.', Enumerable.Repeat(new string('h', 60), 5))}/", "https://[::ffff:a9fe:a9fe]/",
+            "https://0x7f000001/", "https://2130706433/", "https://127.1/", "https://①②⑦.0.0.1/", "file:///etc/passwd", "//203.0.113.10/x",
+        ];
+        string[] fields = ["url", "description", "eventTypes", "grant", "fromSequence", "URL", "Grant", "extra"];
+        var statuses = new Dictionary<int, int>();
+        for (var i = 0; i < 300; i++)
+        {
+            var body = new JsonObject();
+            for (var f = random.Next(1, 5); f > 0; f--)
+            {
+                body[fields[random.Next(fields.Length)]] = values[random.Next(values.Length)]?.DeepClone();
+            }
+
+            body["description"] ??= marker;
+            var text = random.Next(10) switch
+            {
+                0 => body.ToJsonString()[..random.Next(1, body.ToJsonString().Length)],
+                1 => new string('[', 10_000) + new string(']', 10_000),
+                _ => body.ToJsonString(),
+            };
+            var patch = random.Next(2) == 0;
+            using var response = patch
+                ? await admin.PatchAsync($"{KavachRoutes.Webhooks}/{target.Id}", new StringContent(text, Encoding.UTF8, "application/json"))
+                : await admin.PostAsync(KavachRoutes.Webhooks, new StringContent(text, Encoding.UTF8, "application/json"));
+            var answer = await response.Content.ReadAsStringAsync();
+            statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
+            Assert.IsTrue((int)response.StatusCode < 500, $"{(patch ? "PATCH" : "POST")} {text[..Math.Min(text.Length, 300)]} → {(int)response.StatusCode} {answer}");
+            if ((int)response.StatusCode >= 400)
+            {
+                Assert.AreEqual("application/problem+json", response.Content.Headers.ContentType?.MediaType, text);
+            }
+            else if (response.StatusCode == HttpStatusCode.Created)
+            {
+                await admin.DeleteAsync(response.Headers.Location!.OriginalString);
+            }
+        }
+
+        Console.WriteLine("statuses: " + string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}")));
+        Assert.IsTrue(statuses.GetValueOrDefault(400) > 100, "most of the bodies are bad ones");
+        await admin.DeleteAsync($"{KavachRoutes.Webhooks}/{target.Id}");
+    }
+
+    [TestMethod]
+    public async Task TheOpenApiDescriptionListsEveryWebhookAndDestinationRoute()
+    {
+        using var reader = new EventsClient(Replicas[0], Tokens.Reader());
+        var paths = (await reader.GetJsonAsync("/openapi/v1.json")).GetProperty("paths");
+        foreach (var (path, method) in new[]
+        {
+            (KavachRoutes.Webhooks, "post"), (KavachRoutes.Webhooks, "get"), ($"{KavachRoutes.Webhooks}/{{id}}", "patch"),
+            ($"{KavachRoutes.Webhooks}/{{id}}", "delete"), ($"{KavachRoutes.Webhooks}/{{id}}/test", "post"),
+            ($"{KavachRoutes.Webhooks}/{{id}}/secrets", "post"), ($"{KavachRoutes.Webhooks}/{{id}}/redeliver", "post"),
+            (KavachRoutes.Destinations, "get"), ($"{KavachRoutes.Destinations}/{{id}}/resume", "post"),
+        })
+        {
+            Assert.IsTrue(paths.TryGetProperty(path, out var item), path);
+            Assert.IsTrue(item.TryGetProperty(method, out var operation), $"{method} {path}");
+            Assert.IsFalse(string.IsNullOrEmpty(operation.GetProperty("summary").GetString()), $"{method} {path} has a summary");
+        }
+    }
+
     private static async Task<WebhookCreated> RotateAsync(HttpClient admin, Guid id, int overlapHours)
     {
         using var response = await admin.PostAsync($"{KavachRoutes.Webhooks}/{id}/secrets?overlapHours={overlapHours}", null);
