@@ -21,7 +21,7 @@ namespace Kavach.Tests.Delivery;
 public sealed class WebhookDeliveryTests
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(6); // renewed every 2 s: an attempt always has its whole 2 s
 
     private static Dictionary<string, string?> Settings(bool allowLoopback = true, TimeSpan? retryHorizon = null)
     {
