@@ -41,6 +41,12 @@ if (builder.ExecutionContext.IsPublishMode)
     // keeps. Local runs leave it out: each replica then signs with a key of its own that dies with it.
     streamApi.WithEnvironment("Kavach__Integrity__CheckpointKey", builder.AddParameter("kavach-checkpoint-key", secret: true));
 }
+else
+{
+    // A local run may push webhooks to a receiver on this machine (README, docs/webhooks.md "Quick start"); deployed
+    // replicas refuse loopback targets (SSRF).
+    streamApi.WithEnvironment("Kavach__Delivery__AllowedPrivateTargets__0", "127.0.0.1/32");
+}
 
 // Every checkpoint is also written outside PostgreSQL (docs/integrity.md, "The witness"); in publish mode infra/ gives
 // the API its Blob Storage.

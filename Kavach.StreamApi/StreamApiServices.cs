@@ -104,6 +104,9 @@ public static class StreamApiServices
         services.AddSingleton<Delivery.IPushChannel>(sp => sp.GetRequiredService<Delivery.WebhookChannel>());
         services.AddSingleton<Delivery.DeliveryEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<Delivery.DeliveryEngine>());
+        services.AddSingleton<Delivery.WebhookSecrets>();
+        services.AddSingleton<Delivery.DestinationViews>();
+        services.AddSingleton<Apis.WebhookRequestChecks>();
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();
