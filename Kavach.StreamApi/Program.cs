@@ -33,6 +33,7 @@ app.MapEventsApi();
 app.MapRevocationsApi();
 app.MapIntegrityApi();
 app.MapProofsApi();
+app.MapSsfApi();
 app.MapTokenIssuers();
 
 app.WarnWhenAuthIsOff();

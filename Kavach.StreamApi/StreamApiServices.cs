@@ -12,6 +12,7 @@ using Kavach.StreamApi.Module;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Persistence.Migrations;
+using Kavach.StreamApi.Ssf;
 using Kavach.StreamApi.Streaming;
 using Kavach.StreamApi.Streaming.Presence;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -92,6 +93,7 @@ public static class StreamApiServices
         // push delivery: webhooks and SSF streams, each with its own cursor over the log (docs/webhooks.md, docs/ssf.md)
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Delivery.DestinationStore>();
+        services.AddSsfTransmitter(); // the OpenID Shared Signals transmitter: SSF streams are destinations too (docs/ssf.md)
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();
