@@ -78,6 +78,9 @@ public static class KavachSystem
             .WithEnvironment("Kavach__Limits__Verify__PerAddress", "0")
             .WithEnvironment("Kavach__Limits__Verify__PerSubject", "0")
             .WithEnvironment("Kavach__Limits__Verify__EventsPerSubject", "0")
+            // Push delivery runs on the in-process hosts that the delivery tests start with settings of their own
+            // (Kavach.Tests/Delivery); the system's replicas would otherwise take those destinations' leases.
+            .WithEnvironment("Kavach__Delivery__Enabled", "false")
             // Request-level logs on, so the test that looks for leaked tokens in logs has something to read.
             .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug");
 

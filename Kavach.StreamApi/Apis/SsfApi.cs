@@ -70,7 +70,7 @@ public static class SsfApi
             return BadBody(context);
         }
 
-        if (CheckTarget(request) is { } refused)
+        if (await CheckTargetAsync(context, request) is { } refused)
         {
             return refused;
         }
@@ -131,7 +131,7 @@ public static class SsfApi
             return Problems.BadRequest("A replacement (PUT) needs every receiver-supplied member, 'delivery' included; to change some, use PATCH.");
         }
 
-        if (CheckTarget(request) is { } refused)
+        if (await CheckTargetAsync(context, request) is { } refused)
         {
             return refused;
         }
@@ -375,8 +375,12 @@ public static class SsfApi
     private static SsfStreamStatus Status(SsfStream stream) =>
         new(stream.StreamId, SsfStreams.StatusText(stream.Destination.State), stream.Destination.StateReason);
 
-    /// <summary>A push URL must be one the delivery engine will connect to.</summary>
-    private static ProblemHttpResult? CheckTarget(SsfStreamRequest request) => null;
+    /// <summary>A push URL must be one the delivery engine will connect to (<see cref="TargetPolicy"/>, against SSRF).</summary>
+    private static async Task<ProblemHttpResult?> CheckTargetAsync(HttpContext context, SsfStreamRequest request) =>
+        request.Method == SsfStreamSettings.PushMethod
+        && await context.RequestServices.GetRequiredService<TargetPolicy>().CheckAsync(request.EndpointUrl, context.RequestAborted) is { } refusal
+            ? Problems.BadRequest($"'delivery.endpoint_url': {refusal}")
+            : null;
 
     private static ProblemHttpResult NoSuchStream(string streamId) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such stream",

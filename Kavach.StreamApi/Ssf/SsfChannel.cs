@@ -7,16 +7,16 @@ namespace Kavach.StreamApi.Ssf;
 /// <summary>
 /// Push delivery of an SSF stream (RFC 8935): each SET is POSTed alone as <c>application/secevent+jwt</c>, with the
 /// receiver's <c>authorization_header</c> when it gave one; the receiver accepts with 202 (any 2xx is taken as accepted:
-/// it has the SET). A 400 carries the receiver's error JSON (<c>{"err","description"}</c>), which
-/// <see cref="DescribeRefusalAsync"/> turns into the stream's last error.
+/// it has the SET, and a receiver answering 200 must not be sent it for ever). A refusal — a 400 with the receiver's
+/// error JSON (<c>{"err","description"}</c>), any other status — is retried by the engine, whose last error quotes it.
 /// </summary>
-public sealed class SsfChannel(SetBuilder sets) : IPushChannel
+public sealed class SsfChannel(SetBuilder sets, SsfSubjects subjects) : IPushChannel
 {
     public const string MediaType = "application/secevent+jwt";
 
     public DestinationKind Kind => DestinationKind.Ssf;
 
-    public bool Wants(Destination destination, StoredEvent stored) => SsfStream.Of(destination).Wants(stored);
+    public bool Wants(Destination destination, StoredEvent stored) => SsfStream.Of(destination).Wants(stored, subjects.NewerThan(destination));
 
     public async ValueTask<HttpRequestMessage> BuildAsync(Destination destination, StoredEvent stored, CancellationToken cancellationToken)
     {
@@ -31,25 +31,6 @@ public sealed class SsfChannel(SetBuilder sets) : IPushChannel
     }
 
     public bool Accepted(HttpResponseMessage response) => response.IsSuccessStatusCode;
-
-    /// <summary>The receiver's RFC 8935 error (<c>err</c>: <c>description</c>), or null when its answer holds none.</summary>
-    public static async Task<string?> DescribeRefusalAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (response.Content.Headers.ContentType?.MediaType is not "application/json")
-        {
-            return null;
-        }
-
-        try
-        {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            return SetErrors.Describe(body);
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-    }
 
     private static HttpRequestMessage Request(SsfStream stream, string set)
     {

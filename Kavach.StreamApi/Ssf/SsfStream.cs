@@ -53,9 +53,11 @@ public sealed class SsfStream
     /// Whether this stream carries an event its destination allows (types and read grant: <see cref="Destination.Allows(StoredEvent)"/>):
     /// it has an SSF mapping and no removed subject matches its agent or user.
     /// </summary>
-    public bool Wants(StoredEvent stored) =>
+    /// <param name="subjects">Newer removed subjects than this record's, when this replica changed them since it was read.</param>
+    public bool Wants(StoredEvent stored, SsfSubjectFilter? subjects = null) =>
         CaepRiscMapping.Of(stored.Type) is not null
-        && (Subjects.IsEmpty || !Subjects.Excludes(
+        && (subjects ?? Subjects) is var removed
+        && (removed.IsEmpty || !removed.Excludes(
             stored.AgentId is { } agent ? SsfSubjectId.IssSubKey(AgentIssuer, agent) : null,
             stored.UserId is { } user ? SsfSubjectId.IssSubKey(UserIssuer, user) : null));
 

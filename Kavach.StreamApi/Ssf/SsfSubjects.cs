@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using Kavach.StreamApi.Delivery;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -9,9 +11,17 @@ namespace Kavach.StreamApi.Ssf;
 /// Streams carry every subject by default (<c>default_subjects</c> "ALL"): removing one holds its events back, adding it
 /// again lets them through. The removed ones are copied into the stream's config in the same transaction, so whoever
 /// holds the stream's record — the engine pushing it, a poll — decides with the same subjects as the record's other rules.
+/// The engine reads a changed record within a lease renewal; on the replica that took the change it applies at once
+/// (<see cref="NewerThan"/>).
 /// </summary>
 public sealed class SsfSubjects(NpgsqlDataSource dataSource)
 {
+    private readonly ConcurrentDictionary<Guid, (DateTimeOffset UpdatedAt, SsfSubjectFilter Removed)> _changed = new();
+
+    /// <summary>The stream's removed subjects as this replica last wrote them, when that is newer than <paramref name="destination"/>.</summary>
+    public SsfSubjectFilter? NewerThan(Destination destination) =>
+        _changed.TryGetValue(destination.Id, out var changed) && changed.UpdatedAt > destination.UpdatedAt ? changed.Removed : null;
+
     public enum Outcome
     {
         Done,
@@ -69,18 +79,25 @@ public sealed class SsfSubjects(NpgsqlDataSource dataSource)
             await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        DateTimeOffset updatedAt;
+        string removed;
         await using (var copy = new NpgsqlCommand("""
             UPDATE kavach_destinations SET updated_at = clock_timestamp(), config = jsonb_set(config, '{excluded_subjects}',
                 (SELECT coalesce(jsonb_agg(s.subject ORDER BY s.subject_key), '[]'::jsonb) FROM kavach_ssf_subjects s
                  WHERE s.destination = $1 AND NOT s.included))
-            WHERE id = $1
+            WHERE id = $1 RETURNING updated_at, config->'excluded_subjects'
             """, connection, transaction))
         {
             copy.Parameters.Add(new NpgsqlParameter { Value = id });
-            await copy.ExecuteNonQueryAsync(cancellationToken);
+            await using var reader = await copy.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            (updatedAt, removed) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1));
         }
 
         await transaction.CommitAsync(cancellationToken);
+        using var parsed = JsonDocument.Parse(removed);
+        var filter = new SsfSubjectFilter(parsed.RootElement.EnumerateArray().Select(e => e.Clone()).ToArray());
+        _changed.AddOrUpdate(id, (updatedAt, filter), (_, old) => old.UpdatedAt >= updatedAt ? old : (updatedAt, filter));
         return Outcome.Done;
     }
 }

@@ -8,6 +8,7 @@ using Kavach.Contracts;
 using Kavach.ServiceDefaults.Auth;
 using Kavach.StreamApi.Emit;
 using Kavach.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kavach.Tests.Ssf;
 
@@ -29,6 +30,8 @@ public sealed class SsfReceiverTests
         {
             ["Kavach:Delivery:AllowedPrivateTargets:0"] = "127.0.0.0/8",
             ["Kavach:Delivery:FirstRetry"] = "00:00:00.200",
+            ["Kavach:Delivery:MaxBackoff"] = "00:00:01",
+            ["Kavach:Delivery:LeaseDuration"] = "00:00:03",
             ["Kavach:Ssf:PollMaxWait"] = "00:00:10",
         });
 
@@ -107,6 +110,114 @@ public sealed class SsfReceiverTests
         Assert.AreEqual("RSA", key.GetProperty("kty").GetString());
         Assert.IsGreaterThanOrEqualTo(256, Convert.FromBase64String(Pad(key.GetProperty("n").GetString()!)).Length, "a modulus of at least 2048 bits");
         Assert.IsFalse(key.TryGetProperty("d", out _), "no private key is published");
+    }
+
+    [TestMethod]
+    public async Task APushStreamIsVerifiedAndReceivesSignedSetsForTheSubjectsItKeeps()
+    {
+        await using var endpoint = await SetReceiver.StartAsync();
+        using var receiver = NewReceiver(KavachScopes.SsfManage);
+        var (configuration, jwks) = await DiscoverAsync(receiver.Http);
+        var issuer = configuration.GetProperty("issuer").GetString()!;
+        var stream = await SendAsync(receiver.Http, HttpMethod.Post, PathOf(configuration, "configuration_endpoint"), new
+        {
+            delivery = new { method = "urn:ietf:rfc:8935", endpoint_url = endpoint.Endpoint.ToString(), authorization_header = "Bearer receiver-secret" },
+            events_requested = new[]
+            {
+                "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
+                "https://schemas.openid.net/secevent/caep/event-type/credential-change",
+                "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
+            },
+        }, HttpStatusCode.Created);
+        var streamId = stream.GetProperty("stream_id").GetString()!;
+        Assert.AreEqual(endpoint.Endpoint.ToString(), stream.GetProperty("delivery").GetProperty("endpoint_url").GetString());
+        Assert.IsFalse(stream.GetProperty("delivery").TryGetProperty("authorization_header", out _), "the receiver's secret is never shown back");
+
+        await SendAsync(receiver.Http, HttpMethod.Post, PathOf(configuration, "verification_endpoint"), new { stream_id = streamId, state = "push-state-7" },
+            HttpStatusCode.NoContent);
+        var verification = await endpoint.NextAsync(Generous);
+        Assert.AreEqual("application/secevent+jwt", verification.ContentType);
+        Assert.AreEqual("Bearer receiver-secret", verification.Authorization);
+        var verified = SetVerifier.Verify(verification.Set, jwks, issuer);
+        Assert.AreEqual(receiver.Subject, verified.GetProperty("aud").GetString());
+        Assert.AreEqual(streamId, verified.GetProperty("sub_id").GetProperty("id").GetString());
+        Assert.AreEqual("push-state-7", SetVerifier.Event(verified).Body.GetProperty("state").GetString());
+
+        var userIssuer = issuer + "/users";
+        await SendAsync(receiver.Http, HttpMethod.Post, PathOf(configuration, "add_subject_endpoint"),
+            new { stream_id = streamId, subject = new { format = "iss_sub", iss = userIssuer, sub = "user-kept" }, verified = true }, HttpStatusCode.OK);
+        await SendAsync(receiver.Http, HttpMethod.Post, PathOf(configuration, "remove_subject_endpoint"),
+            new { stream_id = streamId, subject = new { sub = "user-removed", iss = userIssuer, format = "iss_sub" } }, HttpStatusCode.NoContent);
+
+        var emitted = await EmitAsync(
+            Draft("auth.signout", receiver.Agent, "user-removed"), // held back: its user was removed
+            Draft("auth.signout", receiver.Agent, "user-kept"),
+            Draft("cost.recorded", receiver.Agent), // not requested
+            Draft("agent.rotated", receiver.Agent),
+            Draft("delegation.revoked", receiver.Agent, "user-kept"),
+            Draft("agent.revoked", receiver.Agent));
+
+        var received = new List<JsonElement>();
+        while (received.Count == 0 || received[^1].GetProperty("txn").GetString() != emitted[^1].Id)
+        {
+            var next = await endpoint.NextAsync(Generous);
+            Assert.AreEqual("Bearer receiver-secret", next.Authorization);
+            received.Add(SetVerifier.Verify(next.Set, jwks, issuer));
+        }
+
+        CollectionAssert.AreEqual(new[] { emitted[1].Id, emitted[3].Id, emitted[4].Id, emitted[5].Id },
+            received.Select(c => c.GetProperty("txn").GetString()).ToArray(), "in order, the removed subject's and the unrequested event held back");
+        CollectionAssert.AreEqual(
+            new[]
+            {
+                "https://schemas.openid.net/secevent/caep/event-type/session-revoked", "https://schemas.openid.net/secevent/caep/event-type/credential-change",
+                "https://schemas.openid.net/secevent/caep/event-type/session-revoked", "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
+            },
+            received.Select(c => SetVerifier.Event(c).Uri).ToArray());
+        Assert.AreEqual("user-kept", received[0].GetProperty("sub_id").GetProperty("sub").GetString());
+        Assert.AreEqual(receiver.Agent, received[1].GetProperty("sub_id").GetProperty("sub").GetString());
+        Assert.AreEqual(emitted[5].Sequence, SetVerifier.KavachEvent(received[3]).GetProperty("sequence").GetInt64(),
+            "our event rides along with its sequence and hash");
+        Assert.AreEqual(64, SetVerifier.KavachEvent(received[3]).GetProperty("hash").GetString()!.Length);
+    }
+
+    [TestMethod]
+    public async Task AReceiversRefusalIsRecordedAndTheSameSetIsSentAgainUntilAccepted()
+    {
+        await using var endpoint = await SetReceiver.StartAsync();
+        endpoint.Refusal = """{"err":"invalid_key","description":"unknown kid"}""";
+        using var receiver = NewReceiver(KavachScopes.SsfManage);
+        var stream = await SendAsync(receiver.Http, HttpMethod.Post, "/ssf/stream",
+            new { delivery = new { method = "urn:ietf:rfc:8935", endpoint_url = endpoint.Endpoint.ToString() } }, HttpStatusCode.Created);
+        var id = Guid.Parse(stream.GetProperty("stream_id").GetString()!);
+        var emitted = await EmitAsync(Draft("auth.signin", receiver.Agent, "user-3"));
+
+        var store = s_host.Services.GetRequiredService<Kavach.StreamApi.Delivery.DestinationStore>();
+        using var timeout = new CancellationTokenSource(Generous);
+        Kavach.StreamApi.Delivery.Destination? failing;
+        while ((failing = await store.GetAsync(id, timeout.Token)) is not { LastError: { } } )
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+
+        StringAssert.Contains(failing.LastError, "400");
+        StringAssert.Contains(failing.LastError, "invalid_key", "the receiver's RFC 8935 error is the stream's last error");
+
+        endpoint.Refusal = null;
+        var accepted = await endpoint.NextAsync(Generous);
+        var claims = SetVerifier.Verify(accepted.Set, (await DiscoverAsync(receiver.Http)).Jwks, stream.GetProperty("iss").GetString()!);
+        Assert.AreEqual(emitted[0].Id, claims.GetProperty("txn").GetString());
+        Assert.AreEqual("https://schemas.openid.net/secevent/caep/event-type/session-established", SetVerifier.Event(claims).Uri);
+    }
+
+    [TestMethod]
+    public async Task APushUrlTheServiceMayNotReachIsRefused()
+    {
+        using var receiver = NewReceiver(KavachScopes.SsfManage);
+        await SendAsync(receiver.Http, HttpMethod.Post, "/ssf/stream",
+            new { delivery = new { method = "urn:ietf:rfc:8935", endpoint_url = "http://169.254.169.254/latest/meta-data" } }, HttpStatusCode.BadRequest);
+        await SendAsync(receiver.Http, HttpMethod.Post, "/ssf/stream",
+            new { delivery = new { method = "urn:ietf:rfc:8935", endpoint_url = "https://user:pw@receiver.example/events" } }, HttpStatusCode.BadRequest);
     }
 
     [TestMethod]
