@@ -10,13 +10,15 @@ namespace Kavach.StreamApi.Delivery;
 /// a replica holds, the engine's statements share these connections and never take one an emit is waiting for
 /// (reads of the log go through the history pool, shared across destinations by <see cref="DeliveryLog"/>).
 /// </summary>
-public sealed class DeliveryDataSource(NpgsqlDataSource dataSource)
+public sealed class DeliveryDataSource(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     public const int PoolSize = 2;
 
     public const string ApplicationName = "kavach-stream-delivery";
 
     public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 
     public static DeliveryDataSource Create(IServiceProvider services, string? connectionString)
     {

@@ -13,8 +13,11 @@ public sealed class DeliveryLeases(DeliveryDataSource delivery)
 {
     private readonly NpgsqlDataSource _db = delivery.DataSource;
 
-    /// <summary>This process, as <c>lease_owner</c>: a fresh id per process, so a restarted replica never mistakes an old lease for its own.</summary>
-    public string Owner { get; } = $"{Environment.MachineName}/{Guid.NewGuid():N}";
+    /// <summary>
+    /// This engine, as <c>lease_owner</c>: a fresh id each time, so a restarted replica never mistakes an old lease
+    /// for its own; the host and process id before it say which replica holds what.
+    /// </summary>
+    public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     /// <summary>Up to <paramref name="limit"/> enabled, pushed destinations whose lease is free or has run out; skips rows another replica is claiming.</summary>
     public async Task<List<Destination>> ClaimAsync(TimeSpan duration, int limit, CancellationToken cancellationToken)

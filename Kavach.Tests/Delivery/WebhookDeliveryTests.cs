@@ -23,7 +23,7 @@ public sealed class WebhookDeliveryTests
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(3);
 
-    private static Dictionary<string, string?> Settings(bool allowLoopback = true)
+    private static Dictionary<string, string?> Settings(bool allowLoopback = true, TimeSpan? retryHorizon = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -31,6 +31,7 @@ public sealed class WebhookDeliveryTests
             ["Kavach:Delivery:FirstRetry"] = "00:00:00.200",
             ["Kavach:Delivery:MaxBackoff"] = "00:00:01",
             ["Kavach:Delivery:Timeout"] = "00:00:02",
+            ["Kavach:Delivery:RetryHorizon"] = (retryHorizon ?? TimeSpan.FromDays(3)).ToString(),
         };
         if (allowLoopback)
         {
@@ -333,6 +334,45 @@ public sealed class WebhookDeliveryTests
             AssertEachInOrder(sent, AcceptedIds(receiver));
             Assert.IsTrue(receiver.Received.All(r => r.AgentId == granted));
             Assert.AreEqual(sent.Count, row.Delivered);
+        }
+        finally
+        {
+            await DeleteAsync(host, webhook.Id);
+        }
+    }
+
+    [TestMethod]
+    public async Task AtTheRetryHorizonTheWebhookIsPausedWithAnAlertAndResumingReplaysFromItsCursor()
+    {
+        using var instruments = new DeliveryInstruments();
+        await using var host = await StreamApiHost.StartAsync(withRedis: true, Settings(retryHorizon: TimeSpan.FromSeconds(2)));
+        var secret = WebhookReceiver.NewSecret();
+        await using var receiver = await WebhookReceiver.StartAsync([secret]);
+        var failing = 1;
+        receiver.Answer = _ => Task.FromResult(Volatile.Read(ref failing) == 1 ? 500 : 200);
+        var agent = NewAgent();
+        var webhook = await CreateWebhookAsync(host, receiver.Url, secret, agent);
+        try
+        {
+            var emitted = await EmitAsync(host, agent, 3);
+            var paused = await RowWhenAsync(host, webhook.Id, row => row.State == DestinationState.Paused, "the pause at the horizon");
+
+            StringAssert.StartsWith(paused.StateReason, "retry horizon reached");
+            StringAssert.Contains(paused.StateReason, "HTTP 500");
+            Assert.AreEqual(webhook.Cursor, paused.Cursor);
+            Assert.IsFalse(host.Services.GetRequiredService<DeliveryEngine>().HeldDestinations.Contains(webhook.Id));
+            Assert.IsGreaterThanOrEqualTo(1L, instruments.Sum("kavach.delivery.paused_at_horizon"));
+            Assert.IsGreaterThanOrEqualTo(2L, instruments.Sum("kavach.delivery.failures"));
+            var triedWhilePausing = receiver.Received.Count;
+
+            Volatile.Write(ref failing, 0);
+            emitted.AddRange(await EmitAsync(host, agent, 2));
+            await host.Services.GetRequiredService<DestinationStore>().SetStateAsync(webhook.Id, DestinationState.Enabled, null, skipToHead: false, CancellationToken.None);
+            await DeliveredThroughAsync(host, webhook.Id, emitted[^1].Sequence);
+
+            AssertEachInOrder(emitted, AcceptedIds(receiver));
+            Assert.IsTrue(receiver.Received.Take(triedWhilePausing).All(r => r.Id == emitted[0].Id));
+            Assert.IsGreaterThanOrEqualTo(emitted.Count, instruments.Sum("kavach.delivery.delivered"));
         }
         finally
         {
