@@ -22,6 +22,8 @@ namespace Kavach.Tests.Ssf;
 public sealed class SsfReceiverTests
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+    private const string ReceiverClientId = "ssf-receiver-client";
+    private const string ReceiverClientSecret = "ssf-receiver-client-secret-0123456789";
     private static StreamApiHost s_host = null!;
 
     [ClassInitialize]
@@ -33,6 +35,9 @@ public sealed class SsfReceiverTests
             ["Kavach:Delivery:MaxBackoff"] = "00:00:01",
             ["Kavach:Delivery:LeaseDuration"] = "00:00:03",
             ["Kavach:Ssf:PollMaxWait"] = "00:00:10",
+            ["Kavach:Auth:Clients:0:Id"] = ReceiverClientId,
+            ["Kavach:Auth:Clients:0:Secret"] = ReceiverClientSecret,
+            ["Kavach:Auth:Clients:0:Scopes"] = "ssf.manage ssf.read",
         });
 
     [ClassCleanup]
@@ -302,6 +307,27 @@ public sealed class SsfReceiverTests
         var after = await EmitAsync(Draft("audit", receiver.Agent));
         var delivered = Sets(await PollAsync(receiver, stream, new { returnImmediately = true }), jwks, issuer);
         Assert.AreEqual(after[0].Id, delivered.Single().Claims.GetProperty("txn").GetString(), "what came while disabled was dropped");
+    }
+
+    [TestMethod]
+    public async Task AServiceClientGetsAnSsfTokenByClientCredentialsAndManagesItsStreams()
+    {
+        using var http = s_host.CreateClient();
+        using var tokenAnswer = await http.PostAsync(KavachRoutes.Tokens, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = ReceiverClientId,
+            ["client_secret"] = ReceiverClientSecret,
+            ["scope"] = "ssf.manage",
+        }));
+        var issued = JsonDocument.Parse(await tokenAnswer.Content.ReadAsStringAsync()).RootElement;
+        Assert.AreEqual(HttpStatusCode.OK, tokenAnswer.StatusCode, issued.ToString());
+        Assert.AreEqual("ssf.manage", issued.GetProperty("scope").GetString());
+
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", issued.GetProperty("access_token").GetString());
+        var stream = await SendAsync(http, HttpMethod.Post, "/ssf/stream", new { description = "client credentials" }, HttpStatusCode.Created);
+        Assert.AreEqual(ReceiverClientId, stream.GetProperty("aud").GetString(), "the audience is the receiver's client id");
+        await SendAsync(http, HttpMethod.Delete, $"/ssf/stream?stream_id={stream.GetProperty("stream_id").GetString()}", null, HttpStatusCode.NoContent);
     }
 
     [TestMethod]
