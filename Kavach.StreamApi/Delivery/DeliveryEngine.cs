@@ -170,7 +170,7 @@ public sealed class DeliveryEngine(
             return;
         }
 
-        var sender = new DestinationSender(row, channel, log, leases, http, _retries, _pulse, metrics, LeaseValid, time, _senderLogger);
+        var sender = new DestinationSender(row, channel, log, leases, http, _retries, _pulse, metrics, LeaseLeft, time, _senderLogger);
         var stop = new CancellationTokenSource();
         var held = new Held(sender, stop);
         if (!_held.TryAdd(row.Id, held))
@@ -180,15 +180,31 @@ public sealed class DeliveryEngine(
 
         held.Run = Task.Run(async () =>
         {
-            await sender.RunAsync(stop.Token);
-            if (!stop.IsCancellationRequested)
+            try
             {
-                _held.TryRemove(new KeyValuePair<Guid, Held>(row.Id, held));
+                await sender.RunAsync(stop.Token);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "The sender of destination {Destination} failed; it starts again at the next renewal", row.Id);
+            }
+            finally
+            {
+                // Ended on its own (paused, lease lost, or failed): a lease still held is taken up again at the next renewal.
+                if (!stop.IsCancellationRequested)
+                {
+                    _held.TryRemove(new KeyValuePair<Guid, Held>(row.Id, held));
+                }
             }
         }, CancellationToken.None);
     }
 
-    private bool LeaseValid() => time.GetTimestamp() < Volatile.Read(ref _leaseValidUntil);
+    /// <summary>
+    /// How much longer this replica's leases surely last: counted from when the last renewal was sent, so it ends
+    /// before PostgreSQL's <c>lease_until</c> (set when the statement ran), after which another replica may claim.
+    /// </summary>
+    private TimeSpan LeaseLeft() =>
+        TimeSpan.FromSeconds((double)(Volatile.Read(ref _leaseValidUntil) - time.GetTimestamp()) / time.TimestampFrequency);
 
     private async Task StopAsync(Guid id, Held held)
     {

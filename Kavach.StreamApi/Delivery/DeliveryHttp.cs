@@ -44,16 +44,20 @@ public sealed class DeliveryHttp : IDisposable
     /// <summary>
     /// Sends one request and reads the answer, never throwing for the receiver's sake: a refused target, a timeout, a
     /// connection that fails and any status are all an <see cref="SendOutcome"/>. Waits for a slot of
-    /// <see cref="DeliveryOptions.MaxConcurrentSends"/> first.
+    /// <see cref="DeliveryOptions.MaxConcurrentSends"/> first. The attempt takes at most
+    /// <see cref="DeliveryOptions.Timeout"/>, or <paramref name="within"/> when that is shorter (the engine passes what
+    /// is left of its lease, so no attempt outlives it and overlaps with the next holder's).
     /// </summary>
-    public async Task<SendOutcome> SendAsync(HttpRequestMessage request, Func<HttpResponseMessage, bool> accepted, CancellationToken cancellationToken)
+    public async Task<SendOutcome> SendAsync(HttpRequestMessage request, Func<HttpResponseMessage, bool> accepted, CancellationToken cancellationToken,
+        TimeSpan? within = null)
     {
         await _sends.WaitAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
+        var timeout = within is { } limit && limit < _options.Timeout ? limit : _options.Timeout;
         try
         {
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attempt.CancelAfter(_options.Timeout);
+            attempt.CancelAfter(timeout);
             try
             {
                 using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
@@ -69,7 +73,7 @@ public sealed class DeliveryHttp : IDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                return new SendOutcome(SendResult.Failed, $"no answer within {_options.Timeout.TotalSeconds:0.###} s", null, Stopwatch.GetElapsedTime(started));
+                return new SendOutcome(SendResult.Failed, $"no answer within {timeout.TotalSeconds:0.###} s", null, Stopwatch.GetElapsedTime(started));
             }
             catch (HttpRequestException e) when (Find<TargetRefusedException>(e) is { } refused)
             {
@@ -87,7 +91,7 @@ public sealed class DeliveryHttp : IDisposable
     }
 
     private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
-        IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+        IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
 
     private static async ValueTask<Stream> ConnectAsync(TargetPolicy policy, DnsEndPoint target, CancellationToken cancellationToken)
     {
@@ -98,7 +102,7 @@ public sealed class DeliveryHttp : IDisposable
         {
             if (policy.Refusal(address) is { } refused)
             {
-                refusal ??= target.Host == address.ToString() ? refused : $"{target.Host} resolves to {refused}";
+                refusal ??= target.Host.Trim('[', ']') == address.ToString() ? refused : $"{target.Host} resolves to {refused}";
                 continue;
             }
 

@@ -10,14 +10,14 @@ public sealed class DeliveryOptionsValidation : IValidateOptions<DeliveryOptions
     {
         var failures = new List<string>();
         var section = DeliveryOptions.Section;
-        if (options.LeaseDuration < TimeSpan.FromSeconds(1))
+        if (options.LeaseDuration < TimeSpan.FromSeconds(3))
         {
-            failures.Add($"{section}:LeaseDuration must be at least 1 second (it is renewed every third of it).");
+            failures.Add($"{section}:LeaseDuration must be at least 3 seconds (it is renewed every third of it, and no attempt outlives it).");
         }
 
-        if (options.Timeout <= TimeSpan.Zero)
+        if (options.Timeout <= TimeSpan.Zero || options.Timeout >= options.LeaseDuration)
         {
-            failures.Add($"{section}:Timeout must be positive.");
+            failures.Add($"{section}:Timeout must be positive and shorter than {section}:LeaseDuration (an attempt never outlives the lease).");
         }
 
         if (options.FirstRetry <= TimeSpan.Zero || options.MaxBackoff < options.FirstRetry)

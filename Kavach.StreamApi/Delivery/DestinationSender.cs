@@ -15,6 +15,9 @@ public sealed class DestinationSender
     private const int PassedBeforeSaving = 1_000;
     private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(1);
 
+    /// <summary>Less of the lease than this left: wait for its renewal rather than start an attempt it would cut short.</summary>
+    private static readonly TimeSpan ShortestAttempt = TimeSpan.FromSeconds(1);
+
     private readonly IPushChannel _channel;
     private readonly DeliveryLog _log;
     private readonly DeliveryLeases _leases;
@@ -22,7 +25,7 @@ public sealed class DestinationSender
     private readonly RetrySchedule _retries;
     private readonly DeliveryPulse _pulse;
     private readonly DeliveryMetrics _metrics;
-    private readonly Func<bool> _leaseValid;
+    private readonly Func<TimeSpan> _leaseLeft;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private Destination _destination;
@@ -34,10 +37,11 @@ public sealed class DestinationSender
     private DateTimeOffset? _failingSince;
     private DateTimeOffset? _nextAttemptAt;
     private volatile bool _outboxWaiting = true;
+    private bool _failing;
     private long _pendingCommittedAtTicks;
 
     public DestinationSender(Destination destination, IPushChannel channel, DeliveryLog log, DeliveryLeases leases, DeliveryHttp http,
-        RetrySchedule retries, DeliveryPulse pulse, DeliveryMetrics metrics, Func<bool> leaseValid, TimeProvider time, ILogger logger)
+        RetrySchedule retries, DeliveryPulse pulse, DeliveryMetrics metrics, Func<TimeSpan> leaseLeft, TimeProvider time, ILogger logger)
     {
         _channel = channel;
         _log = log;
@@ -46,7 +50,7 @@ public sealed class DestinationSender
         _retries = retries;
         _pulse = pulse;
         _metrics = metrics;
-        _leaseValid = leaseValid;
+        _leaseLeft = leaseLeft;
         _time = time;
         _logger = logger;
         _destination = destination;
@@ -92,6 +96,7 @@ public sealed class DestinationSender
                 }
 
                 wait = step.Wait;
+                _failing = false;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -99,8 +104,14 @@ public sealed class DestinationSender
             }
             catch (Exception e)
             {
-                // PostgreSQL unavailable, most likely: nothing moved, so the same step is tried again.
-                _logger.LogWarning(e, "Delivery to {Destination} could not go on; trying again", _destination.Id);
+                // PostgreSQL unavailable, most likely: nothing moved, so the same step is tried again. Said once per run
+                // of errors: a database outage would otherwise be a warning per destination per second.
+                if (!_failing)
+                {
+                    _logger.LogWarning(e, "Delivery to {Destination} could not go on; trying again every {Pause}", _destination.Id, ErrorPause);
+                    _failing = true;
+                }
+
                 wait = ErrorPause;
             }
 
@@ -131,7 +142,7 @@ public sealed class DestinationSender
             return Step.WaitFor(due - now);
         }
 
-        if (!_leaseValid())
+        if (_leaseLeft() < ShortestAttempt)
         {
             return Step.WaitFor(ErrorPause); // not renewed in time: sending now could overlap with the next holder
         }
@@ -222,7 +233,7 @@ public sealed class DestinationSender
         try
         {
             using var request = await build(stopping);
-            outcome = await _http.SendAsync(request, _channel.Accepted, stopping);
+            outcome = await _http.SendAsync(request, _channel.Accepted, stopping, within: _leaseLeft());
         }
         catch (DeliveryNotReadyException e)
         {
