@@ -35,6 +35,7 @@ app.MapIntegrityApi();
 app.MapProofsApi();
 app.MapWebhooksApi();
 app.MapDestinationsApi();
+app.MapSsfApi();
 app.MapTokenIssuers();
 
 app.WarnWhenAuthIsOff();

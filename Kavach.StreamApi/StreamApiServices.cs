@@ -12,6 +12,7 @@ using Kavach.StreamApi.Module;
 using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 using Kavach.StreamApi.Persistence.Migrations;
+using Kavach.StreamApi.Ssf;
 using Kavach.StreamApi.Streaming;
 using Kavach.StreamApi.Streaming.Presence;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -107,6 +108,7 @@ public static class StreamApiServices
         services.AddSingleton<Delivery.WebhookSecrets>();
         services.AddSingleton<Delivery.DestinationViews>();
         services.AddSingleton<Apis.WebhookRequestChecks>();
+        services.AddSsfTransmitter(); // the OpenID Shared Signals transmitter: SSF streams are destinations too (docs/ssf.md)
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();

@@ -57,12 +57,15 @@ CREATE TABLE IF NOT EXISTS kavach_destination_outbox (
     UNIQUE (destination, message_id)
 );
 
--- SSF: the subjects a stream was told to add (RFC 9493 subject identifiers), matched by their canonical key.
+-- SSF: the subjects a stream was told to add or remove (RFC 9493 subject identifiers), matched by their canonical key.
+-- Streams carry every subject by default ("default_subjects": "ALL"); included = false holds a removed subject's events
+-- back (the removed ones are copied into the stream's config, which the sender reads with the stream).
 CREATE TABLE IF NOT EXISTS kavach_ssf_subjects (
     destination uuid        NOT NULL REFERENCES kavach_destinations (id) ON DELETE CASCADE,
     subject_key text        NOT NULL,
     subject     jsonb       NOT NULL,
     verified    boolean     NULL,
+    included    boolean     NOT NULL DEFAULT true,
     added_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (destination, subject_key)
 );
