@@ -92,6 +92,9 @@ public static class StreamApiServices
         // push delivery: webhooks and SSF streams, each with its own cursor over the log (docs/webhooks.md, docs/ssf.md)
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Delivery.DestinationStore>();
+        services.AddSingleton<Delivery.WebhookSecrets>();
+        services.AddSingleton<Delivery.DestinationViews>();
+        services.AddSingleton<Apis.WebhookRequestChecks>();
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();

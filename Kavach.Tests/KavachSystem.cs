@@ -78,6 +78,8 @@ public static class KavachSystem
             .WithEnvironment("Kavach__Limits__Verify__PerAddress", "0")
             .WithEnvironment("Kavach__Limits__Verify__PerSubject", "0")
             .WithEnvironment("Kavach__Limits__Verify__EventsPerSubject", "0")
+            // Webhook receivers in the tests listen on 127.0.0.1: that address alone is allowed although it is loopback.
+            .WithEnvironment("Kavach__Delivery__AllowedPrivateTargets__0", "127.0.0.1/32")
             // Request-level logs on, so the test that looks for leaked tokens in logs has something to read.
             .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug");
 
