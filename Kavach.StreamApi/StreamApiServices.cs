@@ -95,6 +95,18 @@ public static class StreamApiServices
         services.AddSingleton<Delivery.WebhookSecrets>();
         services.AddSingleton<Delivery.DestinationViews>();
         services.AddSingleton<Apis.WebhookRequestChecks>();
+        services.AddSingleton(sp => Delivery.DeliveryDataSource.Create(sp, builder.Configuration.GetConnectionString(EventDatabase.ConnectionName)));
+        services.AddSingleton<IValidateOptions<DeliveryOptions>, Delivery.DeliveryOptionsValidation>();
+        services.AddSingleton(sp => new Delivery.TargetPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
+        services.AddSingleton<Delivery.DeliveryHttp>();
+        services.AddSingleton<Delivery.DeliveryMetrics>();
+        services.AddSingleton<Delivery.DeliveryLeases>();
+        services.AddSingleton<Delivery.DeliveryLog>();
+        services.AddSingleton<Delivery.WebhookSigningKeys>();
+        services.AddSingleton<Delivery.WebhookChannel>();
+        services.AddSingleton<Delivery.IPushChannel>(sp => sp.GetRequiredService<Delivery.WebhookChannel>());
+        services.AddSingleton<Delivery.DeliveryEngine>();
+        services.AddHostedService(sp => sp.GetRequiredService<Delivery.DeliveryEngine>());
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();
