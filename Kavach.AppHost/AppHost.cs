@@ -6,7 +6,8 @@ var builder = DistributedApplication.CreateBuilder(args);
 var infrastructure = InfrastructurePlan.Resolve(builder);
 
 // Only the stream API holds the key that signs its tokens. The console gets a client secret instead, and asks the API
-// for its own short-lived token with it: read-only, plus emit for the local demo traffic.
+// for its own short-lived tokens with it: read-only, plus emit for the local demo traffic and (locally) admin for its
+// destinations page.
 var signingKey = builder.AddParameter("kavach-signing-key",
     new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 var consoleClientSecret = builder.AddParameter("console-client-secret",
@@ -32,7 +33,13 @@ var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
     .WithEnvironment("Kavach__Auth__SigningKey", signingKey)
     .WithEnvironment("Kavach__Auth__Clients__0__Id", ConsoleClient)
     .WithEnvironment("Kavach__Auth__Clients__0__Secret", consoleClientSecret)
-    .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode ? $"{KavachScopes.Read} {KavachScopes.Emit}" : KavachScopes.Read)
+    // events:admin is for the console's destinations page (pause, resume, redeliver push destinations): the console asks
+    // for it in a token of its own for those calls only, never for its stream. The client secret can still obtain it, so
+    // a compromised console could manage destinations and revocations too; a later issue narrows this credential. Publish
+    // mode (and infra/) keep the console read-only until then: its destinations page says it lacks the scope.
+    .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode
+        ? $"{KavachScopes.Read} {KavachScopes.Emit} {KavachScopes.Admin}"
+        : KavachScopes.Read)
     .WithReplicas(redis is null ? 1 : 2)
     .WithHealthProbes();
 if (builder.ExecutionContext.IsPublishMode)

@@ -3,6 +3,7 @@ using Kavach.Dashboard.Access;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Demo;
+using Kavach.Dashboard.Services.Destinations;
 using Kavach.Dashboard.Services.Feed;
 using Kavach.Dashboard.Services.Upstream;
 using Kavach.ServiceDefaults;
@@ -26,6 +27,9 @@ public static class DashboardServices
         builder.Services.AddHttpClient(ServiceTokenProvider.HttpClientName, client => client.BaseAddress = streamApi);
         builder.Services.AddHttpClient<StreamApiClient>(client => client.BaseAddress = streamApi)
             .AddHttpMessageHandler<ServiceTokenHandler>();
+        builder.Services.AddTransient<AdminTokenHandler>();
+        builder.Services.AddHttpClient<DestinationsClient>(client => client.BaseAddress = streamApi)
+            .AddHttpMessageHandler<AdminTokenHandler>();
         builder.Services.AddKavachClient((services, client) =>
         {
             var api = services.GetRequiredService<IOptions<StreamApiOptions>>().Value;
@@ -47,6 +51,8 @@ public static class DashboardServices
         builder.Services.AddHostedService<ApiConnectionsWatcher>();
         builder.Services.AddSingleton<Kavach.Dashboard.Services.Integrity.ChainWatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Kavach.Dashboard.Services.Integrity.ChainWatcher>());
+        builder.Services.AddSingleton<DestinationsWatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DestinationsWatcher>());
         builder.Services.AddSingleton<DemoTrafficGenerator>();
 
         return builder;
@@ -74,6 +80,8 @@ public static class DashboardServices
                 $"{StreamApiOptions.Section}:ReconnectInitialDelay must be positive and not above ReconnectMaxDelay.")
             .Validate(o => o.StallTimeout >= TimeSpan.FromSeconds(5),
                 $"{StreamApiOptions.Section}:StallTimeout must be at least 5 seconds.")
+            .Validate(o => o.DestinationsPollInterval >= TimeSpan.FromSeconds(1),
+                $"{StreamApiOptions.Section}:DestinationsPollInterval must be at least 1 second.")
             .ValidateOnStart();
     }
 }

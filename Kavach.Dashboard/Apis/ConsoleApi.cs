@@ -3,6 +3,7 @@ using Kavach.Dashboard.Access;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Demo;
+using Kavach.Dashboard.Services.Destinations;
 using Kavach.Dashboard.Services.Feed;
 using Kavach.Dashboard.Services.History;
 using Kavach.Dashboard.Services.Upstream;
@@ -20,6 +21,14 @@ public static class ConsoleApi
             .WithSummary("The history page as shown, as a JSON or CSV download");
         app.MapGet("/api/console/feed", GetFeedStatus).WithName("GetFeedStatus")
             .WithSummary("What the console's shared feed holds and how its upstream connection is");
+        app.MapGet("/api/console/destinations", GetDestinations).WithName("GetConsoleDestinations")
+            .WithSummary("The push destinations as the console last read them, and whether that read worked");
+        app.MapPost("/api/console/destinations/{id:guid}/pause", PauseDestinationAsync).WithName("PauseDestination")
+            .WithSummary("Pause a push destination through the API (with a reason)").AddEndpointFilter<RequireConsoleHeader>();
+        app.MapPost("/api/console/destinations/{id:guid}/resume", ResumeDestinationAsync).WithName("ResumeDestination")
+            .WithSummary("Resume a push destination: it goes on from its cursor").AddEndpointFilter<RequireConsoleHeader>();
+        app.MapPost("/api/console/destinations/{id:guid}/redeliver", RedeliverDestinationAsync).WithName("RedeliverDestination")
+            .WithSummary("Send a push destination everything again from a sequence").AddEndpointFilter<RequireConsoleHeader>();
 
         if (app.Services.GetRequiredService<IOptions<StreamApiOptions>>().Value.EnableDemoTraffic)
         {
@@ -69,6 +78,66 @@ public static class ConsoleApi
         return TypedResults.Ok(new FeedStatus(
             snapshot.Events.Count, snapshot.Received, snapshot.DuplicatesDropped, snapshot.LastSequence,
             snapshot.OpenAlerts.Count(), upstream.Current));
+    }
+
+    public static Ok<DestinationsState> GetDestinations(DestinationsWatcher watcher) => TypedResults.Ok(watcher.State);
+
+    // The bodies are read inside the handlers, after RequireConsoleHeader: a cross-site form post is refused for its
+    // missing header, not for its content type.
+    public static async Task<Results<Ok<DestinationView>, ProblemHttpResult>> PauseDestinationAsync(
+        Guid id, HttpRequest request, DestinationsClient api, DestinationsWatcher watcher, CancellationToken cancellationToken)
+    {
+        var pause = request.ContentLength is 0 or null && !request.Headers.TransferEncoding.Any()
+            ? new PauseRequest()
+            : await ReadBodyAsync<PauseRequest>(request, cancellationToken);
+        return pause is null
+            ? BadBody("{\"reason\":\"why\"} (or no body)")
+            : await ActOnDestinationAsync(() => api.PauseAsync(id, pause.Reason, cancellationToken), watcher);
+    }
+
+    public static Task<Results<Ok<DestinationView>, ProblemHttpResult>> ResumeDestinationAsync(
+        Guid id, DestinationsClient api, DestinationsWatcher watcher, CancellationToken cancellationToken) =>
+        ActOnDestinationAsync(() => api.ResumeAsync(id, cancellationToken), watcher);
+
+    public static async Task<Results<Ok<DestinationView>, ProblemHttpResult>> RedeliverDestinationAsync(
+        Guid id, HttpRequest request, DestinationsClient api, DestinationsWatcher watcher, CancellationToken cancellationToken) =>
+        await ReadBodyAsync<RedeliverRequest>(request, cancellationToken) is { } redeliver
+            ? await ActOnDestinationAsync(() => api.RedeliverAsync(id, redeliver.FromSequence, cancellationToken), watcher)
+            : BadBody("{\"fromSequence\":N}");
+
+    private static async Task<T?> ReadBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    {
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(KavachJson.Options, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static ProblemHttpResult BadBody(string expected) =>
+        TypedResults.Problem($"Send a JSON body {expected} with Content-Type: application/json.", statusCode: StatusCodes.Status400BadRequest);
+
+    private static async Task<Results<Ok<DestinationView>, ProblemHttpResult>> ActOnDestinationAsync(
+        Func<Task<DestinationView>> action, DestinationsWatcher watcher)
+    {
+        try
+        {
+            var changed = await action();
+            watcher.Replace(changed);
+            return TypedResults.Ok(changed);
+        }
+        catch (DestinationsRequestException e)
+        {
+            // The API's own status for what the caller can fix (400, 404); anything else is the upstream failing.
+            return TypedResults.Problem(e.Message, statusCode: e.Status is 400 or 404 or 409 or 422 ? e.Status.Value : StatusCodes.Status502BadGateway);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            return TypedResults.Problem($"The stream API could not be reached: {e.Message}", statusCode: StatusCodes.Status502BadGateway);
+        }
     }
 
     public static Accepted<DemoTrafficState> StartDemoTraffic(int? seconds, DemoTrafficGenerator demo)

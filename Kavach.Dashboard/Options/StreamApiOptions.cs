@@ -37,6 +37,9 @@ public sealed class StreamApiOptions
 
     public TimeSpan ConnectionsPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the push destinations are read for the destinations page and the retry-horizon alert.</summary>
+    public TimeSpan DestinationsPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often the console checks the hash chain of the events committed since its last check.</summary>
     public TimeSpan ChainCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 

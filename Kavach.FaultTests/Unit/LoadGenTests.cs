@@ -5,6 +5,7 @@ using System.Text;
 using Kavach.LoadGen.Measuring;
 using Kavach.LoadGen.Protocol;
 using Kavach.LoadGen.Telemetry;
+using Kavach.LoadGen.Webhooks;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Trace;
@@ -178,6 +179,68 @@ public sealed class LoadGenTests
 
         field.AddRange(payload);
         return [.. field];
+    }
+
+    /// <summary>The Standard Webhooks specification's own example: secret, message id, timestamp, payload and signature.</summary>
+    [TestMethod]
+    public void TheWebhookSinkVerifiesTheSpecificationsExampleSignature()
+    {
+        var key = WebhookSignature.KeyOf("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        var payload = "{\"test\": 2432232314}"u8;
+        const string Id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        Assert.IsTrue(WebhookSignature.Verify([key], Id, "1614265330", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", payload));
+        Assert.IsTrue(WebhookSignature.Verify([key], Id, "1614265330", "v1,bm9wZQ== v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", payload),
+            "one of several signatures (a rotation) is enough");
+        Assert.IsFalse(WebhookSignature.Verify([key], Id, "1614265331", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", payload));
+        Assert.IsFalse(WebhookSignature.Verify([key], Id, "1614265330", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", "{\"test\": 2432232315}"u8));
+    }
+
+    [TestMethod]
+    [Timeout(30_000, CooperativeCancellation = true)]
+    public async Task TheWebhookSinkCountsEachEndpointsSequencesAndRefusesWhatItCannotVerify()
+    {
+        await using var sink = await WebhookSink.StartAsync(0, verify: true);
+        await sink.WarmUpAsync(50); // signs and verifies its own deliveries, then forgets them
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{sink.Port}") };
+        const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        using (var secrets = await http.PostAsync("/_secrets", new StringContent("{\"/many/1\":[\"" + Secret + "\"]}", Encoding.UTF8, "application/json")))
+        {
+            Assert.AreEqual(HttpStatusCode.NoContent, secrets.StatusCode);
+        }
+
+        async Task<HttpStatusCode> DeliverAsync(string path, long sequence, long stamp, string? secret)
+        {
+            var body = $"{{\"id\":\"e{sequence}\",\"type\":\"audit\",\"data\":{{\"t\":{stamp}}},\"sequence\":{sequence},\"hash\":\"ab\"}}";
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("webhook-id", $"e{sequence}");
+            request.Headers.Add("webhook-timestamp", "1700000000");
+            if (secret is not null)
+            {
+                var signature = System.Security.Cryptography.HMACSHA256.HashData(WebhookSignature.KeyOf(secret), Encoding.UTF8.GetBytes($"e{sequence}.1700000000.{body}"));
+                request.Headers.Add("webhook-signature", "v1," + Convert.ToBase64String(signature));
+            }
+
+            using var answer = await http.SendAsync(request);
+            return answer.StatusCode;
+        }
+
+        var stamp = Monotonic.Now - 2_000_000; // emitted 2 ms ago
+        foreach (var sequence in new long[] { 5, 6, 6, 8, 7 })
+        {
+            Assert.AreEqual(HttpStatusCode.OK, await DeliverAsync("/many/1", sequence, stamp, Secret));
+        }
+
+        Assert.AreEqual(HttpStatusCode.OK, await DeliverAsync("/many/2", 5, 0, secret: null));
+
+        var stats = System.Text.Json.JsonSerializer.SerializeToElement(sink.Stats("/many/"), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        var endpoints = stats.GetProperty("endpoints").EnumerateArray().ToDictionary(e => e.GetProperty("path").GetString()!);
+        var one = endpoints["/many/1"];
+        Assert.AreEqual((5L, 8L, 0L, 1L, 1L, 0L), (one.GetProperty("events").GetInt64(), one.GetProperty("last").GetInt64(),
+            one.GetProperty("missing").GetInt64(), one.GetProperty("duplicates").GetInt64(), one.GetProperty("outOfOrder").GetInt64(),
+            one.GetProperty("badSignatures").GetInt64()));
+        Assert.IsTrue(one.GetProperty("maxLatencyMicros").GetInt64() >= 2000, "latency from the emitter's stamp");
+        Assert.AreEqual(1L, endpoints["/many/2"].GetProperty("badSignatures").GetInt64(), "no secret registered, no signature: not verified");
+        Assert.AreEqual(5L, stats.GetProperty("latency").GetProperty("count").GetInt64(), "only stamped events have a latency");
     }
 
     private static OrderCheck See(long after, params long[] sequences)

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Kavach.Client;
 using Kavach.Contracts;
 using System.Globalization;
@@ -358,6 +359,44 @@ public sealed class ConsoleInBrowserTests
         await Expect(page.Locator("[data-testid=shown-count]")).ToContainTextAsync($"{Batches * ((BatchSize + 2) / 3)} shown");
         TestContext.WriteLine($"{rendered} rows in the DOM; type filter applied in {stopwatch.ElapsedMilliseconds} ms; " +
             $"upstream reconnects during the burst: {(await s_system.FeedStatusAsync()).GetProperty("upstream").GetProperty("reconnects").GetInt32() - reconnectsBefore}");
+    }
+
+    [TestMethod]
+    public async Task TheDestinationsPageShowsAWebhookAndPausesAndResumesIt()
+    {
+        // A webhook of its own, at an address where nothing listens: its row, its pause and resume are what is checked.
+        var path = ConsoleSystem.UniqueId("/hooks/console");
+        using var admin = new HttpClient { BaseAddress = KavachSystem.StreamApiReplicas[0] };
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Kavach.Tests.Support.Tokens.Admin("console-destinations"));
+        using var answer = await admin.PostAsJsonAsync(KavachRoutes.Webhooks,
+            new WebhookRequest(Url: $"http://127.0.0.1:9{path}?token=s3cret", Description: null), KavachJson.Options);
+        Assert.AreEqual(System.Net.HttpStatusCode.Created, answer.StatusCode, await answer.Content.ReadAsStringAsync());
+        var id = (await answer.Content.ReadFromJsonAsync<WebhookCreated>(KavachJson.Options))!.Webhook.Id;
+        try
+        {
+            var page = await s_system.OpenAsync("/destinations", width: 390, height: 844);
+            var row = page.Locator($"tr[data-id='{id}']");
+            await Expect(row.Locator("[data-testid=destination-url]")).ToHaveTextAsync($"http://127.0.0.1:9{path}?token=…", new() { Timeout = Visible.Timeout });
+            Assert.IsFalse((await page.ContentAsync()).Contains("s3cret", StringComparison.Ordinal), "no query secret in the page");
+            var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
+            Assert.IsFalse(overflow, "no horizontal scrolling at 390 px");
+
+            await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+            await row.Locator("[data-testid=pause-reason]").FillAsync("browser test");
+            await row.Locator("[data-testid=pause-form] button[type=submit]").ClickAsync();
+            await Expect(row.Locator("[data-testid=destination-state]")).ToHaveTextAsync("paused", new() { Timeout = Visible.Timeout });
+            await Expect(row.Locator("[data-testid=destination-reason]")).ToContainTextAsync("browser test");
+            await Expect(page.Locator("[data-testid=action-outcome]")).ToContainTextAsync("paused");
+
+            await row.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+            await Expect(row.Locator("[data-testid=destination-state]")).ToHaveTextAsync("enabled", new() { Timeout = Visible.Timeout });
+            using var view = await admin.GetAsync($"{KavachRoutes.Webhooks}/{id}");
+            StringAssert.Contains(await view.Content.ReadAsStringAsync(), "\"state\":\"enabled\"", "the API holds what the page shows");
+        }
+        finally
+        {
+            using var deleted = await admin.DeleteAsync($"{KavachRoutes.Webhooks}/{id}");
+        }
     }
 
     [TestMethod]

@@ -393,7 +393,8 @@ public sealed class AccessTests
         using var wrong = await AskAsync("not-the-secret", "events:read");
         Assert.AreEqual(HttpStatusCode.Unauthorized, wrong.StatusCode);
 
-        using var tooMuch = await AskAsync(KavachSystem.ConsoleClientSecret, "events:read events:admin");
+        // The console's client holds read, emit (demo traffic) and admin (its destinations page), never the SSF scopes.
+        using var tooMuch = await AskAsync(KavachSystem.ConsoleClientSecret, "events:read ssf.manage");
         Assert.AreEqual(HttpStatusCode.Forbidden, tooMuch.StatusCode);
 
         using var granted = await AskAsync(KavachSystem.ConsoleClientSecret, "events:read");

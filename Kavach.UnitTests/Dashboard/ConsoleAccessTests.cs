@@ -20,7 +20,7 @@ public sealed class ConsoleAccessTests
         await using var factory = InProcessConsole.Start(requireSignIn: true);
         using var client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
-        foreach (var path in new[] { "/", "/history", "/agents/a1" })
+        foreach (var path in new[] { "/", "/history", "/agents/a1", "/destinations" })
         {
             using var response = await client.GetAsync(path);
             Assert.AreEqual(HttpStatusCode.Redirect, response.StatusCode, path);
@@ -28,12 +28,23 @@ public sealed class ConsoleAccessTests
         }
 
         // ASP.NET Core 10 answers API endpoints with 401 rather than a redirect to a form.
-        foreach (var path in new[] { "/api/console/feed", "/history/export?format=csv", "/_blazor/negotiate?negotiateVersion=1" })
+        foreach (var path in new[] { "/api/console/feed", "/api/console/destinations", "/history/export?format=csv", "/_blazor/negotiate?negotiateVersion=1" })
         {
             using var response = path.StartsWith("/_blazor", StringComparison.Ordinal)
                 ? await client.PostAsync(path, null)
                 : await client.GetAsync(path);
             Assert.IsTrue(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Redirect, $"{path}: {response.StatusCode}");
+        }
+
+        // The destinations' actions need a session even with the console's header.
+        using (var pause = new HttpRequestMessage(HttpMethod.Post, $"/api/console/destinations/{Guid.NewGuid()}/pause")
+        {
+            Headers = { { Kavach.Dashboard.Access.RequireConsoleHeader.HeaderName, "1" } },
+            Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
+        })
+        using (var refused = await client.SendAsync(pause))
+        {
+            Assert.IsTrue(refused.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Redirect, $"pause: {refused.StatusCode}");
         }
 
         using var health = await client.GetAsync("/alive");

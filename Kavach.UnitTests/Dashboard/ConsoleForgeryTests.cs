@@ -17,6 +17,9 @@ public sealed class ConsoleForgeryTests
     [TestMethod]
     [DataRow("/api/demo/traffic")]
     [DataRow("/api/console/upstream/drop")]
+    [DataRow("/api/console/destinations/6f1c1f5e-0d7e-4a57-9b1e-0c7d2b1e9a10/pause")]
+    [DataRow("/api/console/destinations/6f1c1f5e-0d7e-4a57-9b1e-0c7d2b1e9a10/resume")]
+    [DataRow("/api/console/destinations/6f1c1f5e-0d7e-4a57-9b1e-0c7d2b1e9a10/redeliver")]
     public async Task ACrossSiteFormPostToAScriptedEndpointIsRefused(string path)
     {
         await using var factory = InProcessConsole.Start(requireSignIn: null, settings: new Dictionary<string, string> { ["StreamApi:EnableDemoTraffic"] = "true" });

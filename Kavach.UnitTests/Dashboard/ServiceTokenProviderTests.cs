@@ -52,6 +52,34 @@ public sealed class ServiceTokenProviderTests
     }
 
     [TestMethod]
+    public async Task TheAdminScopeIsAskedForInATokenOfItsOwnThatTheStreamNeverCarries()
+    {
+        var endpoint = new TokenEndpoint(expiresIn: 600);
+        var tokens = Provider(new StreamApiOptions { ClientId = "c", ClientSecret = "s" }, endpoint, TimeProvider.System, out var status);
+
+        var stream = await tokens.GetTokenAsync(CancellationToken.None);
+        var admin = await tokens.GetAdminTokenAsync(CancellationToken.None);
+        Assert.AreNotEqual(stream, admin);
+        Assert.AreEqual(stream, await tokens.GetTokenAsync(CancellationToken.None), "each kept until renewal");
+        Assert.AreEqual(admin, await tokens.GetAdminTokenAsync(CancellationToken.None));
+
+        Assert.HasCount(2, endpoint.Requests);
+        StringAssert.EndsWith(endpoint.Requests[0], "scope=events%3Aread");
+        StringAssert.EndsWith(endpoint.Requests[1], "scope=events%3Aadmin");
+        Assert.AreEqual("events:read", status.Current.Scopes, "the status bar shows the stream token's scopes");
+    }
+
+    [TestMethod]
+    public async Task AClientNotRegisteredForAdminIsToldWhatToRegister()
+    {
+        var endpoint = new TokenEndpoint(expiresIn: 600) { Status = HttpStatusCode.Forbidden };
+        var tokens = Provider(new StreamApiOptions { ClientId = "kavach-console", ClientSecret = "s" }, endpoint, TimeProvider.System, out _);
+        var error = await Assert.ThrowsExactlyAsync<HttpRequestException>(() => tokens.GetAdminTokenAsync(CancellationToken.None).AsTask());
+        StringAssert.Contains(error.Message, "events:admin");
+        StringAssert.Contains(error.Message, "Kavach:Auth:Clients");
+    }
+
+    [TestMethod]
     public async Task RefusedCredentialsSayWhichSettingsToCheck()
     {
         var endpoint = new TokenEndpoint(expiresIn: 600) { Status = HttpStatusCode.Unauthorized };

@@ -21,6 +21,7 @@ public static class BenchmarkSuite
         ["w4"] = () => new ResumeBehind(),
         ["fanout"] = () => new FanOut(),
         ["x"] = () => new CrossReplica(),
+        ["webhooks"] = () => new PushDelivery(),
         ["w3"] = () => new IdleConnections(),
         ["retention"] = () => new RetentionUnderLoad(),
         ["merkle"] = () => new MerkleTreeCost(),

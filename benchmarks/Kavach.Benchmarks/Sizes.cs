@@ -45,6 +45,18 @@ public sealed class Sizes(bool quick, double? warmup = null)
     public double XRate => 200;
     public double XSeconds => quick ? 5 : 20;
 
+    // W7: push delivery (webhooks).
+    /// <summary>Events already in the log when one webhook is created from their start: its drain is the one-endpoint rate.</summary>
+    public int WebhookBacklog => quick ? 3000 : 30_000;
+    public int WebhookEndpoints => quick ? 200 : 1000;
+    /// <summary>Events emitted in one batch once every endpoint exists: each endpoint's copy makes the many-endpoint drain.</summary>
+    public int WebhookBurst => 20;
+    /// <summary>With 1,000 endpoints, 5 events/s is 5,000 deliveries/s: the one-endpoint goal's rate, spread over them.</summary>
+    public double WebhookLiveRate => 5;
+    public double WebhookLiveSeconds => quick ? 6 : 30;
+    public int WebhookLiveSubscribers => W1Subscribers;
+    public TimeSpan WebhookWithinHead => TimeSpan.FromSeconds(5);
+
     // R: retention under sustained load.
     public double RetentionRate => 3000;
     public double RetentionSeconds => quick ? 90 : 600;

@@ -11,7 +11,7 @@ public sealed record SuiteOptions(
     double? Warmup = null)
 {
     /// <summary>Every workload, in the order a full run takes them (W3 and W4's history case restart processes last).</summary>
-    public static readonly IReadOnlyList<string> All = ["w5", "w5b", "w1", "w2", "w4", "fanout", "x", "w3"];
+    public static readonly IReadOnlyList<string> All = ["w5", "w5b", "w1", "w2", "w4", "fanout", "x", "webhooks", "w3"];
 
     /// <summary>Workloads run only when named: they take long enough to be a run of their own.</summary>
     public static readonly IReadOnlyList<string> OnRequest = ["retention", "merkle"];
@@ -19,7 +19,7 @@ public sealed record SuiteOptions(
     public const string Usage = """
         usage: dotnet run -c Release --project benchmarks/Kavach.Benchmarks -- [workloads...] [options]
 
-        workloads: w5 w5b w1 w2 w3 w4 fanout x (default: all, in the order w5 w5b w1 w2 w4 fanout x w3)
+        workloads: w5 w5b w1 w2 w3 w4 fanout x webhooks (default: all, in the order w5 w5b w1 w2 w4 fanout x webhooks w3)
         Every workload reports each process's CPU per event (replicas, PostgreSQL, Redis, the floor, each generator):
         per acknowledged event for w5 and w5b, per delivered event for w1 w2 w4 fanout x, per stream opened for w3.
           w5      acknowledged emits/s, 1 event per request, 64 clients, both replicas — vs the floor's HTTP rate; replica CPU
@@ -33,6 +33,9 @@ public sealed record SuiteOptions(
           w4      resume 1,000 events behind by Last-Event-ID, request → last event (live buffer and PostgreSQL)
           fanout  10,000 subscribers on one replica × 20 events/s: p99
           x       emits on replica A only, subscribers on A and B: same- vs cross-replica latency, CPU, PostgreSQL reads
+          webhooks  W7, push delivery to a local receiver that verifies every signature: deliveries/s to one endpoint (a
+                  backlog of 30,000), 1,000 endpoints (a burst, then 5 events/s: how many stay within 5 s of the head), and
+                  W1's live p99 at 5 events/s with those webhooks running against without
           retention  only when named: 3,000 events/s for 10 minutes (90 s with --quick) against a 1-minute retention
                   swept every 5 s, on two replicas of their own: rows and size over time, each sweep's batches
           merkle  only when named: 1,000,000 events (100,000 with --quick) on two replicas of their own: PostgreSQL CPU per

@@ -13,6 +13,7 @@ return args.FirstOrDefault() switch
     "resume" => ResumeCommand.Run(Arguments.Parse(args.Skip(1))),
     "pgrate" => await PgRateCommand.RunAsync(Arguments.Parse(args.Skip(1))),
     "otlp-sink" => await OtlpSinkCommand.RunAsync(Arguments.Parse(args.Skip(1))),
+    "webhook-sink" => await WebhookSinkCommand.RunAsync(Arguments.Parse(args.Skip(1))),
     _ => Usage(),
 };
 
@@ -40,6 +41,10 @@ static int Usage()
           otlp-sink  [--port <n>] [--control <dir>] [--timeout <s>]
                      accepts OTLP/HTTP protobuf on /v1/traces, /v1/metrics, /v1/logs (200, empty response); counts
                      requests, bytes and spans/metrics/log records; GET /stats serves the counts so far.
+          webhook-sink [--port <n>] [--verify] [--control <dir>] [--timeout <s>]
+                     a webhook receiver: any POSTed path is an endpoint, answered 200; counts per path (sequences once
+                     and in order, first/last arrival, worst emit→delivery latency); --verify checks Standard Webhooks
+                     signatures against the secrets POSTed to /_secrets ({"/path":["whsec_…"]}); GET /stats?prefix=/p/.
         """);
     return 2;
 }

@@ -16,9 +16,9 @@ public sealed class BenchCluster : IAsyncDisposable
 
     /// <summary>
     /// Settings every replica gets: room for the largest workload's streams, no per-address or per-subject limit on
-    /// streams or emits (every generator connects from 127.0.0.1 with one token per process, and drives thousands of
-    /// emits a second: Kavach:Limits:Emit would measure itself), and logs at Warning so that logging is not what is
-    /// measured. Everything else is the API's default.
+    /// streams, emits or webhook requests (every generator connects from 127.0.0.1 with one token per process, and drives
+    /// thousands of emits a second: Kavach:Limits:Emit would measure itself), webhooks allowed to 127.0.0.0/8 (where the
+    /// receiver listens), and logs at Warning so that logging is not what is measured. Everything else is the API's default.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> BenchStreamSettings = new Dictionary<string, string>
     {
@@ -27,6 +27,10 @@ public sealed class BenchCluster : IAsyncDisposable
         ["Kavach__Stream__MaxConnectionsPerSubject"] = "0",
         ["Kavach__Limits__Emit__PerSubject"] = "0",
         ["Kavach__Limits__Emit__PerAddress"] = "0",
+        // W7 (webhooks) creates a thousand webhooks in a few seconds, and its receiver listens on 127.0.0.1.
+        ["Kavach__Limits__Destinations__PerSubject"] = "0",
+        ["Kavach__Limits__Destinations__PerAddress"] = "0",
+        ["Kavach__Delivery__AllowedPrivateTargets__0"] = "127.0.0.0/8",
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__Console__FormatterName"] = "simple",
         ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",

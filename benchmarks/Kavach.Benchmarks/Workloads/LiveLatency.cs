@@ -21,9 +21,10 @@ public static class LiveLatency
     }
 
     /// <param name="subscriberGroups">Subscriber processes to start: name, URLs, count.</param>
+    /// <param name="alsoMetered">Generators already running whose CPU counts too (W7's webhook receiver).</param>
     public static async Task<Outcome> RunAsync(SuiteContext context, WorkloadReport report, Target target, string name,
         IReadOnlyList<(string Name, string Urls, int Count)> subscriberGroups, string emitUrls, int emitConnections, double rate, double seconds,
-        int minimumProcesses = 2, double idleSeconds = 0)
+        int minimumProcesses = 2, double idleSeconds = 0, IReadOnlyList<Generator>? alsoMetered = null)
     {
         var head = await target.HeadAsync();
         var subscribers = new List<Generator>();
@@ -51,7 +52,7 @@ public static class LiveLatency
                 $"--rate {SuiteContext.Text(rate)} --duration {SuiteContext.Text(seconds)}", 0);
             await using (emitter)
             {
-                var meter = context.Meter(target, [emitter, .. subscribers]);
+                var meter = context.Meter(target, [emitter, .. subscribers, .. alsoMetered ?? []]);
                 var emit = EmitTotals.From(await emitter.ResultAsync(TimeSpan.FromSeconds(seconds + 120)));
                 var cpu = meter.Stop();
                 var end = await target.HeadAsync();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Compression;
 using System.Net;
 using System.Text.Json;
+using Kavach.LoadGen.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -93,7 +94,7 @@ public sealed class OtlpSink : IAsyncDisposable
             return;
         }
 
-        var (body, length) = await ReadAsync(request.Body, request.ContentLength);
+        var (body, length) = await RequestBody.ReadAsync(request.Body, request.ContentLength);
         long items;
         bool wellFormed;
         try
@@ -101,7 +102,7 @@ public sealed class OtlpSink : IAsyncDisposable
             if (string.Equals(request.Headers.ContentEncoding, "gzip", StringComparison.OrdinalIgnoreCase))
             {
                 await using var unzip = new GZipStream(new MemoryStream(body, 0, length), CompressionMode.Decompress);
-                var (message, messageLength) = await ReadAsync(unzip, null);
+                var (message, messageLength) = await RequestBody.ReadAsync(unzip, null);
                 wellFormed = OtlpPayload.TryCountItems(message.AsSpan(0, messageLength), out items);
                 ArrayPool<byte>.Shared.Return(message);
             }
@@ -127,30 +128,5 @@ public sealed class OtlpSink : IAsyncDisposable
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = Protobuf;
         response.ContentLength = 0;
-    }
-
-    /// <summary>The whole body into a pooled array (return it), and how many bytes of it are the body.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadAsync(Stream body, long? expected)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(expected ?? 0, 4096, 64 * 1024 * 1024) + 1);
-        var length = 0;
-        while (true)
-        {
-            if (length == buffer.Length)
-            {
-                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                buffer.AsSpan(0, length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = larger;
-            }
-
-            var read = await body.ReadAsync(buffer.AsMemory(length));
-            if (read == 0)
-            {
-                return (buffer, length);
-            }
-
-            length += read;
-        }
     }
 }
