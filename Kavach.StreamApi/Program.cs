@@ -33,6 +33,8 @@ app.MapEventsApi();
 app.MapRevocationsApi();
 app.MapIntegrityApi();
 app.MapProofsApi();
+app.MapWebhooksApi();
+app.MapDestinationsApi();
 app.MapTokenIssuers();
 
 app.WarnWhenAuthIsOff();

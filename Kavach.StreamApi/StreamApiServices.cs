@@ -92,6 +92,21 @@ public static class StreamApiServices
         // push delivery: webhooks and SSF streams, each with its own cursor over the log (docs/webhooks.md, docs/ssf.md)
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Delivery.DestinationStore>();
+        services.AddSingleton(sp => Delivery.DeliveryDataSource.Create(sp, builder.Configuration.GetConnectionString(EventDatabase.ConnectionName)));
+        services.AddSingleton<IValidateOptions<DeliveryOptions>, Delivery.DeliveryOptionsValidation>();
+        services.AddSingleton(sp => new Delivery.TargetPolicy(sp.GetRequiredService<IOptions<DeliveryOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
+        services.AddSingleton<Delivery.DeliveryHttp>();
+        services.AddSingleton<Delivery.DeliveryMetrics>();
+        services.AddSingleton<Delivery.DeliveryLeases>();
+        services.AddSingleton<Delivery.DeliveryLog>();
+        services.AddSingleton<Delivery.WebhookSigningKeys>();
+        services.AddSingleton<Delivery.WebhookChannel>();
+        services.AddSingleton<Delivery.IPushChannel>(sp => sp.GetRequiredService<Delivery.WebhookChannel>());
+        services.AddSingleton<Delivery.DeliveryEngine>();
+        services.AddHostedService(sp => sp.GetRequiredService<Delivery.DeliveryEngine>());
+        services.AddSingleton<Delivery.WebhookSecrets>();
+        services.AddSingleton<Delivery.DestinationViews>();
+        services.AddSingleton<Apis.WebhookRequestChecks>();
 
         builder.AddReadinessChecks();
         builder.AddRequestLimits();

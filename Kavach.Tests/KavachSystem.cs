@@ -78,6 +78,12 @@ public static class KavachSystem
             .WithEnvironment("Kavach__Limits__Verify__PerAddress", "0")
             .WithEnvironment("Kavach__Limits__Verify__PerSubject", "0")
             .WithEnvironment("Kavach__Limits__Verify__EventsPerSubject", "0")
+            // Push delivery runs on the in-process hosts that the delivery tests start with settings of their own
+            // (Kavach.Tests/Delivery); the system's replicas would otherwise take those destinations' leases.
+            .WithEnvironment("Kavach__Delivery__Enabled", "false")
+            // The webhooks API's tests create webhooks to receivers on 127.0.0.1 and send test messages there: that
+            // address alone is allowed although it is loopback.
+            .WithEnvironment("Kavach__Delivery__AllowedPrivateTargets__0", "127.0.0.1/32")
             // Request-level logs on, so the test that looks for leaked tokens in logs has something to read.
             .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug");
 

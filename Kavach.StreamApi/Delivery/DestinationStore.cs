@@ -30,15 +30,20 @@ public sealed class DestinationStore(NpgsqlDataSource dataSource)
         last_error_at, last_success_at, delivered
         """;
 
-    public async Task<Destination> CreateAsync(NewDestination draft, CancellationToken cancellationToken)
+    public Task<Destination> CreateAsync(NewDestination draft, CancellationToken cancellationToken) =>
+        CreateAsync(draft, null, cancellationToken);
+
+    /// <summary>Creates it on <paramref name="connection"/> (in its transaction), when what goes with it must be stored in one.</summary>
+    public async Task<Destination> CreateAsync(NewDestination draft, NpgsqlConnection? connection, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var command = connection is null ? dataSource.CreateCommand() : connection.CreateCommand();
+        command.CommandText = $"""
             INSERT INTO kavach_destinations (id, kind, url, description, event_types, grant_types, grant_agents, grant_users,
                 config, state, cursor, cursor_epoch, created_by)
             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                 coalesce($11, (SELECT s.last_value FROM kavach_stream_sequence s)), (SELECT s.epoch FROM kavach_stream_sequence s), $12
             RETURNING {Columns}
-            """);
+            """;
         var p = command.Parameters;
         p.Add(new NpgsqlParameter { Value = Guid.CreateVersion7() });
         p.Add(new NpgsqlParameter { Value = KindText(draft.Kind) });

@@ -12,6 +12,7 @@ public enum LimitedEndpoint
     Replay,
     Verify,
     Proofs,
+    Destinations,
 }
 
 /// <summary>Endpoint metadata: the limits of this endpoint apply (see <see cref="RequestLimits.WithLimits"/>).</summary>
@@ -28,6 +29,7 @@ internal static class LimitedEndpoints
         LimitedEndpoint.Replay => (LimitsOptions.KeyOf(nameof(options.Replay)), options.Replay),
         LimitedEndpoint.Verify => (LimitsOptions.KeyOf(nameof(options.Verify)), options.Verify),
         LimitedEndpoint.Proofs => (LimitsOptions.KeyOf(nameof(options.Proofs)), options.Proofs),
+        LimitedEndpoint.Destinations => (LimitsOptions.KeyOf(nameof(options.Destinations)), options.Destinations),
         _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
     };
 
@@ -51,6 +53,7 @@ internal static class LimitedEndpoints
         LimitedEndpoint.Replay => "replays",
         LimitedEndpoint.Verify => "verifications",
         LimitedEndpoint.Proofs => "proofs",
+        LimitedEndpoint.Destinations => "webhook and destination requests",
         _ => endpoint.ToString(),
     };
 

@@ -35,6 +35,12 @@ public sealed class LimitsOptions
     /// <summary><c>GET /api/kavach/events/proofs/inclusion</c> and <c>/consistency</c> (one statement each, milliseconds).</summary>
     public ReadLimit Proofs { get; set; } = new() { PerSubject = 6_000, PerAddress = 12_000, Concurrent = 1, Queue = 16 };
 
+    /// <summary>
+    /// <c>/api/kavach/webhooks</c> and <c>/api/kavach/destinations</c> (admin): each request counts, a test message
+    /// (which the API sends out itself) too.
+    /// </summary>
+    public RateLimit Destinations { get; set; } = new() { PerSubject = 600, PerAddress = 1_200 };
+
     /// <summary>Each group's limits, with the key they are set under (<c>Kavach:Limits:Pages</c>…).</summary>
     internal IEnumerable<(string Key, RateLimit Limit)> Groups =>
     [
@@ -44,6 +50,7 @@ public sealed class LimitsOptions
         (KeyOf(nameof(Replay)), Replay),
         (KeyOf(nameof(Verify)), Verify),
         (KeyOf(nameof(Proofs)), Proofs),
+        (KeyOf(nameof(Destinations)), Destinations),
     ];
 
     internal static string KeyOf(string group) => $"{Section}:{group}";
