@@ -13,8 +13,8 @@ public sealed class DeliveryLeases(DeliveryDataSource delivery)
 {
     private readonly NpgsqlDataSource _db = delivery.DataSource;
 
-    /// <summary>This process, as <c>lease_owner</c>: a fresh id per process, so a restarted replica never mistakes an old lease for its own.</summary>
-    public string Owner { get; } = $"{Environment.MachineName}/{Guid.NewGuid():N}";
+    /// <summary>This process, as <c>lease_owner</c> (host/pid/nonce): a fresh id per process, so a restarted replica never mistakes an old lease for its own.</summary>
+    public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     /// <summary>Up to <paramref name="limit"/> enabled, pushed destinations whose lease is free or has run out; skips rows another replica is claiming.</summary>
     public async Task<List<Destination>> ClaimAsync(TimeSpan duration, int limit, CancellationToken cancellationToken)
