@@ -21,8 +21,14 @@ public enum ReceiverMode
     Slow,
 }
 
-/// <summary>One request the receiver got: the event in it, whether its signature verified, and what it answered.</summary>
-public sealed record WebhookArrival(string WebhookId, long Sequence, string EventId, bool SignatureValid, bool Accepted, long At);
+/// <summary>
+/// One request the receiver got, in the order they came: the event in it, whether its signature verified, and whether
+/// the sender got the receiver's 2xx (a slow answer the sender stopped waiting for is not accepted).
+/// </summary>
+public sealed record WebhookArrival(string WebhookId, long Sequence, string EventId, bool SignatureValid, long At)
+{
+    public bool Accepted { get; set; }
+}
 
 /// <summary>
 /// A webhook receiver on 127.0.0.1, a real Kestrel server in the test process, that can be stopped and started again on
@@ -95,18 +101,20 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
         }
 
-        var mode = Mode;
-        _arrivals.Enqueue(new WebhookArrival(id, sequence, eventId, valid, mode == ReceiverMode.Accept, _clock.ElapsedMilliseconds));
-        switch (mode)
+        var arrival = new WebhookArrival(id, sequence, eventId, valid, _clock.ElapsedMilliseconds);
+        _arrivals.Enqueue(arrival);
+        switch (Mode)
         {
             case ReceiverMode.Fail500:
                 return Results.StatusCode(500);
             case ReceiverMode.Slow:
-                await Task.Delay(SlowAnswer, context.RequestAborted);
-                return Results.NoContent();
-            default:
-                return Results.NoContent();
+                await Task.Delay(SlowAnswer, context.RequestAborted); // throws when the sender gives up first
+                break;
         }
+
+        // Written before the answer: a sender that reads this 204 sees an arrival already marked accepted.
+        arrival.Accepted = !context.RequestAborted.IsCancellationRequested;
+        return Results.NoContent();
     }
 
     /// <summary>Standard Webhooks: base64 HMAC-SHA256 of "{id}.{timestamp}.{body}", one of the space-separated "v1,…" values.</summary>
