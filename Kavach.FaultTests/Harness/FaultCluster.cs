@@ -244,7 +244,8 @@ public sealed class FaultCluster : IAsyncDisposable
         }
     }
 
-    private async Task<NpgsqlConnection> OpenAsync()
+    /// <summary>A connection to the cluster's database as its owner, for checks a test makes itself.</summary>
+    public async Task<NpgsqlConnection> OpenAsync()
     {
         var connection = new NpgsqlConnection(Postgres.ConnectionString + ";Timeout=3;Command Timeout=30");
         await connection.OpenAsync();
