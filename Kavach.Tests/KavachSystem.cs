@@ -78,6 +78,8 @@ public static class KavachSystem
             .WithEnvironment("Kavach__Limits__Verify__PerAddress", "0")
             .WithEnvironment("Kavach__Limits__Verify__PerSubject", "0")
             .WithEnvironment("Kavach__Limits__Verify__EventsPerSubject", "0")
+            // Webhook receivers in the tests listen on 127.0.0.1: that address alone is allowed although it is loopback.
+            .WithEnvironment("Kavach__Delivery__AllowedPrivateTargets__0", "127.0.0.1/32")
             // Push delivery runs on the in-process hosts that the delivery tests start with settings of their own
             // (Kavach.Tests/Delivery); the system's replicas would otherwise take those destinations' leases.
             .WithEnvironment("Kavach__Delivery__Enabled", "false")
