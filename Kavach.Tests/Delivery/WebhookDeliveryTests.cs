@@ -23,11 +23,11 @@ public sealed class WebhookDeliveryTests
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(6); // renewed every 2 s: an attempt always has its whole 2 s
 
-    private static Dictionary<string, string?> Settings(bool allowLoopback = true, TimeSpan? retryHorizon = null)
+    private static Dictionary<string, string?> Settings(bool allowLoopback = true, TimeSpan? retryHorizon = null, TimeSpan? leaseDuration = null)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Kavach:Delivery:LeaseDuration"] = LeaseDuration.ToString(),
+            ["Kavach:Delivery:LeaseDuration"] = (leaseDuration ?? LeaseDuration).ToString(),
             ["Kavach:Delivery:FirstRetry"] = "00:00:00.200",
             ["Kavach:Delivery:MaxBackoff"] = "00:00:01",
             ["Kavach:Delivery:Timeout"] = "00:00:02",
@@ -52,7 +52,10 @@ public sealed class WebhookDeliveryTests
     }
 
     /// <summary>A webhook for <paramref name="agents"/>' events from the head on, enabled only once its secret is stored.</summary>
-    private static async Task<Destination> CreateWebhookAsync(StreamApiHost host, Uri url, string secret, params string[] agents)
+    private static Task<Destination> CreateWebhookAsync(StreamApiHost host, Uri url, string secret, params string[] agents) =>
+        CreateWebhookAsync(host, url, secret, agents, beforeEnabled: null);
+
+    private static async Task<Destination> CreateWebhookAsync(StreamApiHost host, Uri url, string secret, string[] agents, Func<Guid, Task>? beforeEnabled)
     {
         var store = host.Services.GetRequiredService<DestinationStore>();
         var grant = new ReadGrant(null, agents.ToFrozenSet(StringComparer.Ordinal), null);
@@ -66,6 +69,11 @@ public sealed class WebhookDeliveryTests
             insert.Parameters.Add(new NpgsqlParameter { Value = "s1" });
             insert.Parameters.Add(new NpgsqlParameter { Value = secret });
             await insert.ExecuteNonQueryAsync();
+        }
+
+        if (beforeEnabled is not null)
+        {
+            await beforeEnabled(created.Id);
         }
 
         return (await store.SetStateAsync(created.Id, DestinationState.Enabled, null, skipToHead: false, CancellationToken.None))!;
@@ -437,6 +445,149 @@ public sealed class WebhookDeliveryTests
             {
                 await host.DisposeAsync();
             }
+        }
+    }
+
+    [TestMethod]
+    public async Task AReplicaCutOffMidDeliveryLosesTheLeaseAndAnotherSendsOnFromTheCursor()
+    {
+        var lease = TimeSpan.FromSeconds(3);
+        await using var proxy = await PostgresProxy.StartAsync();
+        var stalled = await StreamApiHost.StartAsync(withRedis: true, new Dictionary<string, string?>(Settings(leaseDuration: lease))
+        {
+            ["ConnectionStrings:kavachdb"] = proxy.ConnectionString,
+        });
+        StreamApiHost? survivor = null;
+        var secret = WebhookReceiver.NewSecret();
+        await using var receiver = await WebhookReceiver.StartAsync([secret]);
+        var agent = NewAgent();
+        var webhook = await CreateWebhookAsync(stalled, receiver.Url, secret, agent);
+        try
+        {
+            var engine = stalled.Services.GetRequiredService<DeliveryEngine>();
+            await WhenAsync(() => engine.HeldDestinations.Contains(webhook.Id), "the first replica's lease");
+            survivor = await StreamApiHost.StartAsync(withRedis: true, Settings(leaseDuration: lease));
+            var emitted = await EmitAsync(survivor, agent, 5);
+            await DeliveredThroughAsync(survivor, webhook.Id, emitted[^1].Sequence);
+
+            // The holder's next request is in flight when it loses PostgreSQL: it cannot renew or record the answer.
+            var inFlight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            receiver.Answer = async _ =>
+            {
+                if (inFlight.TrySetResult())
+                {
+                    await hold.Task;
+                }
+
+                return 200;
+            };
+            var more = await EmitAsync(survivor, agent, 5);
+            await inFlight.Task.WaitAsync(Generous);
+            proxy.Refuse();
+            hold.SetResult();
+
+            var row = await DeliveredThroughAsync(survivor, webhook.Id, more[^1].Sequence);
+            var survivorEngine = survivor.Services.GetRequiredService<DeliveryEngine>();
+            Assert.IsTrue(survivorEngine.HeldDestinations.Contains(webhook.Id));
+            emitted.AddRange(more);
+            var ids = receiver.Received.Select(r => r.Id).ToList();
+            var withoutRepeats = ids.Where((id, i) => i == 0 || ids[i - 1] != id).ToList();
+            AssertEachInOrder(emitted, withoutRepeats);
+            Assert.IsGreaterThanOrEqualTo(2, ids.Count(id => id == more[0].Id), "the answer the cut-off replica could not record is sent again");
+            Assert.IsTrue(ids.Where(id => id != more[0].Id).GroupBy(id => id).All(g => g.Count() == 1), "only that message is repeated");
+            Assert.AreEqual(emitted[^1].Sequence, row.Cursor);
+
+            proxy.Resume();
+            await WhenAsync(() => !engine.HeldDestinations.Contains(webhook.Id), "the cut-off replica letting go once it is back");
+            var after = await EmitAsync(survivor, agent, 2);
+            await DeliveredThroughAsync(survivor, webhook.Id, after[^1].Sequence);
+            Assert.IsTrue(receiver.Received.Skip(ids.Count).Select(r => r.Id).SequenceEqual(after.Select(e => e.Id)));
+        }
+        finally
+        {
+            proxy.Resume();
+            await DeleteAsync(survivor ?? stalled, webhook.Id);
+            await stalled.DisposeAsync();
+            if (survivor is not null)
+            {
+                await survivor.DisposeAsync();
+            }
+        }
+    }
+
+    [TestMethod]
+    public async Task OutboxMessagesGoAheadOfTheLogAndAreRemovedOnceAccepted()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: true, Settings());
+        var secret = WebhookReceiver.NewSecret();
+        await using var receiver = await WebhookReceiver.StartAsync([secret]);
+        var agent = NewAgent();
+        var db = host.Services.GetRequiredService<NpgsqlDataSource>();
+        async Task EnqueueAsync(Guid destination, string messageId)
+        {
+            await using var insert = db.CreateCommand("INSERT INTO kavach_destination_outbox (destination, message_id, kind, payload) VALUES ($1, $2, 'test', $3)");
+            insert.Parameters.Add(new NpgsqlParameter { Value = destination });
+            insert.Parameters.Add(new NpgsqlParameter { Value = messageId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = $$"""{"message":"{{messageId}}"}""" });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var emitted = new List<EmittedEvent>();
+        var webhook = await CreateWebhookAsync(host, receiver.Url, secret, [agent], async id =>
+        {
+            emitted.AddRange(await EmitAsync(host, agent, 2)); // committed before the webhook is enabled: after its cursor
+            await EnqueueAsync(id, "outbox-1");
+            await EnqueueAsync(id, "outbox-2");
+        });
+        try
+        {
+            await DeliveredThroughAsync(host, webhook.Id, emitted[^1].Sequence);
+            await EnqueueAsync(webhook.Id, "outbox-3");
+            await WhenAsync(() => receiver.Received.Count == 5, "the outbox message added later");
+
+            var received = receiver.Received.ToList();
+            CollectionAssert.AreEqual(new[] { "outbox-1", "outbox-2", emitted[0].Id, emitted[1].Id, "outbox-3" }, received.Select(r => r.Id).ToList());
+            Assert.AreEqual("""{"message":"outbox-1"}""", received[0].Body);
+            Assert.IsTrue(received.All(r => r.SignatureValid));
+            await using var count = db.CreateCommand("SELECT count(*) FROM kavach_destination_outbox WHERE destination = $1");
+            count.Parameters.Add(new NpgsqlParameter { Value = webhook.Id });
+            using var timeout = new CancellationTokenSource(Generous);
+            while ((long)(await count.ExecuteScalarAsync())! != 0)
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+        }
+        finally
+        {
+            await DeleteAsync(host, webhook.Id);
+        }
+    }
+
+    [TestMethod]
+    public async Task ARewindWhileHeldSendsAgainFromTheNewCursor()
+    {
+        await using var host = await StreamApiHost.StartAsync(withRedis: true, Settings());
+        var secret = WebhookReceiver.NewSecret();
+        await using var receiver = await WebhookReceiver.StartAsync([secret]);
+        var agent = NewAgent();
+        var webhook = await CreateWebhookAsync(host, receiver.Url, secret, agent);
+        try
+        {
+            var emitted = await EmitAsync(host, agent, 5);
+            await DeliveredThroughAsync(host, webhook.Id, emitted[^1].Sequence);
+            Assert.IsTrue(host.Services.GetRequiredService<DeliveryEngine>().HeldDestinations.Contains(webhook.Id));
+
+            await host.Services.GetRequiredService<DestinationStore>().RewindAsync(webhook.Id, emitted[2].Sequence, CancellationToken.None);
+            await WhenAsync(() => receiver.Received.Count >= 8, "the rewound events sent again");
+            await DeliveredThroughAsync(host, webhook.Id, emitted[^1].Sequence);
+
+            var expected = emitted.Select(e => e.Id).Concat(emitted.Skip(2).Select(e => e.Id)).ToList();
+            CollectionAssert.AreEqual(expected, receiver.Received.Select(r => r.Id).ToList());
+        }
+        finally
+        {
+            await DeleteAsync(host, webhook.Id);
         }
     }
 }
