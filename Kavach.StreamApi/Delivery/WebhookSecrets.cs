@@ -11,7 +11,8 @@ public sealed record NewWebhookSecret(WebhookSecretView View, string Value);
 /// <summary>
 /// <c>kavach_webhook_secrets</c>: a webhook's signing secrets (Standard Webhooks, <c>whsec_</c> + base64 of 32 random
 /// bytes). Rotation overlaps: a new secret is added and the older ones stay valid for the overlap, so a receiver can
-/// switch to the new one while every message still carries a signature it knows. Values are never listed.
+/// switch to the new one while every message still carries a signature it knows. Values are never listed; the
+/// sender reads them through <see cref="WebhookSigningKeys"/>.
 /// </summary>
 public sealed class WebhookSecrets(NpgsqlDataSource dataSource)
 {
@@ -98,25 +99,6 @@ public sealed class WebhookSecrets(NpgsqlDataSource dataSource)
         }
 
         return found;
-    }
-
-    /// <summary>The values that sign a message to <paramref name="destination"/> now: every secret not expired, newest first.</summary>
-    public async Task<List<string>> SigningValuesAsync(Guid destination, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            SELECT secret FROM kavach_webhook_secrets
-            WHERE destination = $1 AND (expires_at IS NULL OR expires_at > clock_timestamp())
-            ORDER BY created_at DESC, id DESC
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = destination });
-        var values = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            values.Add(reader.GetString(0));
-        }
-
-        return values;
     }
 
     private static async Task<NewWebhookSecret> InsertAsync(NpgsqlCommand command, Guid destination, CancellationToken cancellationToken)
