@@ -1,35 +1,13 @@
-using System.Text.Json;
-
 namespace Kavach.StreamApi.Ssf;
 
 /// <summary>
-/// A receiver's error for a SET (RFC 8935 §2.3, RFC 8936 §2.4.4: <c>{"err": code, "description": text}</c>, codes such as
+/// A receiver's error for a SET, as a poll's <c>setErrs</c> carry it (RFC 8936 §2.4.4, the same as RFC 8935 §2.3: <c>{"err": code, "description": text}</c>, codes such as
 /// <c>invalid_request</c>, <c>invalid_key</c>, <c>authentication_failed</c>, <c>access_denied</c>, SSF's
 /// <c>invalid_state</c>) as one short line for the stream's last error: bounded, without control characters.
 /// </summary>
 public static class SetErrors
 {
     public const int MaxLength = 300;
-
-    public static string? Describe(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("err", out var err) || err.ValueKind != JsonValueKind.String)
-            {
-                return null;
-            }
-
-            var description = root.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-            return Describe(new SsfSetError(err.GetString()!, description));
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 
     public static string Describe(SsfSetError error)
     {

@@ -34,6 +34,7 @@ public sealed class SsfReceiverTests
             ["Kavach:Delivery:FirstRetry"] = "00:00:00.200",
             ["Kavach:Delivery:MaxBackoff"] = "00:00:01",
             ["Kavach:Delivery:LeaseDuration"] = "00:00:03",
+            ["Kavach:Delivery:Timeout"] = "00:00:02", // shorter than the lease, as the engine requires
             ["Kavach:Ssf:PollMaxWait"] = "00:00:10",
             ["Kavach:Auth:Clients:0:Id"] = ReceiverClientId,
             ["Kavach:Auth:Clients:0:Secret"] = ReceiverClientSecret,
