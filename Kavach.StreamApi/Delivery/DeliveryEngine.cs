@@ -140,7 +140,7 @@ public sealed class DeliveryEngine(
             return;
         }
 
-        var claimed = await leases.ClaimAsync(_options.LeaseDuration, room, stoppingToken);
+        var claimed = await leases.ClaimAsync(_options.LeaseDuration, room, stoppingToken, _channels.Keys);
         if (claimed.Count == 0)
         {
             return;
@@ -165,9 +165,7 @@ public sealed class DeliveryEngine(
     {
         if (!_channels.TryGetValue(row.Kind, out var channel))
         {
-            _logger.LogWarning("No channel sends to {Kind} destinations on this replica; {Destination} is left to others",
-                DestinationStore.KindText(row.Kind), row.Id);
-            return;
+            return; // cannot be held: ClaimAsync takes only the kinds this replica has a channel for
         }
 
         var sender = new DestinationSender(row, channel, log, leases, http, _retries, _pulse, metrics, LeaseLeft, time, _senderLogger);

@@ -19,14 +19,19 @@ public sealed class DeliveryLeases(DeliveryDataSource delivery)
     /// </summary>
     public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
-    /// <summary>Up to <paramref name="limit"/> enabled, pushed destinations whose lease is free or has run out; skips rows another replica is claiming.</summary>
-    public async Task<List<Destination>> ClaimAsync(TimeSpan duration, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="limit"/> enabled, pushed destinations of <paramref name="kinds"/> (those this replica has a
+    /// channel for; all when null) whose lease is free or has run out; skips rows another replica is claiming.
+    /// </summary>
+    public async Task<List<Destination>> ClaimAsync(TimeSpan duration, int limit, CancellationToken cancellationToken,
+        IReadOnlyCollection<DestinationKind>? kinds = null)
     {
         await using var command = _db.CreateCommand($"""
             UPDATE kavach_destinations SET lease_owner = $1, lease_until = clock_timestamp() + $2
             WHERE id IN (
                 SELECT id FROM kavach_destinations
                 WHERE state = 'enabled' AND url IS NOT NULL AND (lease_until IS NULL OR lease_until < clock_timestamp())
+                    AND ($4::text[] IS NULL OR kind = ANY($4))
                 ORDER BY lease_until NULLS FIRST, id
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED)
@@ -35,6 +40,11 @@ public sealed class DeliveryLeases(DeliveryDataSource delivery)
         command.Parameters.Add(new NpgsqlParameter { Value = Owner });
         command.Parameters.Add(new NpgsqlParameter { Value = duration, NpgsqlDbType = NpgsqlDbType.Interval });
         command.Parameters.Add(new NpgsqlParameter { Value = limit });
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = (object?)kinds?.Select(DestinationStore.KindText).ToArray() ?? DBNull.Value,
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+        });
         return await DestinationStore.ReadAllAsync(command, cancellationToken);
     }
 

@@ -115,9 +115,17 @@ public sealed class DestinationSender
                 wait = ErrorPause;
             }
 
-            if (wait is { } delay)
+            if (wait == Timeout.InfiniteTimeSpan)
             {
-                await (delay == Timeout.InfiniteTimeSpan ? Task.WhenAny(wake, stopped) : Task.WhenAny(wake, stopped, Task.Delay(delay, _time)));
+                await Task.WhenAny(wake, stopped);
+            }
+            else if (wait is { } delay)
+            {
+                // Every pulse ends the wait early (a retry an hour away is looked at again each second), so the timer is
+                // cancelled, not left to run out: otherwise each failing destination would pile up an hour of timers.
+                using var timerStop = new CancellationTokenSource();
+                await Task.WhenAny(wake, stopped, Task.Delay(delay, _time, timerStop.Token));
+                await timerStop.CancelAsync();
             }
         }
     }

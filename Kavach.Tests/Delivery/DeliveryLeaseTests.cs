@@ -68,8 +68,9 @@ public sealed class DeliveryLeaseTests
         }
     }
 
+    /// <summary>Paused ones, SSF poll streams (no URL), and kinds the replica has no channel for.</summary>
     [TestMethod]
-    public async Task PausedAndPolledDestinationsAreNotClaimed()
+    public async Task OnlyEnabledPushedDestinationsOfAKindWithAChannelAreClaimed()
     {
         await using var host = await StreamApiHost.StartAsync(withRedis: false, new Dictionary<string, string?> { ["Kavach:Delivery:Enabled"] = "false" });
         var store = host.Services.GetRequiredService<DestinationStore>();
@@ -78,18 +79,24 @@ public sealed class DeliveryLeaseTests
         var paused = await store.CreateAsync(new NewDestination(DestinationKind.Webhook, new Uri("https://receiver.example.com/hook"), null, null, grant, null,
             "tests", State: DestinationState.Paused), CancellationToken.None);
         var polled = await store.CreateAsync(new NewDestination(DestinationKind.Ssf, null, null, null, grant, null, "tests"), CancellationToken.None);
+        var pushed = await store.CreateAsync(new NewDestination(DestinationKind.Ssf, new Uri("https://receiver.example.com/ssf"), null, null, grant, null, "tests"),
+            CancellationToken.None);
         try
         {
-            var claimed = (await leases.ClaimAsync(Short, 100_000, CancellationToken.None)).Select(d => d.Id).ToList();
+            var webhooksOnly = (await leases.ClaimAsync(Short, 100_000, CancellationToken.None, [DestinationKind.Webhook])).Select(d => d.Id).ToList();
+            var any = (await leases.ClaimAsync(Short, 100_000, CancellationToken.None)).Select(d => d.Id).ToList();
 
-            Assert.DoesNotContain(paused.Id, claimed);
-            Assert.DoesNotContain(polled.Id, claimed);
+            Assert.DoesNotContain(pushed.Id, webhooksOnly);
+            Assert.Contains(pushed.Id, any);
+            Assert.DoesNotContain(paused.Id, webhooksOnly.Concat(any).ToList());
+            Assert.DoesNotContain(polled.Id, webhooksOnly.Concat(any).ToList());
         }
         finally
         {
             await leases.ReleaseAllAsync(CancellationToken.None);
             await store.DeleteAsync(paused.Id, CancellationToken.None);
             await store.DeleteAsync(polled.Id, CancellationToken.None);
+            await store.DeleteAsync(pushed.Id, CancellationToken.None);
         }
     }
 }
