@@ -20,6 +20,10 @@ public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebAp
             // A replica of the same deployment signs with its key: a checkpoint signed with another would be a forgery,
             // and the system's replicas would rightly refuse to sign after it.
             ["Kavach:Integrity:CheckpointKey"] = KavachSystem.CheckpointKey.ExportPkcs8PrivateKeyPem(),
+            // The test system's PostgreSQL has the default 100 connections, and its two replicas may use 28 each: an extra
+            // host (two at once in the takeover tests) gets smaller pools, so its connections fit beside theirs.
+            ["Kavach:Database:MaxPoolSize"] = "6",
+            ["Kavach:Database:HistoryPoolSize"] = "2",
         };
         if (withRedis)
         {
