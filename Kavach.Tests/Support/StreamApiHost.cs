@@ -21,9 +21,8 @@ public sealed class StreamApiHost(IDictionary<string, string?> settings) : WebAp
             // and the system's replicas would rightly refuse to sign after it.
             ["Kavach:Integrity:CheckpointKey"] = KavachSystem.CheckpointKey.ExportPkcs8PrivateKeyPem(),
             // The test system's PostgreSQL has the default 100 connections, and its two replicas may use 28 each: an extra
-            // host (two at once in the takeover tests) gets smaller pools, so its connections fit beside theirs.
+            // host (two at once in the takeover tests) gets a smaller emit pool, so its connections fit beside theirs.
             ["Kavach:Database:MaxPoolSize"] = "6",
-            ["Kavach:Database:HistoryPoolSize"] = "2",
         };
         if (withRedis)
         {
