@@ -41,6 +41,7 @@ public sealed class DestinationSender
     private StreamCursorAt _cursor;
     private int _passed;
     private int _unwritten;
+    private bool _writeOwed;
     private long _firstUnwrittenAt;
     private int _attempts;
     private DateTimeOffset? _failingSince;
@@ -204,7 +205,10 @@ public sealed class DestinationSender
             return Step.Stopped;
         }
 
-        if (_unwritten > 0 && (_unwritten >= _writeEvery || _time.GetElapsedTime(_firstUnwrittenAt) >= _writeAfter || _leaseLeft() < ShortestAttempt))
+        // A write that failed (PostgreSQL unreachable) is owed before anything more is sent: a replica cut off from
+        // PostgreSQL stops at the next write, so what a successor sends again stays bounded.
+        if (_unwritten > 0 && (_writeOwed || _unwritten >= _writeEvery || _time.GetElapsedTime(_firstUnwrittenAt) >= _writeAfter
+            || _leaseLeft() < ShortestAttempt))
         {
             return await SaveIfMovedAsync(stopping) ? Step.Continue : Step.Stopped;
         }
@@ -397,12 +401,14 @@ public sealed class DestinationSender
             return true;
         }
 
+        _writeOwed = true;
         if (await _leases.AdvanceAsync(_destination.Id, _saved, _cursor, _unwritten, stopping))
         {
             _metrics.CursorWritten(_destination.Kind);
             _saved = _cursor;
             _passed = 0;
             _unwritten = 0;
+            _writeOwed = false;
             return true;
         }
 
@@ -428,6 +434,7 @@ public sealed class DestinationSender
         _saved = _cursor = new StreamCursorAt(row.CursorEpoch, row.Cursor);
         _passed = 0;
         _unwritten = 0;
+        _writeOwed = false;
         _attempts = row.Attempts;
         _failingSince = row.FailingSince;
         _nextAttemptAt = row.NextAttemptAt;
