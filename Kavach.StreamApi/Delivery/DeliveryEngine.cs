@@ -168,7 +168,7 @@ public sealed class DeliveryEngine(
             return; // cannot be held: ClaimAsync takes only the kinds this replica has a channel for
         }
 
-        var sender = new DestinationSender(row, channel, log, leases, http, _retries, _pulse, metrics, LeaseLeft, time, _senderLogger);
+        var sender = new DestinationSender(row, channel, log, leases, http, _retries, _pulse, metrics, _options, LeaseLeft, time, _senderLogger);
         var stop = new CancellationTokenSource();
         var held = new Held(sender, stop);
         if (!_held.TryAdd(row.Id, held))

@@ -6,7 +6,7 @@ namespace Kavach.StreamApi.Delivery;
 /// <summary>
 /// The delivery engine's instruments, on the service's meter (<see cref="StreamMetrics.MeterName"/>): attempts and
 /// their outcomes, failures, deliveries, each held destination's lag behind the head, the oldest event not yet
-/// delivered, how many destinations are paused, and how long attempts take.
+/// delivered, how many destinations are paused, how long attempts take, and how often cursors are written.
 /// </summary>
 public sealed class DeliveryMetrics
 {
@@ -14,6 +14,7 @@ public sealed class DeliveryMetrics
     private readonly Counter<long> _failures;
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _pausedAtHorizon;
+    private readonly Counter<long> _cursorWrites;
     private readonly Histogram<double> _duration;
     private Func<IEnumerable<Measurement<long>>> _lags = () => [];
     private Func<double> _oldestAge = () => 0;
@@ -30,6 +31,8 @@ public sealed class DeliveryMetrics
             "Messages receivers accepted, by kind.");
         _pausedAtHorizon = meter.CreateCounter<long>("kavach.delivery.paused_at_horizon", "{destination}",
             "Destinations this replica paused because they failed for the whole retry horizon (the alert).");
+        _cursorWrites = meter.CreateCounter<long>("kavach.delivery.cursor_writes", "{write}",
+            "Cursor writes to PostgreSQL (one per batch of deliveries, not per delivery), by kind.");
         _duration = meter.CreateHistogram<double>("kavach.delivery.duration", "s",
             "One push attempt, connect to answer, by kind and outcome.");
         meter.CreateObservableGauge("kavach.delivery.lag", () => _lags(), "{event}",
@@ -62,6 +65,8 @@ public sealed class DeliveryMetrics
             _failures.Add(1, kindTag, outcomeTag);
         }
     }
+
+    public void CursorWritten(DestinationKind kind) => _cursorWrites.Add(1, new KeyValuePair<string, object?>("kind", DestinationStore.KindText(kind)));
 
     public void PausedAtHorizon(DestinationKind kind) => _pausedAtHorizon.Add(1, new KeyValuePair<string, object?>("kind", DestinationStore.KindText(kind)));
 

@@ -25,6 +25,11 @@ public sealed class DeliveryOptionsValidation : IValidateOptions<DeliveryOptions
             failures.Add($"{section}:FirstRetry must be positive and {section}:MaxBackoff at least FirstRetry.");
         }
 
+        if (options.CursorWriteAfter <= TimeSpan.Zero || options.CursorWriteAfter >= options.LeaseDuration / 3)
+        {
+            failures.Add($"{section}:CursorWriteAfter must be positive and shorter than a third of {section}:LeaseDuration (the cursor is written before the lease is renewed).");
+        }
+
         if (options.RetryHorizon <= TimeSpan.Zero)
         {
             failures.Add($"{section}:RetryHorizon must be positive.");

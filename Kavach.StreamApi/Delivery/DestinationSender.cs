@@ -1,19 +1,24 @@
+using Kavach.StreamApi.Options;
 using Kavach.StreamApi.Persistence;
 
 namespace Kavach.StreamApi.Delivery;
 
 /// <summary>
 /// One held destination's loop: its outbox first, then the log after its cursor, one message at a time and the next
-/// only once the receiver accepted the previous — so each destination gets the log in order, and its cursor (moved
-/// in PostgreSQL only after an acceptance, fenced by the lease) never passes an event it did not get. Events it may
-/// not receive are passed over (their cursor moves are written with the next delivery, or when it is idle). A failure
-/// waits out the <see cref="RetrySchedule"/>; a destination failing for the whole horizon is paused, with a warning.
+/// only once the receiver accepted the previous — so each destination gets the log in order, and its cursor never
+/// passes an event it did not get. The cursor moves in memory after each acceptance and is written to PostgreSQL
+/// (fenced by the lease and the cursor it moves from) every <see cref="DeliveryOptions.CursorWriteEvery"/> deliveries,
+/// <see cref="DeliveryOptions.CursorWriteAfter"/> after the first unwritten one, when idle, before a failure is recorded
+/// and when stopping: a crash resends at most that much, under the same ids. Events it may not receive are passed over
+/// (written with the next write). A failure waits out the <see cref="RetrySchedule"/>; a destination failing for the
+/// whole horizon is paused, with a warning.
 /// </summary>
 public sealed class DestinationSender
 {
     private const int OutboxBatch = 50;
     private const int PassedBeforeSaving = 1_000;
     private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastWriteTime = TimeSpan.FromSeconds(2);
 
     /// <summary>Less of the lease than this left: wait for its renewal rather than start an attempt it would cut short.</summary>
     private static readonly TimeSpan ShortestAttempt = TimeSpan.FromSeconds(1);
@@ -25,6 +30,8 @@ public sealed class DestinationSender
     private readonly RetrySchedule _retries;
     private readonly DeliveryPulse _pulse;
     private readonly DeliveryMetrics _metrics;
+    private readonly int _writeEvery;
+    private readonly TimeSpan _writeAfter;
     private readonly Func<TimeSpan> _leaseLeft;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -33,6 +40,9 @@ public sealed class DestinationSender
     private StreamCursorAt _saved;
     private StreamCursorAt _cursor;
     private int _passed;
+    private int _unwritten;
+    private bool _writeOwed;
+    private long _firstUnwrittenAt;
     private int _attempts;
     private DateTimeOffset? _failingSince;
     private DateTimeOffset? _nextAttemptAt;
@@ -41,7 +51,7 @@ public sealed class DestinationSender
     private long _pendingCommittedAtTicks;
 
     public DestinationSender(Destination destination, IPushChannel channel, DeliveryLog log, DeliveryLeases leases, DeliveryHttp http,
-        RetrySchedule retries, DeliveryPulse pulse, DeliveryMetrics metrics, Func<TimeSpan> leaseLeft, TimeProvider time, ILogger logger)
+        RetrySchedule retries, DeliveryPulse pulse, DeliveryMetrics metrics, DeliveryOptions options, Func<TimeSpan> leaseLeft, TimeProvider time, ILogger logger)
     {
         _channel = channel;
         _log = log;
@@ -50,6 +60,8 @@ public sealed class DestinationSender
         _retries = retries;
         _pulse = pulse;
         _metrics = metrics;
+        _writeEvery = options.CursorWriteEvery;
+        _writeAfter = options.CursorWriteAfter;
         _leaseLeft = leaseLeft;
         _time = time;
         _logger = logger;
@@ -62,7 +74,7 @@ public sealed class DestinationSender
     /// <summary>When the row was last changed by an admin (the engine hands a newer row over).</summary>
     public DateTimeOffset KnownUpdatedAt => Volatile.Read(ref _destination).UpdatedAt;
 
-    /// <summary>Events between the cursor and the hub's head.</summary>
+    /// <summary>Events between the cursor (as delivered, written or not) and the hub's head.</summary>
     public long Lag => Math.Max(0, _log.Buffer.Head - _cursor.Sequence); // a long field's read is atomic
 
     /// <summary>When the event it is trying to deliver was committed; null when it is not trying any.</summary>
@@ -83,6 +95,18 @@ public sealed class DestinationSender
     {
         // One task that ends at stop, awaited alongside each wait (a delay per wait bound to the token would each stay registered on it).
         var stopped = Task.Delay(Timeout.Infinite, stopping);
+        try
+        {
+            await LoopAsync(stopped, stopping);
+        }
+        finally
+        {
+            await WriteOnStopAsync();
+        }
+    }
+
+    private async Task LoopAsync(Task stopped, CancellationToken stopping)
+    {
         while (!stopping.IsCancellationRequested)
         {
             var wake = _pulse.Next;
@@ -130,11 +154,48 @@ public sealed class DestinationSender
         }
     }
 
+    /// <summary>Best effort, before the engine releases the lease: deliveries not yet written would otherwise be sent again.</summary>
+    private async Task WriteOnStopAsync()
+    {
+        if (_cursor == _saved)
+        {
+            return;
+        }
+
+        try
+        {
+            using var bounded = new CancellationTokenSource(LastWriteTime);
+            if (await _leases.AdvanceAsync(_destination.Id, _saved, _cursor, _unwritten, bounded.Token))
+            {
+                _metrics.CursorWritten(_destination.Kind);
+                _saved = _cursor;
+                _unwritten = 0;
+            }
+        }
+        catch (Exception e)
+        {
+            _logger.LogDebug(e, "Could not write the cursor of destination {Destination} on stopping; its next holder sends the rest again", _destination.Id);
+        }
+    }
+
     private async Task<Step> StepAsync(CancellationToken stopping)
     {
         if (Interlocked.Exchange(ref _offered, null) is { } offered)
         {
-            Adopt(offered);
+            if (_cursor == _saved)
+            {
+                Adopt(offered);
+            }
+            else
+            {
+                // Deliveries not yet written go first (a rewind fails the fence and is read back); then the row as it is now.
+                if (!await SaveIfMovedAsync(stopping))
+                {
+                    return Step.Stopped;
+                }
+
+                return await ReloadAsync(stopping);
+            }
         }
 
         var destination = _destination;
@@ -142,6 +203,14 @@ public sealed class DestinationSender
         {
             await _leases.ReleaseAsync(destination.Id, stopping);
             return Step.Stopped;
+        }
+
+        // A write that failed (PostgreSQL unreachable) is owed before anything more is sent: a replica cut off from
+        // PostgreSQL stops at the next write, so what a successor sends again stays bounded.
+        if (_unwritten > 0 && (_writeOwed || _unwritten >= _writeEvery || _time.GetElapsedTime(_firstUnwrittenAt) >= _writeAfter
+            || _leaseLeft() < ShortestAttempt))
+        {
+            return await SaveIfMovedAsync(stopping) ? Step.Continue : Step.Stopped;
         }
 
         var now = _time.GetUtcNow();
@@ -194,14 +263,13 @@ public sealed class DestinationSender
             return await FailedAsync(destination, outcome, stopping);
         }
 
-        var to = _cursor with { Sequence = next.Sequence };
-        if (!await _leases.AdvanceAsync(destination.Id, _saved, to, 1, stopping))
+        // Written at the next step when due (count, age, lease), or when idle, failing or stopping.
+        _cursor = _cursor with { Sequence = next.Sequence };
+        if (_unwritten++ == 0)
         {
-            return await ReloadAsync(stopping);
+            _firstUnwrittenAt = _time.GetTimestamp();
         }
 
-        _saved = _cursor = to;
-        _passed = 0;
         ClearFailures();
         Interlocked.Exchange(ref _pendingCommittedAtTicks, 0);
         return Step.Continue;
@@ -254,6 +322,11 @@ public sealed class DestinationSender
 
     private async Task<Step> FailedAsync(Destination destination, SendOutcome outcome, CancellationToken stopping)
     {
+        if (!await SaveIfMovedAsync(stopping))
+        {
+            return Step.Stopped;
+        }
+
         var now = _time.GetUtcNow();
         var attempts = _attempts + 1;
         var failingSince = _failingSince ?? now;
@@ -297,13 +370,15 @@ public sealed class DestinationSender
         var to = new StreamCursorAt(buffer.Epoch, Math.Min(_cursor.Sequence, shared ?? buffer.StartsAfter));
         _logger.LogWarning("The stream's epoch moved on: destination {Destination} goes on after sequence {Sequence} of epoch {Epoch}",
             _destination.Id, to.Sequence, to.Epoch);
-        if (!await _leases.AdvanceAsync(_destination.Id, _saved, to, 0, stopping))
+        if (!await _leases.AdvanceAsync(_destination.Id, _saved, to, _unwritten, stopping))
         {
             return await ReloadAsync(stopping);
         }
 
+        _metrics.CursorWritten(_destination.Kind);
         _saved = _cursor = to;
         _passed = 0;
+        _unwritten = 0;
         return Step.Continue;
     }
 
@@ -318,7 +393,7 @@ public sealed class DestinationSender
         return await SaveIfMovedAsync(stopping) ? Step.Continue : Step.Stopped;
     }
 
-    /// <summary>Writes a cursor moved over passed events. False when the lease is lost.</summary>
+    /// <summary>Writes a cursor moved by deliveries or over passed events. False when the lease is lost.</summary>
     private async Task<bool> SaveIfMovedAsync(CancellationToken stopping)
     {
         if (_cursor == _saved)
@@ -326,10 +401,14 @@ public sealed class DestinationSender
             return true;
         }
 
-        if (await _leases.AdvanceAsync(_destination.Id, _saved, _cursor, 0, stopping))
+        _writeOwed = true;
+        if (await _leases.AdvanceAsync(_destination.Id, _saved, _cursor, _unwritten, stopping))
         {
+            _metrics.CursorWritten(_destination.Kind);
             _saved = _cursor;
             _passed = 0;
+            _unwritten = 0;
+            _writeOwed = false;
             return true;
         }
 
@@ -354,6 +433,8 @@ public sealed class DestinationSender
         Volatile.Write(ref _destination, row);
         _saved = _cursor = new StreamCursorAt(row.CursorEpoch, row.Cursor);
         _passed = 0;
+        _unwritten = 0;
+        _writeOwed = false;
         _attempts = row.Attempts;
         _failingSince = row.FailingSince;
         _nextAttemptAt = row.NextAttemptAt;

@@ -41,6 +41,19 @@ public sealed class DeliveryOptions
     /// </summary>
     public string[] AllowedPrivateTargets { get; set; } = [];
 
+    /// <summary>
+    /// Accepted deliveries after which a destination's cursor is written to PostgreSQL at the latest (it moves in memory
+    /// after each). A crash resends at most this many, under the same webhook-ids.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int CursorWriteEvery { get; set; } = 256;
+
+    /// <summary>
+    /// How long after the first delivery not yet written the cursor is written at the latest (also when the sender goes
+    /// idle, records a failure or stops): the bound on how far behind the admin views' cursor and lag are.
+    /// </summary>
+    public TimeSpan CursorWriteAfter { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Destinations of all kinds the service keeps.</summary>
     [Range(1, 1_000_000)]
     public int MaxDestinations { get; set; } = 10_000;

@@ -25,5 +25,8 @@ public sealed class DeliveryOptionsValidationTests
         StringAssert.Contains(string.Join(" ", Failures(new DeliveryOptions { MaxBackoff = TimeSpan.FromSeconds(1) })), "Kavach:Delivery:FirstRetry");
         StringAssert.Contains(string.Join(" ", Failures(new DeliveryOptions { AllowedPrivateTargets = ["127.0.0.0/8", "intranet"] })),
             "'intranet' is neither an address nor a CIDR range");
+        StringAssert.Contains(string.Join(" ", Failures(new DeliveryOptions { CursorWriteAfter = TimeSpan.FromSeconds(5) })),
+            "Kavach:Delivery:CursorWriteAfter must be positive and shorter than a third of Kavach:Delivery:LeaseDuration");
+        StringAssert.Contains(string.Join(" ", Failures(new DeliveryOptions { CursorWriteAfter = TimeSpan.Zero })), "Kavach:Delivery:CursorWriteAfter");
     }
 }
