@@ -5,31 +5,38 @@ using Npgsql;
 namespace Kavach.StreamApi.Persistence;
 
 /// <summary>The history-read pool: a data source of its own, so a reconnect storm's replays wait for each other, never for emits.</summary>
-public sealed class HistoryDataSource(NpgsqlDataSource dataSource)
+public sealed class HistoryDataSource(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    // The container disposes what it made: without this a stopped host's pool kept its idle connections open.
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }
 
 /// <summary>The revocations' own small pool: a replica that cannot read revocations refuses every token (see Revocations).</summary>
-public sealed class RevocationDataSource(NpgsqlDataSource dataSource)
+public sealed class RevocationDataSource(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     /// <summary>Connections it may open: the follower's reads and an admin's revocation at once.</summary>
     public const int PoolSize = 2;
 
     public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }
 
 /// <summary>
 /// The Merkle tree's own small pool: its block writes never wait behind emits for a connection, nor emits behind them;
 /// PostgreSQL sees its sessions as <c>kavach-stream-tree</c> (what the benchmark meters).
 /// </summary>
-public sealed class TreeDataSource(NpgsqlDataSource dataSource)
+public sealed class TreeDataSource(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     public const int PoolSize = 2;
 
     public const string ApplicationName = "kavach-stream-tree";
 
     public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }
 
 public static class EventDatabase
