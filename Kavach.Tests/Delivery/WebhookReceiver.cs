@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -14,17 +13,20 @@ namespace Kavach.Tests.Delivery;
 /// <summary>
 /// A webhook receiver on a real socket (127.0.0.1): it records every request and checks its signature with its own
 /// HMAC-SHA256 over <c>{id}.{timestamp}.{body}</c> (Standard Webhooks), written here apart from the service's library.
-/// How it answers is the test's to choose, and it can be stopped and started again on the same port.
+/// How it answers is the test's to choose, and it can be stopped and started again on the same port. It may start
+/// before the secrets exist (the API makes them): then <see cref="ReceivedWebhook.SignatureValid"/> is false and a test
+/// checks with <see cref="ReceivedWebhook.VerifiesWith"/>.
 /// </summary>
 internal sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly byte[][] _keys;
+    private readonly SemaphoreSlim _arrived = new(0);
     private WebApplication? _app;
 
     private WebhookReceiver(int port, IEnumerable<string> secrets)
     {
         Port = port;
-        _keys = [.. secrets.Select(s => Convert.FromBase64String(s["whsec_".Length..]))];
+        _keys = [.. secrets.Select(KeyOf)];
     }
 
     public int Port { get; }
@@ -51,9 +53,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    public static async Task<WebhookReceiver> StartAsync(IEnumerable<string> secrets, int? port = null)
+    public static async Task<WebhookReceiver> StartAsync(IEnumerable<string>? secrets = null, int? port = null)
     {
-        var receiver = new WebhookReceiver(port ?? FreePort(), secrets);
+        var receiver = new WebhookReceiver(port ?? FreePort(), secrets ?? []);
         await receiver.StartAsync();
         return receiver;
     }
@@ -67,16 +69,12 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         var app = builder.Build();
         app.MapPost("/hook", async (HttpRequest request) =>
         {
-            using var reader = new StreamReader(request.Body, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync();
-            var received = new ReceivedWebhook(
-                request.Headers["webhook-id"].ToString(),
-                request.Headers["webhook-timestamp"].ToString(),
-                request.Headers["webhook-signature"].ToString(),
-                request.ContentType,
-                body,
-                Verifies(request.Headers["webhook-id"].ToString(), request.Headers["webhook-timestamp"].ToString(), request.Headers["webhook-signature"].ToString(), body));
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
+            var (id, timestamp, signature) = (request.Headers["webhook-id"].ToString(), request.Headers["webhook-timestamp"].ToString(), request.Headers["webhook-signature"].ToString());
+            var received = new ReceivedWebhook(id, timestamp, signature, request.ContentType, body.ToArray(), Verifies(id, timestamp, signature, body.ToArray()));
             Received.Enqueue(received);
+            _arrived.Release();
             var status = await Answer(received);
             received.Answered = status;
             return status is >= 300 and < 400 ? Results.Redirect("/elsewhere", permanent: false, preserveMethod: true) : Results.StatusCode(status);
@@ -100,35 +98,58 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _arrived.Dispose();
+    }
+
+    /// <summary>The first request to /hook that matches, waiting for it at most <paramref name="timeout"/>.</summary>
+    public async Task<ReceivedWebhook> WaitForAsync(Func<ReceivedWebhook, bool> match, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (Received.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !await _arrived.WaitAsync(left))
+            {
+                Assert.Fail($"The receiver did not get {what} within {timeout.TotalSeconds:0} s; it got {Received.Count} requests: " +
+                    string.Join(", ", Received.Select(r => r.Id)));
+            }
+        }
+    }
 
     /// <summary>The requests the receiver answered with a 2xx: what it accepted, in order (a retry of one it accepted shows twice).</summary>
     public List<ReceivedWebhook> Accepted => [.. Received.Where(r => r.Answered is >= 200 and < 300)];
 
-    private bool Verifies(string id, string timestamp, string signatures, string body)
+    /// <summary>The HMAC key of a secret as the service makes them (<c>whsec_</c> and base64).</summary>
+    public static byte[] KeyOf(string secret) =>
+        Convert.FromBase64String(secret.StartsWith("whsec_", StringComparison.Ordinal) ? secret["whsec_".Length..] : secret);
+
+    /// <summary>The Standard Webhooks signature: HMAC-SHA256 over <c>{id}.{timestamp}.{body}</c>, the body's exact bytes.</summary>
+    public static byte[] Sign(byte[] key, string id, string timestamp, byte[] body)
     {
-        if (!long.TryParse(timestamp, out var seconds) || Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - seconds) > 300)
+        byte[] signed = [.. Encoding.UTF8.GetBytes($"{id}.{timestamp}."), .. body];
+        return HMACSHA256.HashData(key, signed);
+    }
+
+    /// <summary>True when every secret the receiver knows signed the request, recently; false when it knows none.</summary>
+    private bool Verifies(string id, string timestamp, string signatures, byte[] body)
+    {
+        if (_keys.Length == 0 || !long.TryParse(timestamp, out var seconds) || Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - seconds) > 300)
         {
             return false;
         }
 
-        var signed = Encoding.UTF8.GetBytes($"{id}.{timestamp}.{body}");
         var offered = signatures.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Where(s => s.StartsWith("v1,", StringComparison.Ordinal))
             .Select(s => s["v1,".Length..])
             .ToList();
-        return _keys.All(key => offered.Contains(Convert.ToBase64String(HMACSHA256.HashData(key, signed))));
+        return _keys.All(key => offered.Contains(Convert.ToBase64String(Sign(key, id, timestamp, body))));
     }
-}
-
-/// <summary>One request as the receiver got it, and what it answered.</summary>
-internal sealed record ReceivedWebhook(string Id, string Timestamp, string Signature, string? ContentType, string Body, bool SignatureValid)
-{
-    public int? Answered { get; set; }
-
-    public JsonElement Json => JsonDocument.Parse(Body).RootElement;
-
-    public long Sequence => Json.GetProperty("sequence").GetInt64();
-
-    public string? AgentId => Json.TryGetProperty("agentId", out var agent) ? agent.GetString() : null;
 }

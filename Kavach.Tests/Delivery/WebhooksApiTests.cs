@@ -327,7 +327,7 @@ public sealed class WebhooksApiTests
             ["Kavach:Delivery:AllowedPrivateTargets:0"] = "127.0.0.1/32",
             ["Kavach:Delivery:FirstRetry"] = "00:00:00.200",
         }, onKestrel: true);
-        await using var receiver = await HookReceiver.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
         using var admin = new EventsClient(host.KestrelAddress, Tokens.Admin()).Http;
         using var emitter = new EventsClient(Replicas[1], Tokens.Emitter());
         var agent = Unique("agent");
@@ -388,7 +388,8 @@ public sealed class WebhooksApiTests
     [TestMethod]
     public async Task TheTestMessageIsSignedSentNowAndLeavesTheCursorAlone()
     {
-        await using var receiver = await HookReceiver.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Answer = _ => Task.FromResult(204);
         using var admin = Admin();
         var created = await CreateAsync(admin, new JsonObject
         {
@@ -414,7 +415,7 @@ public sealed class WebhooksApiTests
         Assert.IsTrue(tests.All(t => t.VerifiesWith(created.Secret)), "signed like every message");
         Assert.AreEqual(paused.Cursor, (await ViewAsync(admin, created.Webhook.Id)).Cursor, "the cursor did not move");
 
-        receiver.Status = HttpStatusCode.InternalServerError;
+        receiver.Answer = _ => Task.FromResult(500);
         using (var failing = await admin.PostAsync($"{KavachRoutes.Webhooks}/{created.Webhook.Id}/test", null))
         {
             var result = JsonSerializer.Deserialize<WebhookTestResult>(await failing.Content.ReadAsStringAsync(), Json)!;
