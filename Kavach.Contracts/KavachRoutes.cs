@@ -33,6 +33,9 @@ public static class KavachRoutes
     /// <summary>Token and subject revocations (scope <see cref="KavachScopes.Admin"/>).</summary>
     public const string Revocations = "/api/kavach/revocations";
 
+    /// <summary>Alerts and their history (docs/console.md, "Alerts"): raised by the console's rules, acknowledged and resolved by people.</summary>
+    public const string Alerts = "/api/kavach/alerts";
+
     /// <summary>OAuth 2.0 client credentials: a service client's token.</summary>
     public const string Tokens = "/api/kavach/tokens";
 

@@ -12,6 +12,15 @@ public static class KavachScopes
     /// <summary>Revoke tokens and subjects, and revoke agents with <c>agent.revoked</c>.</summary>
     public const string Admin = "events:admin";
 
+    /// <summary>
+    /// Revoke a token, a subject or an agent, and nothing else: the console's response credential (docs/console.md,
+    /// "Response"). Each revocation is recorded as an event in the log, naming who asked.
+    /// </summary>
+    public const string Revoke = "events:revoke";
+
+    /// <summary>Raise alerts and change their state (acknowledge, resolve) on behalf of a named person: the console's alert credential.</summary>
+    public const string AlertsWrite = "alerts:write";
+
     /// <summary>OpenID Shared Signals: create, change and delete one's SSF streams, their status and subjects, and ask for verification.</summary>
     public const string SsfManage = "ssf.manage";
 

@@ -61,6 +61,10 @@ public static class ConsoleAccess
                 context.User.Identity?.IsAuthenticated == true
                 || (context.Resource is HttpContext http && IsHealthProbe(http.Request.Path))).Build()
             : null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ConsolePolicies.View, RolePolicy(requireSignIn, ConsoleRoles.Viewer, ConsoleRoles.Responder, ConsoleRoles.Admin))
+            .AddPolicy(ConsolePolicies.Respond, RolePolicy(requireSignIn, ConsoleRoles.Responder, ConsoleRoles.Admin))
+            .AddPolicy(ConsolePolicies.Administer, RolePolicy(requireSignIn, ConsoleRoles.Admin));
         builder.Services.AddCascadingAuthenticationState();
         return builder;
     }
@@ -84,6 +88,11 @@ public static class ConsoleAccess
         return app;
     }
 
+    /// <summary>With sign-in off (Development's default) there are no people and no roles: every policy passes.</summary>
+    private static AuthorizationPolicy RolePolicy(bool requireSignIn, params string[] roles) => requireSignIn
+        ? new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(roles).Build()
+        : new AuthorizationPolicyBuilder().RequireAssertion(_ => true).Build();
+
     private static bool IsHealthProbe(PathString path) =>
         path.StartsWithSegments(Kavach.ServiceDefaults.Extensions.HealthEndpointPath)
         || path.StartsWithSegments(Kavach.ServiceDefaults.Extensions.AlivenessEndpointPath);
@@ -101,7 +110,8 @@ public static class ConsoleAccess
     }
 
     public static ClaimsPrincipal Operator() =>
-        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "operator")], CookieAuthenticationDefaults.AuthenticationScheme));
+        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "operator"), new Claim(ConsoleRoles.ClaimType, ConsoleRoles.Admin)],
+            CookieAuthenticationDefaults.AuthenticationScheme));
 
     /// <summary>Only local paths, so the login form cannot be used to bounce a user to another site.</summary>
     public static string SafeReturnUrl(string? returnUrl) =>

@@ -70,8 +70,11 @@ internal sealed class ConsoleSystem : IAsyncDisposable
         return new ConsoleSystem(playwright, browser, api, app.CreateHttpClient("console"), app.GetEndpoint("console", "http"));
     }
 
-    /// <summary>A fresh page at 1280×800 on <paramref name="path"/>, once the Blazor circuit is interactive.</summary>
-    public async Task<IPage> OpenAsync(string path = "/", int width = 1280, int height = 800)
+    /// <summary>
+    /// A fresh page at 1280×800 on <paramref name="path"/>, once the Blazor circuit is interactive, signed in as the
+    /// development user <paramref name="user"/> (issue 22: the identity work signs in through the OIDC provider here).
+    /// </summary>
+    public async Task<IPage> OpenAsync(string path = "/", int width = 1280, int height = 800, string user = DevUsers.Admin)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
