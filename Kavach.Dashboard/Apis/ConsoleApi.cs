@@ -2,6 +2,7 @@ using Kavach.Contracts;
 using Kavach.Dashboard.Access;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services;
+using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Demo;
 using Kavach.Dashboard.Services.Destinations;
 using Kavach.Dashboard.Services.Feed;
@@ -29,6 +30,7 @@ public static class ConsoleApi
             .WithSummary("Resume a push destination: it goes on from its cursor").AddEndpointFilter<RequireConsoleHeader>();
         app.MapPost("/api/console/destinations/{id:guid}/redeliver", RedeliverDestinationAsync).WithName("RedeliverDestination")
             .WithSummary("Send a push destination everything again from a sequence").AddEndpointFilter<RequireConsoleHeader>();
+        app.MapConsoleAlertsApi();
 
         if (app.Services.GetRequiredService<IOptions<StreamApiOptions>>().Value.EnableDemoTraffic)
         {
@@ -72,12 +74,12 @@ public static class ConsoleApi
         };
     }
 
-    public static Ok<FeedStatus> GetFeedStatus(EventFeed feed, UpstreamStatusBoard upstream)
+    public static Ok<FeedStatus> GetFeedStatus(EventFeed feed, UpstreamStatusBoard upstream, AlertsWatcher alerts)
     {
         var snapshot = feed.Snapshot();
         return TypedResults.Ok(new FeedStatus(
             snapshot.Events.Count, snapshot.Received, snapshot.DuplicatesDropped, snapshot.LastSequence,
-            snapshot.OpenAlerts.Count(), upstream.Current));
+            alerts.State.Open.Count, upstream.Current));
     }
 
     public static Ok<DestinationsState> GetDestinations(DestinationsWatcher watcher) => TypedResults.Ok(watcher.State);

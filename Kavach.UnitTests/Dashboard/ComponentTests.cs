@@ -4,6 +4,7 @@ using Kavach.Dashboard.Components.Controls;
 using Kavach.Dashboard.Components.Pages;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services;
+using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Demo;
 using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.Feed;
@@ -52,20 +53,6 @@ public sealed class ComponentTests
         StringAssert.Contains(cut.Find("svg").GetAttribute("aria-label"), "4 events in the last 15 minutes");
         Assert.AreEqual(50, RateChart.NiceMax(41));
         Assert.AreEqual(200, RateChart.NiceMax(101));
-    }
-
-    [TestMethod]
-    public async Task AlertBannerShowsNewAlertsUntilAcknowledged()
-    {
-        using var ctx = NewContext(out var feed);
-        var cut = ctx.Render<AlertBanner>();
-        Assert.IsEmpty(cut.FindAll("[data-testid=alert-banner]"));
-
-        feed.TryAppend(TestEvents.Make(1, EventTypes.AnomalyDetected, agentId: "agent-x", data: new { kind = "impossible travel" }));
-        cut.WaitForAssertion(() => StringAssert.Contains(cut.Find("[data-alert-kind=Anomaly]").TextContent, "impossible travel"), WaitTimeout);
-
-        await cut.Find("[data-alert-kind=Anomaly] button").ClickAsync();
-        cut.WaitForAssertion(() => Assert.IsEmpty(cut.FindAll("[data-testid=alert-banner]")), WaitTimeout);
     }
 
     [TestMethod]
@@ -136,6 +123,8 @@ public sealed class ComponentTests
         ctx.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new StreamApiOptions()));
         ctx.Services.AddSingleton<ILogger<DemoTrafficGenerator>>(NullLogger<DemoTrafficGenerator>.Instance);
         ctx.Services.AddSingleton<DemoTrafficGenerator>();
+        ctx.Services.AddSingleton(new AlertsWatcher(new ServiceCollection().BuildServiceProvider().GetRequiredService<IServiceScopeFactory>(),
+            Microsoft.Extensions.Options.Options.Create(new AlertRulesOptions()), TimeProvider.System, NullLogger<AlertsWatcher>.Instance));
         ctx.Services.AddSingleton(new StreamApiClient(new HttpClient(new HealthyApi()) { BaseAddress = new Uri("http://streamapi") }));
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         return ctx;

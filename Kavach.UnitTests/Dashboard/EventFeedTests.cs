@@ -1,5 +1,7 @@
 using Kavach.Contracts;
 using Kavach.Dashboard.Services.Events;
+using Kavach.Dashboard.Options;
+using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Feed;
 
 namespace Kavach.UnitTests.Dashboard;
@@ -103,51 +105,18 @@ public sealed class EventFeedTests
     }
 
     [TestMethod]
-    public void AnomalyAndBudgetExceededRaiseAlertsThatStayUntilAcknowledged()
+    public void EachNewEventGoesToTheRulesOnceSoAReplayedDuplicateRaisesNothingMore()
     {
-        var feed = TestEvents.Feed();
+        var raises = new PendingRaises(Microsoft.Extensions.Options.Options.Create(new AlertRulesOptions()), new FixedTime(TestEvents.Start));
+        var feed = TestEvents.Feed(raises: raises);
+        feed.TryAppend(TestEvents.Make(1, EventTypes.AnomalyDetected, data: new { kind = "token reuse", score = 0.97 }));
         feed.TryAppend(TestEvents.Make(1, EventTypes.AnomalyDetected, data: new { kind = "token reuse", score = 0.97 }));
         feed.TryAppend(TestEvents.Make(2, EventTypes.BudgetExceeded, data: new { budget = 5, spent = 5.5 }));
         feed.TryAppend(TestEvents.Make(3, EventTypes.CostRecorded, data: new { amount = 1.2 }));
 
-        var open = feed.Snapshot().OpenAlerts.ToList();
-        Assert.HasCount(2, open);
-        Assert.AreEqual(AlertKind.Anomaly, open[0].Kind);
-        StringAssert.Contains(open[0].Detail, "token reuse");
-        Assert.AreEqual(AlertKind.BudgetExceeded, open[1].Kind);
-
-        feed.Acknowledge(open[0].Id);
-        Assert.AreEqual(AlertKind.BudgetExceeded, feed.Snapshot().OpenAlerts.Single().Kind);
-        feed.AcknowledgeAll();
-        Assert.IsEmpty(feed.Snapshot().OpenAlerts);
-    }
-
-    [TestMethod]
-    public void ABurstOfFailedSignInsRaisesOneAlertPerWindow()
-    {
-        var feed = TestEvents.Feed();
-        var t = TestEvents.Start;
-        for (var i = 1; i <= 4; i++)
-        {
-            feed.TryAppend(TestEvents.Make(i, EventTypes.AuthFailed, timestamp: t.AddSeconds(i * 20)));
-        }
-
-        Assert.IsEmpty(feed.Snapshot().OpenAlerts, "four failures spread over 80 s are not a burst");
-
-        for (var i = 5; i <= 12; i++)
-        {
-            feed.TryAppend(TestEvents.Make(i, EventTypes.AuthFailed, timestamp: t.AddSeconds(100 + i)));
-        }
-
-        var burst = feed.Snapshot().OpenAlerts.Single();
-        Assert.AreEqual(AlertKind.AuthFailedBurst, burst.Kind);
-
-        for (var i = 13; i <= 18; i++)
-        {
-            feed.TryAppend(TestEvents.Make(i, EventTypes.AuthFailed, timestamp: t.AddSeconds(300 + i)));
-        }
-
-        Assert.HasCount(2, feed.Snapshot().OpenAlerts.ToList(), "a later burst raises a new alert");
+        var (due, _) = raises.Due();
+        CollectionAssert.AreEqual(new[] { "anomaly 1", "budget-exceeded 2" }, due.Select(p => $"{p.Candidate.Rule} {p.Candidate.Evidence.Single()}").ToArray());
+        Assert.AreEqual(2, raises.Status.Pending);
     }
 
     [TestMethod]

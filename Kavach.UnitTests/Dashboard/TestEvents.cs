@@ -2,6 +2,7 @@ using Kavach.Contracts;
 using System.Text.Json;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Events;
+using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Feed;
 
 namespace Kavach.UnitTests.Dashboard;
@@ -15,8 +16,8 @@ internal static class TestEvents
         new($"evt-{sequence}", type, timestamp ?? Start.AddSeconds(sequence), JsonSerializer.SerializeToElement(data ?? new { action = "read" }),
             agentId, userId, sequence);
 
-    public static EventFeed Feed(int capacity = 1000, TimeProvider? time = null) =>
-        new(Microsoft.Extensions.Options.Options.Create(new FeedOptions { Capacity = capacity }), time ?? new FixedTime(Start.AddMinutes(5)));
+    public static EventFeed Feed(int capacity = 1000, TimeProvider? time = null, PendingRaises? raises = null) =>
+        new(Microsoft.Extensions.Options.Options.Create(new FeedOptions { Capacity = capacity }), time ?? new FixedTime(Start.AddMinutes(5)), raises);
 }
 
 internal sealed class FixedTime(DateTimeOffset now) : TimeProvider

@@ -1,4 +1,5 @@
 using Kavach.Dashboard.Options;
+using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Demo;
 using Kavach.Dashboard.Services.Events;
 using Kavach.Dashboard.Services.Feed;
@@ -22,6 +23,9 @@ public partial class Live
     private int _openAlerts;
 
     [Inject]
+    private AlertsWatcher Alerts { get; set; } = default!;
+
+    [Inject]
     private DemoTrafficGenerator Demo { get; set; } = default!;
 
     [Inject]
@@ -37,7 +41,7 @@ public partial class Live
 
     protected override void OnFeedChanged(FeedSnapshot snapshot)
     {
-        _openAlerts = snapshot.OpenAlerts.Count();
+        _openAlerts = Alerts.State.Open.Count;
         if (_paused)
         {
             _newWhilePaused = _filter.CountNewerThan(snapshot.Events, _pausedAt);

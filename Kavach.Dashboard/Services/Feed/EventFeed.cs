@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Kavach.Client;
 using Kavach.Contracts;
 using Kavach.Dashboard.Options;
+using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Events;
 using Microsoft.Extensions.Options;
 
@@ -10,8 +11,9 @@ namespace Kavach.Dashboard.Services.Feed;
 
 /// <summary>
 /// The live feed one console instance shares between all browser sessions: the newest events in sequence order
-/// (bounded ring), counts, per-minute rates and alerts. Readers take an immutable
-/// <see cref="FeedSnapshot"/> and watch <see cref="WatchAsync"/> for changes.
+/// (bounded ring), counts and per-minute rates. Readers take an immutable <see cref="FeedSnapshot"/> and watch
+/// <see cref="WatchAsync"/> for changes. Each new event also goes, once and in order, to the alert rules
+/// (<see cref="PendingRaises"/>); alerts themselves live in the API, not here.
 /// </summary>
 public sealed class EventFeed
 {
@@ -19,8 +21,7 @@ public sealed class EventFeed
     private readonly KavachEvent[] _ring;
     private readonly long[] _countsByType = new long[EventTypes.All.Count];
     private readonly RateBuckets _rates = new(15);
-    private readonly AlertTracker _alertTracker;
-    private readonly List<Alert> _alerts = [];
+    private readonly PendingRaises? _rules;
     private readonly List<Channel<long>> _watchers = [];
     private readonly TimeProvider _time;
     private readonly DeliveryGate _order = new();
@@ -31,11 +32,11 @@ public sealed class EventFeed
     private long _version;
     private FeedSnapshot? _snapshot;
 
-    public EventFeed(IOptions<FeedOptions> options, TimeProvider time)
+    public EventFeed(IOptions<FeedOptions> options, TimeProvider time, PendingRaises? rules = null)
     {
         _ring = new KavachEvent[options.Value.Capacity];
-        _alertTracker = new AlertTracker(options.Value.AuthFailedBurstThreshold, options.Value.AuthFailedBurstWindow);
         _time = time;
+        _rules = rules;
     }
 
     public int Capacity => _ring.Length;
@@ -86,11 +87,7 @@ public sealed class EventFeed
             }
 
             _rates.Add(e.Type, e.Timestamp);
-            if (_alertTracker.Observe(e, _time.GetUtcNow()) is { } alert)
-            {
-                _alerts.Add(alert);
-                TrimAcknowledgedAlerts();
-            }
+            _rules?.Observe(e);
 
             ChangedLocked();
             return true;
@@ -126,32 +123,6 @@ public sealed class EventFeed
         }
     }
 
-    public void Acknowledge(long alertId)
-    {
-        lock (_gate)
-        {
-            var i = _alerts.FindIndex(a => a.Id == alertId);
-            if (i >= 0 && !_alerts[i].Acknowledged)
-            {
-                _alerts[i] = _alerts[i] with { Acknowledged = true };
-                ChangedLocked();
-            }
-        }
-    }
-
-    public void AcknowledgeAll()
-    {
-        lock (_gate)
-        {
-            for (var i = 0; i < _alerts.Count; i++)
-            {
-                _alerts[i] = _alerts[i] with { Acknowledged = true };
-            }
-
-            ChangedLocked();
-        }
-    }
-
     /// <summary>An immutable view; the same instance is handed out until something changes.</summary>
     public FeedSnapshot Snapshot()
     {
@@ -175,7 +146,7 @@ public sealed class EventFeed
 
             _snapshot = new FeedSnapshot(
                 _version, events, _received, _duplicatesDropped, LastSequenceLocked, counts,
-                _rates.Series(_time.GetUtcNow()), [.. _alerts]);
+                _rates.Series(_time.GetUtcNow()));
             return _snapshot;
         }
     }
@@ -223,16 +194,6 @@ public sealed class EventFeed
             watcher.Writer.TryWrite(_version);
         }
     }
-
-    private void TrimAcknowledgedAlerts()
-    {
-        const int MaxAlerts = 200;
-        while (_alerts.Count > MaxAlerts)
-        {
-            var i = _alerts.FindIndex(a => a.Acknowledged);
-            _alerts.RemoveAt(i >= 0 ? i : 0);
-        }
-    }
 }
 
 /// <summary>The feed at one version. <see cref="Events"/> is in ascending sequence order.</summary>
@@ -243,8 +204,4 @@ public sealed record FeedSnapshot(
     long DuplicatesDropped,
     long LastSequence,
     IReadOnlyDictionary<string, long> CountsByType,
-    RateSeries Rates,
-    IReadOnlyList<Alert> Alerts)
-{
-    public IEnumerable<Alert> OpenAlerts => Alerts.Where(a => !a.Acknowledged);
-}
+    RateSeries Rates);

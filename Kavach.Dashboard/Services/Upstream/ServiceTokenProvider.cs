@@ -14,7 +14,8 @@ namespace Kavach.Dashboard.Services.Upstream;
 /// passed — no restart, and no signing key in the console. The stream token asks for <c>events:read</c>, plus
 /// <c>events:emit</c> only when demo traffic is on, and the status bar shows what it was granted. A second token, asked
 /// for only when the destinations page or its watcher call the admin routes, carries <c>events:admin</c> alone: the
-/// long-lived stream connection and every other call never hold the admin scope.
+/// long-lived stream connection and every other call never hold the admin scope. A third, for raising alerts and
+/// changing their state, carries <c>alerts:write</c> alone.
 /// </summary>
 public sealed class ServiceTokenProvider(
     IHttpClientFactory httpClientFactory,
@@ -40,7 +41,15 @@ public sealed class ServiceTokenProvider(
     /// <summary>A token with <c>events:admin</c> only, for the push destinations' admin routes.</summary>
     public ValueTask<string> GetAdminTokenAsync(CancellationToken cancellationToken) => GetTokenAsync(TokenPurpose.Admin, cancellationToken);
 
-    private IReadOnlyList<string> ScopesFor(TokenPurpose purpose) => purpose == TokenPurpose.Admin ? [KavachScopes.Admin] : Scopes;
+    /// <summary>A token with <c>alerts:write</c> only, for raising alerts and changing their state.</summary>
+    public ValueTask<string> GetAlertsTokenAsync(CancellationToken cancellationToken) => GetTokenAsync(TokenPurpose.Alerts, cancellationToken);
+
+    private IReadOnlyList<string> ScopesFor(TokenPurpose purpose) => purpose switch
+    {
+        TokenPurpose.Admin => [KavachScopes.Admin],
+        TokenPurpose.Alerts => [KavachScopes.AlertsWrite],
+        _ => Scopes,
+    };
 
     private async ValueTask<string> GetTokenAsync(TokenPurpose purpose, CancellationToken cancellationToken)
     {
@@ -80,9 +89,10 @@ public sealed class ServiceTokenProvider(
         }), cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            throw new HttpRequestException(purpose == TokenPurpose.Admin && response.StatusCode == System.Net.HttpStatusCode.Forbidden
-                ? $"The token endpoint {settings.TokenEndpoint} refused the console's client the {KavachScopes.Admin} scope (403): " +
-                  $"register the client {settings.ClientId} with it (Kavach:Auth:Clients:N:Scopes) to manage push destinations."
+            throw new HttpRequestException(purpose != TokenPurpose.Stream && response.StatusCode == System.Net.HttpStatusCode.Forbidden
+                ? $"The token endpoint {settings.TokenEndpoint} refused the console's client the {string.Join(' ', scopes)} scope (403): " +
+                  $"register the client {settings.ClientId} with it (Kavach:Auth:Clients:N:Scopes) to " +
+                  (purpose == TokenPurpose.Admin ? "manage push destinations." : "raise and change alerts.")
                 : $"The token endpoint {settings.TokenEndpoint} refused the console's client credentials ({(int)response.StatusCode}): " +
                   $"check {StreamApiOptions.Section}:ClientId and ClientSecret.", null, response.StatusCode);
         }
@@ -102,6 +112,7 @@ public sealed class ServiceTokenProvider(
     {
         Stream,
         Admin,
+        Alerts,
     }
 
     private sealed record TokenResponse(
