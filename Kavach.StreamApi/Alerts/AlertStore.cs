@@ -90,7 +90,7 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
             alert = (await ReadAllAsync(insert, cancellationToken))[0];
         }
 
-        await AddChangeAsync(connection, transaction, alert.Id, AlertStates.Open, draft.RaisedBy, draft.RaisedBy, note: null, cancellationToken);
+        await AddChangeAsync(connection, transaction, alert.Id, AlertStates.Open, draft.RaisedBy, draft.RaisedBy, note: null, alert.RaisedAt, cancellationToken);
         if (draft.NotifyDestination is { } notify)
         {
             await using var outbox = new NpgsqlCommand(
@@ -129,8 +129,10 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
             return new ChangeOutcome(ChangeResult.NotAllowed, current with { History = await HistoryAsync(connection, transaction, id, cancellationToken) });
         }
 
+        DateTimeOffset changedAt;
         await using (var update = new NpgsqlCommand("""
             UPDATE kavach_alerts SET state = $2, changed_at = clock_timestamp(), changed_by = $3, changed_subject = $4, note = $5 WHERE id = $1
+            RETURNING changed_at
             """, connection, transaction))
         {
             var p = update.Parameters;
@@ -139,10 +141,10 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
             p.Add(new NpgsqlParameter { Value = by });
             p.Add(new NpgsqlParameter { Value = subject });
             p.Add(new NpgsqlParameter { Value = (object?)note ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            await update.ExecuteNonQueryAsync(cancellationToken);
+            changedAt = new DateTimeOffset((DateTime)(await update.ExecuteScalarAsync(cancellationToken))!); // timestamptz: UTC
         }
 
-        await AddChangeAsync(connection, transaction, id, state, by, subject, note, cancellationToken);
+        await AddChangeAsync(connection, transaction, id, state, by, subject, note, changedAt, cancellationToken);
         var changed = await GetAsync(connection, transaction, id, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new ChangeOutcome(ChangeResult.Changed, changed);
@@ -202,16 +204,17 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
     }
 
     private static async Task AddChangeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long alert, string state, string by,
-        string subject, string? note, CancellationToken cancellationToken)
+        string subject, string? note, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "INSERT INTO kavach_alert_changes (alert, state, by_name, subject, note) VALUES ($1, $2, $3, $4, $5)", connection, transaction);
+            "INSERT INTO kavach_alert_changes (alert, state, by_name, subject, note, at) VALUES ($1, $2, $3, $4, $5, $6)", connection, transaction);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter { Value = alert });
         p.Add(new NpgsqlParameter { Value = state });
         p.Add(new NpgsqlParameter { Value = by });
         p.Add(new NpgsqlParameter { Value = subject });
         p.Add(new NpgsqlParameter { Value = (object?)note ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter { Value = at });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
