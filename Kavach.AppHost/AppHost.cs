@@ -37,9 +37,10 @@ var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
     // for it in a token of its own for those calls only, never for its stream. The client secret can still obtain it, so
     // a compromised console could manage destinations and revocations too; a later issue narrows this credential. Publish
     // mode (and infra/) keep the console read-only until then: its destinations page says it lacks the scope.
+    // alerts:write lets every console instance raise alerts and record who acknowledged or resolved them (docs/console.md, "Alerts").
     .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode
-        ? $"{KavachScopes.Read} {KavachScopes.Emit} {KavachScopes.Admin}"
-        : KavachScopes.Read)
+        ? $"{KavachScopes.Read} {KavachScopes.Emit} {KavachScopes.Admin} {KavachScopes.AlertsWrite}"
+        : $"{KavachScopes.Read} {KavachScopes.AlertsWrite}")
     .WithReplicas(redis is null ? 1 : 2)
     .WithHealthProbes();
 if (builder.ExecutionContext.IsPublishMode)

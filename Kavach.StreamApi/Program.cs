@@ -36,6 +36,7 @@ app.MapProofsApi();
 app.MapWebhooksApi();
 app.MapDestinationsApi();
 app.MapSsfApi();
+app.MapAlertsApi();
 app.MapTokenIssuers();
 
 app.WarnWhenAuthIsOff();

@@ -110,6 +110,9 @@ public static class StreamApiServices
         services.AddSingleton<Apis.WebhookRequestChecks>();
         services.AddSsfTransmitter(); // the OpenID Shared Signals transmitter: SSF streams are destinations too (docs/ssf.md)
 
+        // alerts the console raises and people acknowledge, shared by every console instance (docs/console.md, "Alerts")
+        services.AddSingleton<Alerts.AlertStore>();
+
         builder.AddReadinessChecks();
         builder.AddRequestLimits();
 

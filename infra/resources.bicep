@@ -282,7 +282,7 @@ module streamApi 'modules/container-app.bicep' = {
       { name: 'Kavach__Integrity__Witness__ManagedIdentityClientId', value: streamApiIdentity.outputs.clientId }
       { name: 'Kavach__Auth__Clients__0__Id', value: consoleClientId }
       { name: 'Kavach__Auth__Clients__0__Secret', secretRef: 'console-client-secret' }
-      { name: 'Kavach__Auth__Clients__0__Scopes', value: 'events:read' }
+      { name: 'Kavach__Auth__Clients__0__Scopes', value: 'events:read alerts:write' }
       { name: 'Kavach__Stream__HeartbeatInterval', value: heartbeatInterval }
       { name: 'Kavach__Stream__IngressIdleTimeout', value: '00:04:00' }
       { name: 'Kavach__Stream__MaxConnections', value: string(streamApiMaxConnections) }

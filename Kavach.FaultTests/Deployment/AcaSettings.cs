@@ -22,7 +22,7 @@ public static class AcaSettings
         ["Kavach__Integrity__Witness__ManagedIdentityClientId"] = "00000000-0000-0000-0000-000000000000",
         ["Kavach__Auth__Clients__0__Id"] = ConsoleClientId,
         ["Kavach__Auth__Clients__0__Secret"] = consoleClientSecret,
-        ["Kavach__Auth__Clients__0__Scopes"] = "events:read",
+        ["Kavach__Auth__Clients__0__Scopes"] = "events:read alerts:write",
         ["Kavach__Stream__HeartbeatInterval"] = heartbeatInterval.ToString("c"),
         ["Kavach__Stream__IngressIdleTimeout"] = ingressIdleTimeout.ToString("c"),
         ["Kavach__Stream__MaxConnections"] = StreamApiMaxConnections,

@@ -101,7 +101,7 @@ public sealed class ManifestTests
     [DataRow("streamapi", "Kavach__Auth__SigningKey", "{kavach-signing-key.value}")]
     [DataRow("streamapi", "Kavach__Integrity__CheckpointKey", "{kavach-checkpoint-key.value}")]
     [DataRow("streamapi", "Kavach__Auth__Clients__0__Secret", "{console-client-secret.value}")]
-    [DataRow("streamapi", "Kavach__Auth__Clients__0__Scopes", "events:read")]
+    [DataRow("streamapi", "Kavach__Auth__Clients__0__Scopes", "events:read alerts:write")]
     [DataRow("streamapi", "Kavach__Ingress__TrustForwardedHeaders", "true")]
     [DataRow("console", "ConnectionStrings__redis", "{redis.connectionString}")]
     [DataRow("console", "StreamApi__ClientSecret", "{console-client-secret.value}")]
