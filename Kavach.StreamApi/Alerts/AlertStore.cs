@@ -125,8 +125,9 @@ public sealed class AlertStore(NpgsqlDataSource dataSource)
 
         if (!AlertStates.CanChange(current.State, state))
         {
+            var history = await HistoryAsync(connection, transaction, id, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return new ChangeOutcome(ChangeResult.NotAllowed, current with { History = await HistoryAsync(connection, transaction, id, cancellationToken) });
+            return new ChangeOutcome(ChangeResult.NotAllowed, current with { History = history });
         }
 
         DateTimeOffset changedAt;

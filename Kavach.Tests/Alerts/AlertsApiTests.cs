@@ -368,6 +368,7 @@ public sealed class AlertsApiTests
             ["Kavach:Delivery:LeaseDuration"] = "00:00:06",
             ["Kavach:Delivery:FirstRetry"] = "00:00:00.200",
             ["Kavach:Delivery:MaxBackoff"] = "00:00:01",
+            ["Kavach:Delivery:Timeout"] = "00:00:02",
         });
         var secret = WebhookReceiver.NewSecret();
         await using var receiver = await WebhookReceiver.StartAsync([secret]);
