@@ -199,6 +199,8 @@ public partial class History
         StateHasChanged();
     }
 
+    private string ReplayHref => "replay" + (_shown with { After = null }).ToQueryString();
+
     private static string NewExportId() => Guid.NewGuid().ToString("N");
 
     public void Dispose() => _progressTimer?.Dispose();
