@@ -11,7 +11,8 @@ public sealed class ExportProgressBoard(TimeProvider time)
     public const int MaxKept = 64;
     public static readonly TimeSpan KeepFinished = TimeSpan.FromMinutes(30);
 
-    private readonly ConcurrentDictionary<string, ExportProgress> _exports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (long Order, ExportProgress Progress)> _exports = new(StringComparer.Ordinal);
+    private long _started;
 
     public TimeProvider Time => time;
 
@@ -19,26 +20,28 @@ public sealed class ExportProgressBoard(TimeProvider time)
     {
         Trim();
         var progress = new ExportProgress(id, format, rangeStart, rangeEnd, time.GetUtcNow());
-        _exports[id] = progress;
+        _exports[id] = (Interlocked.Increment(ref _started), progress);
         return progress;
     }
 
-    public ExportProgress? Get(string id) => _exports.TryGetValue(id, out var progress) ? progress : null;
+    public ExportProgress? Get(string id) => _exports.TryGetValue(id, out var entry) ? entry.Progress : null;
 
     private void Trim()
     {
         var now = time.GetUtcNow();
-        foreach (var (id, progress) in _exports)
+        foreach (var (id, entry) in _exports)
         {
-            if (progress.FinishedAt is { } finished && now - finished > KeepFinished)
+            if (entry.Progress.FinishedAt is { } finished && now - finished > KeepFinished)
             {
                 _exports.TryRemove(id, out _);
             }
         }
 
-        foreach (var old in _exports.Values.OrderBy(p => p.State == ExportState.Running).ThenBy(p => p.StartedAt).Take(Math.Max(0, _exports.Count - MaxKept + 1)))
+        var oldest = _exports.Values.OrderBy(e => e.Progress.State == ExportState.Running).ThenBy(e => e.Order)
+            .Take(Math.Max(0, _exports.Count - MaxKept + 1)).ToList();
+        foreach (var old in oldest)
         {
-            _exports.TryRemove(old.Id, out _);
+            _exports.TryRemove(old.Progress.Id, out _);
         }
     }
 }

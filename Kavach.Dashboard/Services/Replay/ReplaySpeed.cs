@@ -13,6 +13,14 @@ public sealed record ReplaySpeed(string Name, string Label, double Factor)
     public bool IsUnpaced => double.IsPositiveInfinity(Factor);
 
     /// <summary>The speed named in a URL (<c>1</c>, <c>10</c>, <c>60</c>, <c>max</c>; <c>10x</c> too); 60× otherwise.</summary>
-    public static ReplaySpeed Parse(string? name) =>
-        All.FirstOrDefault(s => string.Equals(s.Name, name?.Trim().TrimEnd('x', 'X'), StringComparison.OrdinalIgnoreCase)) ?? Sixty;
+    public static ReplaySpeed Parse(string? name)
+    {
+        var trimmed = name?.Trim() ?? "";
+        if (trimmed.Length > 1 && trimmed[^1] is 'x' or 'X' && char.IsAsciiDigit(trimmed[^2]))
+        {
+            trimmed = trimmed[..^1];
+        }
+
+        return All.FirstOrDefault(s => string.Equals(s.Name, trimmed, StringComparison.OrdinalIgnoreCase)) ?? Sixty;
+    }
 }
