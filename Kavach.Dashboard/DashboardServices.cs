@@ -50,6 +50,7 @@ public static class DashboardServices
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServiceTokenProvider>();
         builder.Services.AddSingleton<EventFeed>();
+        builder.Services.AddSingleton<Kavach.Dashboard.Services.History.ExportProgressBoard>();
         builder.Services.AddSingleton<UpstreamStatusBoard>();
         builder.Services.AddSingleton<UpstreamStreamClient>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UpstreamStreamClient>());

@@ -46,6 +46,7 @@ public static class StreamApiServices
         // emit → persist → fan-out → stream
         services.AddSingleton<EventValidator>();
         services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<SearchIndex>();
         services.AddSingleton<ConnectionBudget>();
         services.AddSingleton<DatabaseRoleReport>();
         services.AddSingleton<SchemaInitializer>();

@@ -20,6 +20,7 @@ public static class ConsoleApi
     {
         app.MapGet("/history/export", ExportAsync).WithName("ExportHistory")
             .WithSummary("The history page as shown, as a JSON or CSV download");
+        app.MapHistoryExportApi();
         app.MapGet("/api/console/feed", GetFeedStatus).WithName("GetFeedStatus")
             .WithSummary("What the console's shared feed holds and how its upstream connection is");
         app.MapGet("/api/console/destinations", GetDestinations).WithName("GetConsoleDestinations")
@@ -51,10 +52,10 @@ public static class ConsoleApi
     }
 
     public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportAsync(
-        string? format, string? from, string? to, string? types, string? agentId, string? after,
+        string? format, string? from, string? to, string? types, string? agentId, string? after, string? userId, string? q,
         StreamApiClient api, CancellationToken cancellationToken)
     {
-        var parameters = HistoryParameters.Parse(from, to, types, agentId, after);
+        var parameters = HistoryParameters.Parse(from, to, types, agentId, after, userId, q);
         EventPage page;
         try
         {

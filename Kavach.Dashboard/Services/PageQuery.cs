@@ -4,14 +4,19 @@ using Kavach.Contracts;
 
 namespace Kavach.Dashboard.Services;
 
-/// <summary>The console's query of one page of <c>GET /api/kavach/events</c> (ascending, paged by <c>after</c>).</summary>
+/// <summary>
+/// The console's query of one page of <c>GET /api/kavach/events</c> (ascending, paged by <c>after</c>); <see cref="Text"/>
+/// is the API's <c>q</c>, text searched in the event.
+/// </summary>
 public sealed record PageQuery(
     long? After = null,
     IReadOnlyCollection<string>? Types = null,
     string? AgentId = null,
     DateTimeOffset? Since = null,
     DateTimeOffset? Until = null,
-    int Limit = 100)
+    int Limit = 100,
+    string? UserId = null,
+    string? Text = null)
 {
     public const int MaxLimit = 1000;
 
@@ -32,6 +37,16 @@ public sealed record PageQuery(
         if (!string.IsNullOrWhiteSpace(AgentId))
         {
             query.Append("&agentId=").Append(Uri.EscapeDataString(AgentId.Trim()));
+        }
+
+        if (!string.IsNullOrWhiteSpace(UserId))
+        {
+            query.Append("&userId=").Append(Uri.EscapeDataString(UserId.Trim()));
+        }
+
+        if (!string.IsNullOrWhiteSpace(Text))
+        {
+            query.Append("&q=").Append(Uri.EscapeDataString(Text.Trim()));
         }
 
         if (Since is { } since)

@@ -121,7 +121,7 @@ public static class EventsApi
 
     public static Results<StoredEventsResult, ProblemHttpResult> Page(
         HttpContext context, EventStore store, EventTypeFilter moduleTypes,
-        long? after, string? types, string? agentId, string? userId, string? since, string? until, int? limit)
+        long? after, string? types, string? agentId, string? userId, string? since, string? until, int? limit, string? q)
     {
         if (after is < 0)
         {
@@ -139,6 +139,12 @@ public static class EventsApi
             return Problems.BadRequest(error!);
         }
 
+        string? pattern = null;
+        if (q is not null && (pattern = SearchText.ToPattern(q, out var qError)) is null)
+        {
+            return Problems.BadRequest(qError!);
+        }
+
         if (ScopeOf(context, moduleTypes, types, agentId, userId, out var scope) is { } refused)
         {
             return refused;
@@ -146,7 +152,8 @@ public static class EventsApi
 
         var size = limit ?? DefaultPageSize;
         return StoredEventsResult.Page(store.ReadEachAsync(
-            new EventQuery(after ?? 0, size + 1, scope, Since: sinceValue, Until: untilValue), fromHistoryPool: true, context.RequestAborted), size);
+            new EventQuery(after ?? 0, size + 1, scope, Since: sinceValue, Until: untilValue, TextPattern: pattern),
+            fromHistoryPool: true, context.RequestAborted), size);
     }
 
     public static Results<StoredEventsResult, ProblemHttpResult> Replay(

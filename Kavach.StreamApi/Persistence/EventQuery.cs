@@ -4,7 +4,8 @@ namespace Kavach.StreamApi.Persistence;
 
 /// <summary>
 /// One read of committed events, by sequence. <see cref="Scope"/> null means every event (the hub's own reads);
-/// readers always pass theirs, so the database applies the same rules as the live path.
+/// readers always pass theirs, so the database applies the same rules as the live path. <see cref="TextPattern"/> is a
+/// LIKE pattern over the stored body (<see cref="SearchText.ToPattern"/>), matched case-insensitively.
 /// </summary>
 public sealed record EventQuery(
     long After,
@@ -13,4 +14,5 @@ public sealed record EventQuery(
     long? UpTo = null,
     DateTimeOffset? Since = null,
     DateTimeOffset? Until = null,
-    bool NewestFirst = false);
+    bool NewestFirst = false,
+    string? TextPattern = null);

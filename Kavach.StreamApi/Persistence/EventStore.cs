@@ -310,6 +310,12 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             }
         }
 
+        if (query.TextPattern is { } pattern)
+        {
+            // Backed by the trigram index (migration 13); the pattern's wildcards are escaped with a backslash.
+            Where("body ILIKE @ ESCAPE '\\'", pattern);
+        }
+
         if (query.UpTo is { } upTo)
         {
             Where("sequence <= @", upTo);

@@ -66,6 +66,18 @@ resource requireTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@20
   }
 }
 
+// Search over history (migration 13) creates pg_trgm; Flexible Server lets a database create only allow-listed extensions.
+// After requireTls: the server takes one configuration change at a time.
+resource allowExtensions 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'azure.extensions'
+  properties: {
+    value: 'PG_TRGM'
+    source: 'user-override'
+  }
+  dependsOn: [ requireTls ]
+}
+
 resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
   parent: server
   name: databaseName
@@ -73,7 +85,7 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
     charset: 'UTF8'
     collation: 'en_US.utf8'
   }
-  dependsOn: [ requireTls ]
+  dependsOn: [ requireTls, allowExtensions ]
 }
 
 output serverName string = server.name

@@ -6,7 +6,10 @@ using Kavach.Dashboard.Services.Events;
 
 namespace Kavach.Dashboard.Services.History;
 
-/// <summary>Writes events as a JSON array (the API's own shape) or as CSV with the data as a JSON column.</summary>
+/// <summary>
+/// Writes events as a JSON array (the API's own shape), as NDJSON (one event a line, the same shape), or as CSV with the
+/// data as a JSON column. A row or a line at a time, so a range of any length is written as it is read.
+/// </summary>
 public static class EventExport
 {
     public static readonly string[] CsvColumns = ["sequence", "id", "timestamp", "type", "agentId", "userId", "summary", "data"];
@@ -20,20 +23,27 @@ public static class EventExport
         csv.AppendJoin(',', CsvColumns).Append("\r\n");
         foreach (var e in events)
         {
-            csv.AppendJoin(',',
-                e.Sequence.ToString(CultureInfo.InvariantCulture),
-                Field(e.Id),
-                e.Timestamp.ToString("O", CultureInfo.InvariantCulture),
-                Field(e.Type),
-                Field(e.AgentId),
-                Field(e.UserId),
-                Field(EventSummary.Describe(e)),
-                Field(e.Data.ValueKind == JsonValueKind.Undefined ? "" : e.Data.GetRawText()))
-                .Append("\r\n");
+            csv.Append(CsvRow(e)).Append("\r\n");
         }
 
         return csv.ToString();
     }
+
+    public static string CsvHeader => string.Join(',', CsvColumns);
+
+    /// <summary>One CSV record, without its line break.</summary>
+    public static string CsvRow(KavachEvent e) => string.Join(',',
+        e.Sequence.ToString(CultureInfo.InvariantCulture),
+        Field(e.Id),
+        e.Timestamp.ToString("O", CultureInfo.InvariantCulture),
+        Field(e.Type),
+        Field(e.AgentId),
+        Field(e.UserId),
+        Field(EventSummary.Describe(e)),
+        Field(e.Data.ValueKind == JsonValueKind.Undefined ? "" : e.Data.GetRawText()));
+
+    /// <summary>One NDJSON line (compact JSON never holds a raw line break), without its line break.</summary>
+    public static string NdjsonLine(KavachEvent e) => JsonSerializer.Serialize(e, KavachJson.Options);
 
     /// <summary>RFC 4180 quoting; a leading formula character is neutralised so spreadsheets do not execute it.</summary>
     public static string Field(string? value)

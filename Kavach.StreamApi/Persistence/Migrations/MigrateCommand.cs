@@ -31,6 +31,7 @@ public static class MigrateCommand
         });
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<AppRoleGrants>();
+        builder.Services.AddSingleton<SearchIndex>();
         using var host = builder.Build();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MigrateCommand));
 
@@ -52,9 +53,33 @@ public static class MigrateCommand
         }
 
         using var stop = new CancellationTokenSource(Budget);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; stop.Cancel(); });
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; stop.Cancel(); });
-        return await MigrateAsync(host.Services, logger, stop.Token);
+        using var signalled = new CancellationTokenSource();
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; stop.Cancel(); signalled.Cancel(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; stop.Cancel(); signalled.Cancel(); });
+        var migrated = await MigrateAsync(host.Services, logger, stop.Token);
+        if (migrated == 0)
+        {
+            await BuildSearchIndexAsync(host.Services, logger, signalled.Token);
+        }
+
+        return migrated;
+    }
+
+    /// <summary>
+    /// The search index a migration left to be built concurrently (a large table): outside the two-minute budget, since
+    /// its length grows with the table, and it blocks no emit or read meanwhile. Stopped by a signal only. A failure does
+    /// not fail the step: the schema is current and searches work without the index, only slower.
+    /// </summary>
+    private static async Task BuildSearchIndexAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await services.GetRequiredService<SearchIndex>().EnsureAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is OperationCanceledException || DatabaseFailures.IsFailure(e))
+        {
+            logger.LogError(e, "The search index could not be built; the next migrate step (or an owner replica) builds it again");
+        }
     }
 
     private static async Task<int> MigrateAsync(IServiceProvider services, ILogger logger, CancellationToken cancellationToken)

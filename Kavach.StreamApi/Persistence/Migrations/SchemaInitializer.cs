@@ -12,6 +12,7 @@ namespace Kavach.StreamApi.Persistence.Migrations;
 /// </summary>
 public sealed class SchemaInitializer(
     SchemaMigrator migrator,
+    SearchIndex searchIndex,
     ConnectionBudget connectionBudget,
     DatabaseRoleReport roleReport,
     ILogger<SchemaInitializer> logger) : BackgroundService, IHealthCheck, ISchemaReady
@@ -34,6 +35,7 @@ public sealed class SchemaInitializer(
                     _ready.TrySetResult();
                     await roleReport.ReportAsync(stoppingToken);
                     await connectionBudget.ReportAsync(stoppingToken);
+                    await BuildSearchIndexAsync(stoppingToken);
                     return;
                 }
 
@@ -50,6 +52,19 @@ public sealed class SchemaInitializer(
 
             await Task.Delay(delay, stoppingToken);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestDelay.Ticks));
+        }
+    }
+
+    /// <summary>After the replica is ready: a replica that owns the schema builds the index the migration left to be.</summary>
+    private async Task BuildSearchIndexAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await searchIndex.EnsureAsync(stoppingToken);
+        }
+        catch (Exception e) when (DatabaseFailures.IsFailure(e))
+        {
+            logger.LogWarning(e, "The search index could not be built; searches go on without it (slower) until the next start builds it");
         }
     }
 
