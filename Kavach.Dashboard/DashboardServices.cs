@@ -5,6 +5,7 @@ using Kavach.Dashboard.Services;
 using Kavach.Dashboard.Services.Demo;
 using Kavach.Dashboard.Services.Destinations;
 using Kavach.Dashboard.Services.Feed;
+using Kavach.Dashboard.Services.Response;
 using Kavach.Dashboard.Services.Upstream;
 using Kavach.ServiceDefaults;
 using Kavach.ServiceDefaults.Auth;
@@ -30,6 +31,7 @@ public static class DashboardServices
         builder.Services.AddTransient<AdminTokenHandler>();
         builder.Services.AddHttpClient<DestinationsClient>(client => client.BaseAddress = streamApi)
             .AddHttpMessageHandler<AdminTokenHandler>();
+        builder.Services.AddResponse(streamApi);
         builder.Services.AddKavachClient((services, client) =>
         {
             var api = services.GetRequiredService<IOptions<StreamApiOptions>>().Value;
