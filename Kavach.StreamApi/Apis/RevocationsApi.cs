@@ -42,9 +42,14 @@ public static class RevocationsApi
 
         var subscriber = context.GetSubscriber();
         var (field, value) = (targets[0].Item1, targets[0].Item2!);
-        foreach (var (name, text) in new[] { (field, (string?)value), ("reason", request.Reason), ("onBehalfOf", request.OnBehalfOf) })
+        if (IdText.Check(value) is { } valueError)
         {
-            if (text is not null && IdText.Check(text) is { } error)
+            return Problems.BadRequest($"'{field}': {valueError}");
+        }
+
+        foreach (var (name, text) in new[] { ("reason", request.Reason), ("onBehalfOf", request.OnBehalfOf) })
+        {
+            if (text is not null && PlainText.Check(text) is { } error)
             {
                 return Problems.BadRequest($"'{name}': {error}");
             }

@@ -35,7 +35,9 @@ public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> 
             return new Access(null, check.Problem, null, check.Detail);
         }
 
-        if (!subscriber.HasScope(scope) && !(scope == KavachScopes.Read && auth.Value.AllowReadWithoutScope))
+        // A response credential (events:revoke) never reads, not even while older tokens may read without the scope.
+        if (!subscriber.HasScope(scope)
+            && !(scope == KavachScopes.Read && auth.Value.AllowReadWithoutScope && !subscriber.HasScope(KavachScopes.Revoke)))
         {
             return new Access(null, default,
                 $"This token lacks the '{scope}' scope. Ask for a token whose 'scope' claim includes it.");
