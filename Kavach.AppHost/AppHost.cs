@@ -13,6 +13,11 @@ var signingKey = builder.AddParameter("kavach-signing-key",
 var consoleClientSecret = builder.AddParameter("console-client-secret",
     new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 const string ConsoleClient = "kavach-console";
+// The console's response credential (docs/security.md): a client of its own that may only revoke (events:revoke), so
+// the console's other tokens never can, and this one can read and emit nothing.
+var responderClientSecret = builder.AddParameter("console-responder-client-secret",
+    new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+const string ResponderClient = "kavach-console-responder";
 
 var database = builder.AddKavachDatabase(infrastructure, databaseName: "kavachdb");
 var redis = builder.AddKavachRedis(infrastructure);
@@ -41,6 +46,9 @@ var streamApi = builder.AddProject<Projects.Kavach_StreamApi>("streamapi")
     .WithEnvironment("Kavach__Auth__Clients__0__Scopes", builder.ExecutionContext.IsRunMode
         ? $"{KavachScopes.Read} {KavachScopes.Emit} {KavachScopes.Admin} {KavachScopes.AlertsWrite}"
         : $"{KavachScopes.Read} {KavachScopes.AlertsWrite}")
+    .WithEnvironment("Kavach__Auth__Clients__1__Id", ResponderClient)
+    .WithEnvironment("Kavach__Auth__Clients__1__Secret", responderClientSecret)
+    .WithEnvironment("Kavach__Auth__Clients__1__Scopes", KavachScopes.Revoke)
     .WithReplicas(redis is null ? 1 : 2)
     .WithHealthProbes();
 if (builder.ExecutionContext.IsPublishMode)
@@ -88,6 +96,8 @@ var console = builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithReference(streamApi).WaitFor(streamApi)
     .WithEnvironment("StreamApi__ClientId", ConsoleClient)
     .WithEnvironment("StreamApi__ClientSecret", consoleClientSecret)
+    .WithEnvironment("StreamApi__ResponderClientId", ResponderClient)
+    .WithEnvironment("StreamApi__ResponderClientSecret", responderClientSecret)
     .WithEnvironment("Console__AccessKey", consoleAccessKey)
     .WithReplicas(1) // Blazor Server keeps each session's circuit and the live feed in this process
     .WithHealthProbes();

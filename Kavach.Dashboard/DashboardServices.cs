@@ -6,6 +6,7 @@ using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Demo;
 using Kavach.Dashboard.Services.Destinations;
 using Kavach.Dashboard.Services.Feed;
+using Kavach.Dashboard.Services.Response;
 using Kavach.Dashboard.Services.Upstream;
 using Kavach.ServiceDefaults;
 using Kavach.ServiceDefaults.Auth;
@@ -35,6 +36,7 @@ public static class DashboardServices
         builder.Services.AddHttpClient<AlertsClient>(client => client.BaseAddress = streamApi)
             .AddHttpMessageHandler<AlertsTokenHandler>();
         builder.Services.AddScoped<AlertActions>();
+        builder.Services.AddResponse(streamApi);
         builder.Services.AddKavachClient((services, client) =>
         {
             var api = services.GetRequiredService<IOptions<StreamApiOptions>>().Value;

@@ -22,6 +22,7 @@ public static class KavachSystem
 
     /// <summary>The console's client secret (the AppHost's secret parameter, fixed for tests).</summary>
     public const string ConsoleClientSecret = "kavach-tests-console-client-secret-0123456789";
+    public const string ResponderClientSecret = "kavach-tests-console-responder-secret-0123456789";
 
     /// <summary>Test-sized limits, so the limits themselves can be exercised quickly.</summary>
     public const int MaxConnectionsPerReplica = 10;
@@ -51,6 +52,7 @@ public static class KavachSystem
                 $"Kavach:Witness:DataDirectory={Path.Combine(s_dataDirectory, "witness")}",
                 $"Parameters:kavach-signing-key={SigningKey}",
                 $"Parameters:console-client-secret={ConsoleClientSecret}",
+                $"Parameters:console-responder-client-secret={ResponderClientSecret}",
             ],
             context.CancellationToken);
 

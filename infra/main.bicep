@@ -34,6 +34,11 @@ param consoleAccessKey string
 @minLength(32)
 param consoleClientSecret string
 
+// The console's response credential (client kavach-console-responder, scope events:revoke only).
+@secure()
+@minLength(32)
+param consoleResponderClientSecret string
+
 param postgresAdministratorLogin string = 'kavachadmin'
 @description('Administrator password of the new Flexible Server (Azure asks for 3 of: upper case, lower case, digits, symbols; no \';\', it ends up in a connection string). Unused with an existing PostgreSQL.')
 @secure()
@@ -107,6 +112,7 @@ module resources 'resources.bicep' = {
     kavachCheckpointKey: base64ToString(kavachCheckpointKeyBase64)
     consoleAccessKey: consoleAccessKey
     consoleClientSecret: consoleClientSecret
+    consoleResponderClientSecret: consoleResponderClientSecret
     postgresAdministratorLogin: postgresAdministratorLogin
     postgresAdministratorPassword: postgresAdministratorPassword
     postgresAppPassword: postgresAppPassword

@@ -12,6 +12,8 @@ param kavachCheckpointKey string
 param consoleAccessKey string
 @secure()
 param consoleClientSecret string
+@secure()
+param consoleResponderClientSecret string
 param postgresAdministratorLogin string
 @secure()
 param postgresAdministratorPassword string
@@ -37,6 +39,7 @@ param witnessImmutabilityDays int
 
 // The console's service client at the API: read-only (demo traffic, which needs emit, is for local runs).
 var consoleClientId = 'kavach-console'
+var consoleResponderClientId = 'kavach-console-responder'
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
@@ -163,6 +166,7 @@ module keyVault 'modules/key-vault.bicep' = {
     checkpointKey: kavachCheckpointKey
     consoleAccessKey: consoleAccessKey
     consoleClientSecret: consoleClientSecret
+    consoleResponderClientSecret: consoleResponderClientSecret
     // VerifyFull: the server's certificate chains to a public CA the base image trusts, and is issued for the server's
     // usual name, which the private DNS zone resolves to its private address.
     // The API's own: the service role's (below), or an existing PostgreSQL's as given.
@@ -271,6 +275,7 @@ module streamApi 'modules/container-app.bicep' = {
       { name: 'signing-key', keyVaultUrl: '${secretsUri}/kavach-signing-key' }
       { name: 'checkpoint-key', keyVaultUrl: '${secretsUri}/kavach-checkpoint-key' }
       { name: 'console-client-secret', keyVaultUrl: '${secretsUri}/console-client-secret' }
+      { name: 'console-responder-client-secret', keyVaultUrl: '${secretsUri}/console-responder-client-secret' }
     ], migrateSecrets)
     initContainers: migrateStep
     env: concat(ingressSettings, [
@@ -283,6 +288,9 @@ module streamApi 'modules/container-app.bicep' = {
       { name: 'Kavach__Auth__Clients__0__Id', value: consoleClientId }
       { name: 'Kavach__Auth__Clients__0__Secret', secretRef: 'console-client-secret' }
       { name: 'Kavach__Auth__Clients__0__Scopes', value: 'events:read alerts:write' }
+      { name: 'Kavach__Auth__Clients__1__Id', value: consoleResponderClientId }
+      { name: 'Kavach__Auth__Clients__1__Secret', secretRef: 'console-responder-client-secret' }
+      { name: 'Kavach__Auth__Clients__1__Scopes', value: 'events:revoke' }
       { name: 'Kavach__Stream__HeartbeatInterval', value: heartbeatInterval }
       { name: 'Kavach__Stream__IngressIdleTimeout', value: '00:04:00' }
       { name: 'Kavach__Stream__MaxConnections', value: string(streamApiMaxConnections) }
@@ -310,12 +318,15 @@ module console 'modules/container-app.bicep' = {
       { name: 'redis', keyVaultUrl: '${secretsUri}/redis-connection-string' }
       { name: 'console-access-key', keyVaultUrl: '${secretsUri}/console-access-key' }
       { name: 'console-client-secret', keyVaultUrl: '${secretsUri}/console-client-secret' }
+      { name: 'console-responder-client-secret', keyVaultUrl: '${secretsUri}/console-responder-client-secret' }
     ]
     env: concat(ingressSettings, [
       { name: 'ConnectionStrings__redis', secretRef: 'redis' }
       { name: 'StreamApi__BaseAddress', value: 'https://streamapi.${environment.outputs.defaultDomain}' }
       { name: 'StreamApi__ClientId', value: consoleClientId }
       { name: 'StreamApi__ClientSecret', secretRef: 'console-client-secret' }
+      { name: 'StreamApi__ResponderClientId', value: consoleResponderClientId }
+      { name: 'StreamApi__ResponderClientSecret', secretRef: 'console-responder-client-secret' }
       { name: 'Console__AccessKey', secretRef: 'console-access-key' }
     ])
   }

@@ -22,6 +22,14 @@ public sealed class StreamApiOptions
 
     public string? ClientSecret { get; set; }
 
+    /// <summary>
+    /// The console's response credential (the AppHost's <c>kavach-console-responder</c> client): a client whose only scope
+    /// is <c>events:revoke</c>, used for the Respond page's revocations and nothing else. Without it the page says so.
+    /// </summary>
+    public string? ResponderClientId { get; set; }
+
+    public string? ResponderClientSecret { get; set; }
+
     /// <summary>Where to ask for tokens: the stream API's own endpoint by default, or an identity provider's.</summary>
     public Uri TokenEndpoint { get; set; } = new(KavachRoutes.Tokens, UriKind.Relative);
 

@@ -8,6 +8,10 @@ namespace Kavach.FaultTests.Deployment;
 public static class AcaSettings
 {
     public const string ConsoleClientId = "kavach-console";
+    public const string ResponderClientId = "kavach-console-responder";
+
+    /// <summary>The response credential's secret: made per run, as the deployment's Key Vault secret would hold one.</summary>
+    private static readonly string ResponderClientSecret = "rehearsal-responder-" + Convert.ToHexString(Guid.NewGuid().ToByteArray());
 
     /// <param name="witness">The witness's Blob service: on Azure its endpoint, reached with the managed identity; here Azurite's, with a SAS.</param>
     public static Dictionary<string, string> StreamApi(string postgres, string redis, string signingKey, string consoleClientSecret,
@@ -23,6 +27,9 @@ public static class AcaSettings
         ["Kavach__Auth__Clients__0__Id"] = ConsoleClientId,
         ["Kavach__Auth__Clients__0__Secret"] = consoleClientSecret,
         ["Kavach__Auth__Clients__0__Scopes"] = "events:read alerts:write",
+        ["Kavach__Auth__Clients__1__Id"] = ResponderClientId,
+        ["Kavach__Auth__Clients__1__Secret"] = ResponderClientSecret,
+        ["Kavach__Auth__Clients__1__Scopes"] = "events:revoke",
         ["Kavach__Stream__HeartbeatInterval"] = heartbeatInterval.ToString("c"),
         ["Kavach__Stream__IngressIdleTimeout"] = ingressIdleTimeout.ToString("c"),
         ["Kavach__Stream__MaxConnections"] = StreamApiMaxConnections,
@@ -37,6 +44,8 @@ public static class AcaSettings
         ["StreamApi__BaseAddress"] = streamApi.ToString(),
         ["StreamApi__ClientId"] = ConsoleClientId,
         ["StreamApi__ClientSecret"] = consoleClientSecret,
+        ["StreamApi__ResponderClientId"] = ResponderClientId,
+        ["StreamApi__ResponderClientSecret"] = ResponderClientSecret,
         ["Console__AccessKey"] = accessKey,
     };
 

@@ -59,6 +59,7 @@ public sealed class ManifestTests
     [DataRow("kavach-checkpoint-key")]
     [DataRow("console-access-key")]
     [DataRow("console-client-secret")]
+    [DataRow("console-responder-client-secret")]
     [DataRow("kavachdb-app-password")]
     public void KeysAreSecretParameters(string name)
     {
@@ -102,9 +103,12 @@ public sealed class ManifestTests
     [DataRow("streamapi", "Kavach__Integrity__CheckpointKey", "{kavach-checkpoint-key.value}")]
     [DataRow("streamapi", "Kavach__Auth__Clients__0__Secret", "{console-client-secret.value}")]
     [DataRow("streamapi", "Kavach__Auth__Clients__0__Scopes", "events:read alerts:write")]
+    [DataRow("streamapi", "Kavach__Auth__Clients__1__Secret", "{console-responder-client-secret.value}")]
+    [DataRow("streamapi", "Kavach__Auth__Clients__1__Scopes", "events:revoke")]
     [DataRow("streamapi", "Kavach__Ingress__TrustForwardedHeaders", "true")]
     [DataRow("console", "ConnectionStrings__redis", "{redis.connectionString}")]
     [DataRow("console", "StreamApi__ClientSecret", "{console-client-secret.value}")]
+    [DataRow("console", "StreamApi__ResponderClientSecret", "{console-responder-client-secret.value}")]
     [DataRow("console", "Console__AccessKey", "{console-access-key.value}")]
     [DataRow("console", "Kavach__Ingress__TrustForwardedHeaders", "true")]
     [DataRow("migrate", "ConnectionStrings__kavachdb", "{kavachdb-owner.connectionString}")]

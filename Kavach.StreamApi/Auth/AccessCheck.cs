@@ -16,15 +16,15 @@ public readonly record struct Access(Subscriber? Subscriber, TokenProblem Unauth
 /// <summary>
 /// The one place a request's token is checked against what it wants to do — the stream and every JSON endpoint go
 /// through it. Reading needs <c>events:read</c> (unless <c>Kavach:Auth:AllowReadWithoutScope</c>), emitting
-/// <c>events:emit</c>, revoking <c>events:admin</c>. With <c>Kavach:Stream:RequireAuth=false</c> everyone reads and
-/// emits as <see cref="Subscriber.Anonymous"/>, but revoking still takes an admin token: turning tokens off must not
-/// let anyone lift or impose revocations.
+/// <c>events:emit</c>, revoking <c>events:admin</c> or <c>events:revoke</c>. With <c>Kavach:Stream:RequireAuth=false</c>
+/// everyone reads and emits as <see cref="Subscriber.Anonymous"/>, but revoking (and administering) still takes a token
+/// with its scope: turning tokens off must not let anyone lift or impose revocations.
 /// </summary>
 public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> stream, IOptions<AuthOptions> auth)
 {
     public async Task<Access> CheckAsync(HttpContext context, string scope)
     {
-        if (!stream.Value.RequireAuth && scope != KavachScopes.Admin)
+        if (!stream.Value.RequireAuth && scope is not (KavachScopes.Admin or KavachScopes.Revoke))
         {
             return new Access(Subscriber.Anonymous, default, null);
         }
@@ -35,7 +35,9 @@ public sealed class AccessCheck(ITokenValidator tokens, IOptions<StreamOptions> 
             return new Access(null, check.Problem, null, check.Detail);
         }
 
-        if (!subscriber.HasScope(scope) && !(scope == KavachScopes.Read && auth.Value.AllowReadWithoutScope))
+        // A response credential (events:revoke) never reads, not even while older tokens may read without the scope.
+        if (!subscriber.HasScope(scope)
+            && !(scope == KavachScopes.Read && auth.Value.AllowReadWithoutScope && !subscriber.HasScope(KavachScopes.Revoke)))
         {
             return new Access(null, default,
                 $"This token lacks the '{scope}' scope. Ask for a token whose 'scope' claim includes it.");

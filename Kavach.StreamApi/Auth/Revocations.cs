@@ -18,7 +18,7 @@ public enum RevocationStatus
 /// <summary>
 /// The revocations every replica knows — a token by its <c>jti</c>, a subject's tokens, an agent's tokens, each issued
 /// up to the moment of revocation — kept in memory and followed in PostgreSQL in commit order (every
-/// <c>Kavach:Auth:RevocationFollowInterval</c>, and at once when this replica revokes). The one owner of "is this
+/// <c>Kavach:Auth:RevocationFollowInterval</c>, and at once when this replica commits one). The one owner of "is this
 /// token revoked" (<see cref="TokenStanding"/> asks it on every path). A revocation committed at T is enforced everywhere by T + <c>RevocationMaxAge</c>: past that age
 /// without a successful read, every check answers <see cref="RevocationStatus.Unknown"/>, and tokens are refused.
 /// </summary>
@@ -83,14 +83,6 @@ public sealed class Revocations(
 
     private static bool IssuedBy(Subscriber subscriber, Revocation revocation) =>
         subscriber.IssuedAt is not { } issued || issued <= revocation.RevokedAt;
-
-    public async Task<Revocation> RevokeAsync(RevocationKind kind, string value, string? reason, string revokedBy, TimeSpan keepFor,
-        CancellationToken cancellationToken)
-    {
-        var revocation = await store.AddAsync(kind, value, reason, revokedBy, keepFor, cancellationToken);
-        await FollowAsync(cancellationToken);
-        return revocation;
-    }
 
     /// <summary>
     /// Reads revocations now, or joins the read under way, for at most <paramref name="wait"/>: a follower that fell

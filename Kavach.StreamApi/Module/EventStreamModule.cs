@@ -65,55 +65,75 @@ public sealed class EventStreamModule(
             return new EmitOutcome.Rejected(new EmitRejection(errors));
         }
 
-        return await CommitAsync(events, emitter, cancellationToken);
+        return (await CommitAsync(events, emitter, null, cancellationToken)).Outcome;
     }
 
-    private async Task<EmitOutcome> CommitAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, CancellationToken cancellationToken)
+    /// <summary>
+    /// A revocation and the event that records it (<paramref name="record"/>), committed in one transaction through the
+    /// same door as every emit: both are stored, or neither. This replica enforces the revocation before answering.
+    /// <see cref="RevocationCommit.Revocation"/> is null when the outcome is not <see cref="EmitOutcome.Emitted"/>, and
+    /// also when the commit's answer was lost and the event was found stored afterwards (the revocation is, too).
+    /// </summary>
+    public async Task<RevocationCommit> RevokeAsync(EventDraft record, Emitter emitter, RevocationOrder order,
+        CancellationToken cancellationToken = default)
+    {
+        var events = validator.Validate([record], isBatch: false, out var rejection);
+        if (rejection is not null)
+        {
+            return new RevocationCommit(new EmitOutcome.Rejected(rejection), null);
+        }
+
+        var (outcome, revoked) = await CommitAsync(events, emitter, order, cancellationToken);
+        return new RevocationCommit(outcome, revoked?.SingleOrDefault());
+    }
+
+    private async Task<(EmitOutcome Outcome, IReadOnlyList<Revocation>? Revoked)> CommitAsync(IReadOnlyList<ValidatedEvent> events,
+        Emitter emitter, RevocationOrder? revokes, CancellationToken cancellationToken)
     {
         var ids = events.Select(e => e.Id).ToList();
         AppendResult result;
         try
         {
             // The committer hands what it committed to fan-out itself, once per group, in sequence order.
-            result = await AppendAsync(events, emitter, cancellationToken);
+            result = await AppendAsync(events, emitter, revokes, cancellationToken);
         }
         catch (AmbiguousCommitException unknown)
         {
             logger.LogWarning(unknown, "An emit's commit failed in flight and its outcome could not be checked");
-            return new EmitOutcome.Unavailable("Outcome unknown",
+            return (new EmitOutcome.Unavailable("Outcome unknown",
                 "The connection to PostgreSQL failed while committing: the events may or may not have been stored. " +
-                "Retry with the same event ids: an id already stored is never stored twice.", ids, MayBeStored: true);
+                "Retry with the same event ids: an id already stored is never stored twice.", ids, MayBeStored: true), null);
         }
         catch (CommitNotStoredException notStored)
         {
             logger.LogWarning(notStored, "An emit's commit failed in flight; its events were not stored");
-            return new EmitOutcome.Unavailable("Event store unavailable",
+            return (new EmitOutcome.Unavailable("Event store unavailable",
                 "The connection to PostgreSQL failed while committing, and the events were not stored. Retry with the same event ids.",
-                ids, MayBeStored: false);
+                ids, MayBeStored: false), null);
         }
         catch (RecoveringException recovering)
         {
-            return new EmitOutcome.Unavailable(recovering.Title, recovering.Message, ids, MayBeStored: false);
+            return (new EmitOutcome.Unavailable(recovering.Title, recovering.Message, ids, MayBeStored: false), null);
         }
         catch (Exception e) when (DatabaseFailures.IsUnavailable(e))
         {
             logger.LogWarning(e, "An emit could not be committed: PostgreSQL is unavailable");
-            return new EmitOutcome.Unavailable("Event store unavailable",
-                "PostgreSQL could not be reached. Nothing was stored: retry with the same event ids.", ids, MayBeStored: false);
+            return (new EmitOutcome.Unavailable("Event store unavailable",
+                "PostgreSQL could not be reached. Nothing was stored: retry with the same event ids.", ids, MayBeStored: false), null);
         }
 
         if (result.Conflicts.Count > 0)
         {
-            return new EmitOutcome.Conflict(result.Conflicts);
+            return (new EmitOutcome.Conflict(result.Conflicts), null);
         }
 
         metrics.Emitted(result.Committed.Count);
-        if (result.Committed.Any(e => e.Type == KavachEventTypes.AgentRevoked) && events.Any(emitter.Revokes))
+        if (result.Committed.Count > 0 && (revokes is not null || (result.Committed.Any(e => e.Type == KavachEventTypes.AgentRevoked) && events.Any(emitter.Revokes))))
         {
             await FollowRevocationsAsync(cancellationToken);
         }
 
-        return new EmitOutcome.Emitted(result.Emitted);
+        return (new EmitOutcome.Emitted(result.Emitted), result.Revoked);
     }
 
     /// <summary>This replica enforces the revocation it just committed at once, as it does after the revocation API.</summary>
@@ -130,7 +150,8 @@ public sealed class EventStreamModule(
     }
 
     /// <summary>Appends; if the database turns out to be behind what this replica delivered, lets the hub begin a new epoch first.</summary>
-    private async Task<AppendResult> AppendAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, CancellationToken cancellationToken)
+    private async Task<AppendResult> AppendAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, RevocationOrder? revokes,
+        CancellationToken cancellationToken)
     {
         if (!hub.Ready.IsCompletedSuccessfully)
         {
@@ -148,7 +169,7 @@ public sealed class EventStreamModule(
 
         try
         {
-            return await committer.AppendAsync(events, emitter, hub.Position);
+            return await committer.AppendAsync(events, emitter, hub.Position, revokes);
         }
         catch (StreamRegressionException regression)
         {
@@ -156,7 +177,7 @@ public sealed class EventStreamModule(
             try
             {
                 await hub.CheckHeadAsync(cancellationToken).WaitAsync(RecoveryWait, cancellationToken);
-                return await committer.AppendAsync(events, emitter, hub.Position);
+                return await committer.AppendAsync(events, emitter, hub.Position, revokes);
             }
             catch (Exception e) when (e is StreamRegressionException or TimeoutException)
             {

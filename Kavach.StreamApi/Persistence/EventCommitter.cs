@@ -25,13 +25,17 @@ public sealed class EventCommitter(ICommitStore store, ICommitObserver observer,
     private readonly Channel<PendingAppend> _pending = Channel.CreateUnbounded<PendingAppend>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
-    /// <summary>Queues the events for the next group commit; completes once they are committed (or failed).</summary>
+    /// <summary>
+    /// Queues the events for the next group commit; completes once they are committed (or failed). <paramref name="revokes"/>
+    /// is the revocation they record, written in the same transaction.
+    /// </summary>
     /// <exception cref="StreamRegressionException">The database is behind <paramref name="delivered"/>; nothing was stored.</exception>
     /// <exception cref="AmbiguousCommitException">COMMIT failed in flight and the database could not be asked whether it stored them.</exception>
     /// <exception cref="CommitNotStoredException">COMMIT failed in flight and the events were found not stored.</exception>
-    public Task<AppendResult> AppendAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, StreamPosition delivered)
+    public Task<AppendResult> AppendAsync(IReadOnlyList<ValidatedEvent> events, Emitter emitter, StreamPosition delivered,
+        RevocationOrder? revokes = null)
     {
-        var pending = new PendingAppend(new EmitBatch(events, emitter), delivered);
+        var pending = new PendingAppend(new EmitBatch(events, emitter, revokes), delivered);
         if (!_pending.Writer.TryWrite(pending))
         {
             pending.Done.TrySetException(new ObjectDisposedException(nameof(EventCommitter), "The replica is shutting down."));

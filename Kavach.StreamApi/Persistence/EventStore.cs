@@ -5,15 +5,19 @@ using Npgsql;
 
 namespace Kavach.StreamApi.Persistence;
 
-/// <summary>One emit handed to a group commit: its events, and who emits them.</summary>
-public sealed record EmitBatch(IReadOnlyList<ValidatedEvent> Events, Emitter Emitter);
+/// <summary>
+/// One emit handed to a group commit: its events, who emits them, and the revocation its events record (the
+/// revocations API's), written in the same transaction as each of them.
+/// </summary>
+public sealed record EmitBatch(IReadOnlyList<ValidatedEvent> Events, Emitter Emitter, RevocationOrder? Revokes = null);
 
 /// <summary>
 /// What an append did: an answer for every requested event, and the events it newly committed, in the epoch it saw —
-/// or, when <see cref="Conflicts"/> is not empty, the ids another emitter owns, and nothing stored.
+/// or, when <see cref="Conflicts"/> is not empty, the ids another emitter owns, and nothing stored. <see cref="Revoked"/>
+/// holds the revocations its newly committed events wrote, when the commit's answer was read (not after an ambiguous commit).
 /// </summary>
 public sealed record AppendResult(IReadOnlyList<EmittedEvent> Emitted, IReadOnlyList<StoredEvent> Committed, long Epoch,
-    IReadOnlyList<string> Conflicts);
+    IReadOnlyList<string> Conflicts, IReadOnlyList<Revocation>? Revoked = null);
 
 /// <summary>How a group commit went, for the metrics: its events, the wait for the sequence lock, the whole round trip.</summary>
 public readonly record struct CommitTiming(int Events, TimeSpan LockWait, TimeSpan Duration);
@@ -31,14 +35,17 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// together: ids already stored are found before the sequence lock is taken and answer with their original sequence
     /// — unless another emitter stored them, which refuses the whole emit that mentions them (nothing of it is stored);
     /// the lock is held only for claiming the sequences, the insert and the commit's fsync, which all events of the group
-    /// share. An admin's <c>agent.revoked</c> writes its agent's revocation in the same transaction. Refuses (storing
+    /// share. An event that revokes (an admin's <c>agent.revoked</c>, or the record of a revocation the revocations API
+    /// makes) writes its revocation in the same transaction, its id claimed first so the answer can name it. Refuses (storing
     /// nothing) when the database is behind <c>delivered</c>: it went backwards.
     /// </summary>
     private const string AppendSql = """
         WITH input AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
-                                 $9::int[], $10::text[], $11::bool[])
-                WITH ORDINALITY AS t(id, type, timestamp, agent_id, user_id, body, emit, emitter, revokes, ord)),
+                                 $9::int[], $10::text[], $11::text[],
+                                 $14::text[], $15::text[], $16::text[], $17::interval[])
+                WITH ORDINALITY AS t(id, type, timestamp, agent_id, user_id, body, emit, emitter, revoke_kind,
+                                     revoke_value, revoke_reason, revoked_by, revoke_keep, ord)),
         checked AS (
             -- One index lookup per id. LIMIT keeps the planner from turning this into a join that scans the table,
             -- a plan it would cache on an empty table and keep while the table grows.
@@ -47,7 +54,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 SELECT e.sequence, e.timestamp, e.emitted_by FROM kavach_stream_events e WHERE e.id = input.id LIMIT 1) stored ON true),
         mentions AS (
             -- Each id is sent once, for the first emit that mentions it; later emits of the same emitter mention it too.
-            SELECT emit, id FROM input UNION ALL SELECT * FROM unnest($13::int[], $14::text[])),
+            SELECT emit, id FROM input UNION ALL SELECT * FROM unnest($12::int[], $13::text[])),
         refused AS (
             SELECT DISTINCT m.emit, c.id FROM mentions m JOIN checked c ON c.id = m.id
             WHERE c.stored_sequence IS NOT NULL AND c.stored_by IS DISTINCT FROM c.emitter),
@@ -73,11 +80,15 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 c.chain_hashes[fresh.n::int], fresh.emitter
             FROM fresh CROSS JOIN claimed c
             RETURNING sequence, id, committed_at, hash),
-        revoked AS (
-            INSERT INTO kavach_revocations (kind, value, reason, revoked_by, revoked_at, expires_at)
-            SELECT 'agent', f.agent_id, 'agent.revoked event ' || f.id, f.emitter, i.committed_at, i.committed_at + $12::interval
+        revoking AS (
+            -- Referenced twice, so evaluated once: each revocation's id is claimed once, for the insert and the answer.
+            SELECT f.id AS event_id, nextval('kavach_revocations_id_seq') AS revocation_id, f.revoke_kind, f.revoke_value,
+                f.revoke_reason, f.revoked_by, i.committed_at AS revoked_at, i.committed_at + f.revoke_keep AS expires_at
             FROM fresh f JOIN inserted i ON i.id = f.id
-            WHERE f.revokes)
+            WHERE f.revoke_kind IS NOT NULL),
+        revoked AS (
+            INSERT INTO kavach_revocations (id, kind, value, reason, revoked_by, revoked_at, expires_at)
+            SELECT revocation_id, revoke_kind, revoke_value, revoke_reason, revoked_by, revoked_at, expires_at FROM revoking)
         SELECT 1 AS kind, i.id, i.sequence, NULL::timestamptz AS timestamp, i.committed_at, c.epoch, c.lock_wait, i.hash
             FROM inserted i CROSS JOIN claimed c
         UNION ALL
@@ -87,6 +98,8 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             FROM kavach_stream_sequence s WHERE EXISTS (SELECT 1 FROM fresh) AND NOT EXISTS (SELECT 1 FROM claimed)
         UNION ALL
         SELECT 4, id, emit, NULL, NULL, NULL, NULL, NULL FROM refused
+        UNION ALL
+        SELECT 5, event_id, revocation_id, revoked_at, expires_at, NULL, NULL, NULL FROM revoking
         """;
 
     /// <summary>
@@ -94,7 +107,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
     /// emit says what happened to each of its events, or which of its ids another emitter owns (then nothing of it was
     /// stored). Nothing is cancelled once sent: the statement is bounded by the database timeouts instead.
     /// </summary>
-    /// <param name="revocationKeep">How long an agent revocation written by the commit is kept.</param>
+    /// <param name="revocationKeep">How long an agent revocation an admin's <c>agent.revoked</c> writes is kept.</param>
     /// <exception cref="StreamRegressionException">The database is behind <paramref name="delivered"/>; nothing was stored.</exception>
     /// <exception cref="AmbiguousCommitException">The connection failed while the statement (and its commit) ran.</exception>
     public async Task<(IReadOnlyList<AppendResult> Results, CommitTiming Timing)> AppendAsync(
@@ -126,6 +139,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
         }
 
         var input = first.Values.ToList();
+        var orders = input.Select(i => group[i.Emit].Revokes ?? AgentRevocation(i.Event, group[i.Emit].Emitter, revocationKeep)).ToList();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(AppendSql, connection)
         {
@@ -141,16 +155,20 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 new NpgsqlParameter { Value = delivered.Sequence },
                 new NpgsqlParameter { Value = input.Select(i => i.Emit).ToArray() },
                 new NpgsqlParameter { Value = input.Select(i => group[i.Emit].Emitter.Id).ToArray() },
-                new NpgsqlParameter { Value = input.Select(i => group[i.Emit].Emitter.Revokes(i.Event)).ToArray() },
-                new NpgsqlParameter { Value = revocationKeep },
+                new NpgsqlParameter { Value = orders.Select(o => o is null ? null : RevocationStore.Kind(o.Kind)).ToArray() },
                 new NpgsqlParameter { Value = extraMentions.Select(m => m.Emit).ToArray() },
                 new NpgsqlParameter { Value = extraMentions.Select(m => m.Id).ToArray() },
+                new NpgsqlParameter { Value = orders.Select(o => o?.Value).ToArray() },
+                new NpgsqlParameter { Value = orders.Select(o => o?.Reason).ToArray() },
+                new NpgsqlParameter { Value = orders.Select(o => o?.RevokedBy).ToArray() },
+                new NpgsqlParameter { Value = orders.Select(o => o?.KeepFor ?? TimeSpan.Zero).ToArray() },
             },
         };
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var inserted = new Dictionary<string, (long Sequence, DateTimeOffset CommittedAt, byte[] Hash)>(StringComparer.Ordinal);
         var existing = new Dictionary<string, EmittedEvent>(StringComparer.Ordinal);
+        var revoked = new Dictionary<string, (long Id, DateTimeOffset At, DateTimeOffset Expires)>(StringComparer.Ordinal);
         long epoch = delivered.Epoch;
         var lockWait = TimeSpan.Zero;
         try
@@ -175,6 +193,9 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                         var emit = (int)reader.GetInt64(2);
                         (refusedHere.TryGetValue(emit, out var taken) ? taken : refusedHere[emit] = []).Add(reader.GetString(1));
                         break;
+                    case 5:
+                        revoked[reader.GetString(1)] = (reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4));
+                        break;
                 }
             }
         }
@@ -198,6 +219,7 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
             var events = group[b].Events;
             var emitted = new List<EmittedEvent>(events.Count);
             var committed = new List<StoredEvent>();
+            var revocations = new List<Revocation>();
             foreach (var e in events)
             {
                 if (inserted.TryGetValue(e.Id, out var row))
@@ -206,6 +228,12 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                     if (claimed.Add(e.Id))
                     {
                         committed.Add(new StoredEvent(row.Sequence, e.Id, e.Type, e.AgentId, e.UserId, e.Timestamp, row.CommittedAt, e.Body, row.Hash));
+                        if (revoked.TryGetValue(e.Id, out var revocation)
+                            && (group[b].Revokes ?? AgentRevocation(e, group[b].Emitter, revocationKeep)) is { } order)
+                        {
+                            revocations.Add(new Revocation(revocation.Id, order.Kind, order.Value, order.Reason, order.RevokedBy,
+                                revocation.At, revocation.Expires));
+                        }
                     }
                 }
                 else
@@ -214,11 +242,15 @@ public sealed class EventStore(NpgsqlDataSource dataSource, HistoryDataSource hi
                 }
             }
 
-            results.Add(new AppendResult(emitted, committed, epoch, []));
+            results.Add(new AppendResult(emitted, committed, epoch, [], revocations));
         }
 
         return (results, timing);
     }
+
+    /// <summary>An admin's <c>agent.revoked</c> revokes its agent (<see cref="Emitter.Revokes"/>); other events revoke nothing by themselves.</summary>
+    private static RevocationOrder? AgentRevocation(ValidatedEvent e, Emitter emitter, TimeSpan keepFor) =>
+        emitter.Revokes(e) ? new RevocationOrder(RevocationKind.Agent, e.AgentId!, $"agent.revoked event {e.Id}", emitter.Id, keepFor) : null;
 
     /// <summary>
     /// After an ambiguous commit: waits for the sequence lock (so no transaction that could still commit them is in

@@ -10,7 +10,7 @@ public enum RevocationKind
     /// <summary>Every token of a subject issued up to the revocation.</summary>
     Subject,
 
-    /// <summary>Every token that speaks for an agent (<c>kavach_subject</c> = agent) issued up to the revocation: an admin's <c>agent.revoked</c>.</summary>
+    /// <summary>Every token that speaks for an agent (<c>kavach_subject</c> = agent) issued up to the revocation, recorded as <c>agent.revoked</c>.</summary>
     Agent,
 }
 
@@ -22,7 +22,8 @@ public sealed record RevocationsRead(ulong NextFrom, IReadOnlyList<Revocation> R
 
 /// <summary>
 /// The <c>kavach_revocations</c> table, on a pool of its own (<see cref="RevocationDataSource"/>): a replica that cannot
-/// read revocations refuses every token, so emits and history reads must never be able to take its connections.
+/// read revocations refuses every token, so emits and history reads must never be able to take its connections. It only
+/// reads: every revocation is written by the event that records it, in the same transaction (<see cref="EventStore"/>).
 /// </summary>
 public sealed class RevocationStore(RevocationDataSource revocations)
 {
@@ -32,23 +33,6 @@ public sealed class RevocationStore(RevocationDataSource revocations)
     public static readonly TimeSpan DefaultKeepFor = TimeSpan.FromDays(7);
 
     private NpgsqlDataSource DataSource => revocations.DataSource;
-
-    public async Task<Revocation> AddAsync(RevocationKind kind, string value, string? reason, string revokedBy, TimeSpan keepFor,
-        CancellationToken cancellationToken)
-    {
-        await using var command = DataSource.CreateCommand($"""
-            INSERT INTO kavach_revocations (kind, value, reason, revoked_by, expires_at)
-            VALUES ($1, $2, $3, $4, clock_timestamp() + $5) RETURNING {Columns}
-            """);
-        command.Parameters.Add(new NpgsqlParameter { Value = Kind(kind) });
-        command.Parameters.Add(new NpgsqlParameter { Value = value });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)reason ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter { Value = revokedBy });
-        command.Parameters.Add(new NpgsqlParameter { Value = keepFor });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return Read(reader, 0);
-    }
 
     /// <summary>
     /// Unexpired revocations written by transactions at or after <paramref name="from"/>, in one statement (one snapshot)
@@ -95,7 +79,7 @@ public sealed class RevocationStore(RevocationDataSource revocations)
         return revocations;
     }
 
-    private static string Kind(RevocationKind kind) => kind switch
+    internal static string Kind(RevocationKind kind) => kind switch
     {
         RevocationKind.Token => "token",
         RevocationKind.Subject => "subject",

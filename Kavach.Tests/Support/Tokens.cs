@@ -30,6 +30,10 @@ public static class Tokens
     public static string AdminEmitter(string subject = "test-admin-emitter") =>
         KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachScopes.Emit, KavachScopes.Admin], TimeSpan.FromHours(1));
 
+    /// <summary>The console's response credential: it may revoke, and nothing else.</summary>
+    public static string Revoker(string subject = "test-revoker") =>
+        KavachTokens.Issue(KavachSystem.SigningKey, subject, [KavachScopes.Revoke], TimeSpan.FromHours(1));
+
     public static string Expired() =>
         KavachTokens.Issue(KavachSystem.SigningKey, "late", [KavachScopes.Read], TimeSpan.FromMinutes(-5));
 

@@ -1,6 +1,7 @@
-// Key Vault holding every secret the apps get: the token signing key, the checkpoint key, the console's access key and
-// client secret, and both connection strings. Access is per secret (key-vault-secret.bicep): the API's identity reads
-// what the API needs, the console's identity only the Redis connection string, its access key and its client secret.
+// Key Vault holding every secret the apps get: the token signing key, the checkpoint key, the console's access key, its
+// client secret and its response client's secret, and both connection strings. Access is per secret
+// (key-vault-secret.bicep): the API's identity reads what the API needs, the console's identity only the Redis
+// connection string, its access key and its two client secrets.
 // Nothing secret is in an app's plain environment or in a deployment output.
 param name string
 param location string
@@ -16,6 +17,8 @@ param checkpointKey string
 param consoleAccessKey string
 @secure()
 param consoleClientSecret string
+@secure()
+param consoleResponderClientSecret string
 @secure()
 param postgresConnectionString string
 param redisName string
@@ -56,6 +59,11 @@ module postgresSecret 'key-vault-secret.bicep' = {
 module consoleClientSecretSecret 'key-vault-secret.bicep' = {
   name: 'secret-console-client-secret'
   params: { vaultName: vault.name, name: 'console-client-secret', value: consoleClientSecret, readerPrincipalIds: bothApps }
+}
+
+module consoleResponderClientSecretSecret 'key-vault-secret.bicep' = {
+  name: 'secret-console-responder-client-secret'
+  params: { vaultName: vault.name, name: 'console-responder-client-secret', value: consoleResponderClientSecret, readerPrincipalIds: bothApps }
 }
 
 module consoleAccessKeySecret 'key-vault-secret.bicep' = {

@@ -16,7 +16,8 @@ public static class EventSummary
         {
             EventTypes.AgentCreated => Join("created", Str(data, "name"), Prefixed("by ", Str(data, "createdBy")), Str(data, "reason")),
             EventTypes.AgentRotated => Join("credentials rotated", Str(data, "reason"), Prefixed("key ", Str(data, "keyId"))),
-            EventTypes.AgentRevoked => Join("revoked", Str(data, "reason"), Prefixed("by ", Str(data, "revokedBy"))),
+            EventTypes.AgentRevoked => Join("revoked", Str(data, "reason"),
+                Prefixed("by ", Str(data, "revokedBy") ?? Str(data, "onBehalfOf") ?? Str(data, "by"))),
             EventTypes.AuthSignIn => Join("signed in", Prefixed("via ", Str(data, "method")), Prefixed("from ", Str(data, "ip"))),
             EventTypes.AuthSignOut => Join("signed out", Str(data, "reason")),
             EventTypes.AuthFailed => Join("sign-in failed", Str(data, "reason"), Prefixed("from ", Str(data, "ip"))),
@@ -29,7 +30,8 @@ public static class EventSummary
                 $"budget exceeded: {Money(data, "spent") ?? "?"} of {Money(data, "budget") ?? "?"}", Str(data, "period")),
             EventTypes.AnomalyDetected => Join(
                 Str(data, "kind") ?? "anomaly", Prefixed("score ", Str(data, "score")), Str(data, "description")),
-            EventTypes.Audit => Join(Str(data, "action"), Str(data, "resource"), Str(data, "outcome")),
+            EventTypes.Audit => Join(Str(data, "action"), Str(data, "resource") ?? Str(data, "target"), Str(data, "outcome"), Str(data, "reason"),
+                Prefixed("by ", Str(data, "onBehalfOf") ?? (Str(data, "target") is null ? null : Str(data, "by")))),
             _ => null,
         };
 
