@@ -89,18 +89,16 @@ else
     streamApi.WithReference(redis).WaitFor(redis);
 }
 
-// Outside Development the console asks for this key before showing anything; the demo command is for local runs.
-var consoleAccessKey = builder.AddParameter("console-access-key",
-    new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+// People sign in with OpenID Connect: the development provider in run mode, Entra ID when deployed (ConsoleSignIn).
 var console = builder.AddProject<Projects.Kavach_Dashboard>("console")
     .WithReference(streamApi).WaitFor(streamApi)
     .WithEnvironment("StreamApi__ClientId", ConsoleClient)
     .WithEnvironment("StreamApi__ClientSecret", consoleClientSecret)
     .WithEnvironment("StreamApi__ResponderClientId", ResponderClient)
     .WithEnvironment("StreamApi__ResponderClientSecret", responderClientSecret)
-    .WithEnvironment("Console__AccessKey", consoleAccessKey)
     .WithReplicas(1) // Blazor Server keeps each session's circuit and the live feed in this process
-    .WithHealthProbes();
+    .WithHealthProbes()
+    .WithConsoleSignIn(builder);
 if (builder.ExecutionContext.IsPublishMode && redis is not null)
 {
     // Its Data Protection key ring, so sign-ins survive restarts and new revisions. Not in run mode: the local Redis
@@ -110,6 +108,10 @@ if (builder.ExecutionContext.IsPublishMode && redis is not null)
 
 if (builder.ExecutionContext.IsRunMode)
 {
+    // The demo command is no person: it carries a key of its own, which the console takes on its demo endpoints only.
+    var commandKey = builder.AddParameter("console-command-key",
+        new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+    console.WithEnvironment("Console__CommandKey", commandKey);
     console.WithHttpCommand("/api/demo/traffic", "Generate demo traffic", commandName: "demo-traffic",
         commandOptions: new HttpCommandOptions
         {
@@ -120,9 +122,12 @@ if (builder.ExecutionContext.IsRunMode)
             PrepareRequest = request =>
             {
                 request.Request.Headers.Add("X-Kavach-Console", "1");
-                return Task.CompletedTask;
+                return AddCommandKeyAsync(request.Request, commandKey, request.CancellationToken);
             },
         });
 }
 
 await builder.Build().RunAsync();
+
+static async Task AddCommandKeyAsync(HttpRequestMessage request, IResourceBuilder<ParameterResource> key, CancellationToken cancellationToken) =>
+    request.Headers.Add("X-Kavach-Command-Key", await key.Resource.GetValueAsync(cancellationToken));

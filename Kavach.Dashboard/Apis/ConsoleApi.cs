@@ -26,26 +26,32 @@ public static class ConsoleApi
         app.MapGet("/api/console/destinations", GetDestinations).WithName("GetConsoleDestinations")
             .WithSummary("The push destinations as the console last read them, and whether that read worked");
         app.MapPost("/api/console/destinations/{id:guid}/pause", PauseDestinationAsync).WithName("PauseDestination")
-            .WithSummary("Pause a push destination through the API (with a reason)").AddEndpointFilter<RequireConsoleHeader>();
+            .WithSummary("Pause a push destination through the API (with a reason)").AddEndpointFilter<RequireConsoleHeader>()
+            .RequireAuthorization(ConsolePolicies.Administer);
         app.MapPost("/api/console/destinations/{id:guid}/resume", ResumeDestinationAsync).WithName("ResumeDestination")
-            .WithSummary("Resume a push destination: it goes on from its cursor").AddEndpointFilter<RequireConsoleHeader>();
+            .WithSummary("Resume a push destination: it goes on from its cursor").AddEndpointFilter<RequireConsoleHeader>()
+            .RequireAuthorization(ConsolePolicies.Administer);
         app.MapPost("/api/console/destinations/{id:guid}/redeliver", RedeliverDestinationAsync).WithName("RedeliverDestination")
-            .WithSummary("Send a push destination everything again from a sequence").AddEndpointFilter<RequireConsoleHeader>();
+            .WithSummary("Send a push destination everything again from a sequence").AddEndpointFilter<RequireConsoleHeader>()
+            .RequireAuthorization(ConsolePolicies.Administer);
         app.MapConsoleAlertsApi();
 
         if (app.Services.GetRequiredService<IOptions<StreamApiOptions>>().Value.EnableDemoTraffic)
         {
             app.MapPost("/api/demo/traffic", StartDemoTraffic).WithName("StartDemoTraffic")
                 .WithSummary("Development: emit realistic traffic of all 12 event types for a while (default 60 s)")
-                .AddEndpointFilter<RequireConsoleHeader>();
-            app.MapDelete("/api/demo/traffic", StopDemoTraffic).WithName("StopDemoTraffic");
+                .AddEndpointFilter<RequireConsoleHeader>()
+                .RequireAuthorization(ConsoleAccess.DemoControlPolicy);
+            app.MapDelete("/api/demo/traffic", StopDemoTraffic).WithName("StopDemoTraffic")
+                .RequireAuthorization(ConsoleAccess.DemoControlPolicy);
         }
 
         if (app.Environment.IsDevelopment())
         {
             app.MapPost("/api/console/upstream/drop", DropUpstream).WithName("DropUpstream")
                 .WithSummary("Development: drop the upstream SSE connection to exercise reconnect with Last-Event-ID")
-                .AddEndpointFilter<RequireConsoleHeader>();
+                .AddEndpointFilter<RequireConsoleHeader>()
+                .RequireAuthorization(ConsoleAccess.DemoControlPolicy);
         }
 
         return app;

@@ -64,10 +64,13 @@ public sealed class ConsoleAccessOptions
 {
     public const string Section = "Console";
 
-    /// <summary>Require sign-in with <see cref="AccessKey"/>. Defaults to on outside Development.</summary>
+    /// <summary>Whether anyone must sign in: true unless <see cref="Mode"/> is None (set from the mode at start).</summary>
     public bool RequireSignIn { get; set; }
 
-    /// <summary>The shared access key (the AppHost's secret parameter <c>console-access-key</c>).</summary>
+    /// <summary>The sign-in the console runs with (<c>Console:Auth:Mode</c>, resolved at start; see ConsoleAuthSelection).</summary>
+    public ConsoleAuthMode Mode { get; set; }
+
+    /// <summary>The shared access key, for <c>Console:Auth:Mode</c> AccessKey only (an explicit fallback).</summary>
     public string? AccessKey { get; set; }
 
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);

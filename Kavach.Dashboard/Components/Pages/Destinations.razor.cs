@@ -1,6 +1,9 @@
 using Kavach.Contracts;
 using Kavach.Dashboard.Services.Destinations;
+using Kavach.Dashboard.Access;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
 
 namespace Kavach.Dashboard.Components.Pages;
 
@@ -27,6 +30,12 @@ public sealed partial class Destinations : IDisposable
 
     [Inject]
     private TimeProvider Time { get; set; } = default!;
+
+    [Inject]
+    private IAuthorizationService Authorization { get; set; } = default!;
+
+    [CascadingParameter]
+    private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
     private DateTimeOffset Now => Time.GetUtcNow();
 
@@ -85,9 +94,16 @@ public sealed partial class Destinations : IDisposable
 
     private async Task ActAsync(DestinationView d, string done, Func<CancellationToken, Task<DestinationView>> action)
     {
-        _busy = true;
         _actionError = null;
         _outcome = null;
+        // The buttons show to admins only, but the circuit takes any event it is sent: the server checks again.
+        if (!(await Authorization.AuthorizeAsync((await AuthenticationState).User, ConsolePolicies.Administer)).Succeeded)
+        {
+            _actionError = "Managing destinations needs the admin role.";
+            return;
+        }
+
+        _busy = true;
         try
         {
             var changed = await action(CancellationToken.None);
