@@ -353,6 +353,23 @@ public sealed class AlertsApiTests
         Assert.AreEqual(HttpStatusCode.BadRequest, badLimit.StatusCode);
     }
 
+    [TestMethod]
+    public async Task TheOpenApiDescriptionListsEveryAlertRouteWithItsBody()
+    {
+        using var reader = new EventsClient(Replicas[0], Tokens.Reader());
+        var paths = (await reader.GetJsonAsync("/openapi/v1.json")).GetProperty("paths");
+        foreach (var (path, method) in new[]
+        {
+            (KavachRoutes.Alerts, "get"), (KavachRoutes.Alerts, "post"), ($"{KavachRoutes.Alerts}/{{id}}", "get"), ($"{KavachRoutes.Alerts}/{{id}}/state", "post"),
+        })
+        {
+            Assert.IsTrue(paths.TryGetProperty(path, out var item), path);
+            Assert.IsTrue(item.TryGetProperty(method, out var operation), $"{method} {path}");
+            Assert.IsFalse(string.IsNullOrEmpty(operation.GetProperty("summary").GetString()), $"{method} {path} has a summary");
+            Assert.AreEqual(method == "post", operation.TryGetProperty("requestBody", out _), $"{method} {path}: a body exactly when it takes one");
+        }
+    }
+
     private static JsonObject WithField(JsonObject body, string name, JsonNode? value)
     {
         body[name] = value;
