@@ -30,7 +30,6 @@ public static class ConsoleApi
             .WithSummary("Resume a push destination: it goes on from its cursor").AddEndpointFilter<RequireConsoleHeader>();
         app.MapPost("/api/console/destinations/{id:guid}/redeliver", RedeliverDestinationAsync).WithName("RedeliverDestination")
             .WithSummary("Send a push destination everything again from a sequence").AddEndpointFilter<RequireConsoleHeader>();
-        app.MapConsoleAlertsApi();
 
         if (app.Services.GetRequiredService<IOptions<StreamApiOptions>>().Value.EnableDemoTraffic)
         {
