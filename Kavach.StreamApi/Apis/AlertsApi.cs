@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Kavach.Contracts;
 using Kavach.StreamApi.Alerts;
 using Kavach.StreamApi.Auth;
+using Kavach.StreamApi.Limits;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -27,13 +28,13 @@ public static class AlertsApi
     public static IEndpointRouteBuilder MapAlertsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(KavachRoutes.Alerts).WithTags("Alerts");
-        api.MapGet("/", ListAsync).AddEndpointFilter(new RequireToken(KavachScopes.Read)).AddEndpointFilter(ReadsWholeLog)
+        api.MapGet("/", ListAsync).AddEndpointFilter(new RequireToken(KavachScopes.Read)).AddEndpointFilter(ReadsWholeLog).WithLimits(LimitedEndpoint.Alerts)
             .WithName("Alerts").WithSummary("Alerts, newest first, by state, rule and entity; 'before' is the previous page's 'next'.");
-        api.MapGet("/{id:long}", GetAsync).AddEndpointFilter(new RequireToken(KavachScopes.Read)).AddEndpointFilter(ReadsWholeLog)
+        api.MapGet("/{id:long}", GetAsync).AddEndpointFilter(new RequireToken(KavachScopes.Read)).AddEndpointFilter(ReadsWholeLog).WithLimits(LimitedEndpoint.Alerts)
             .WithName("Alert").WithSummary("One alert with its history: who changed it, when, and their note.");
-        api.MapPost("/", RaiseAsync).AddEndpointFilter(new RequireToken(KavachScopes.AlertsWrite)).AddEndpointFilter(ReadsWholeLog)
+        api.MapPost("/", RaiseAsync).Accepts<AlertRaise>("application/json").AddEndpointFilter(new RequireToken(KavachScopes.AlertsWrite)).AddEndpointFilter(ReadsWholeLog).WithLimits(LimitedEndpoint.Alerts)
             .WithName("RaiseAlert").WithSummary("Raise an alert (201), or get the one it repeats unchanged (200): same rule, entity and overlapping evidence, or within the dedupe window.");
-        api.MapPost("/{id:long}/state", ChangeStateAsync).AddEndpointFilter(new RequireToken(KavachScopes.AlertsWrite)).AddEndpointFilter(ReadsWholeLog)
+        api.MapPost("/{id:long}/state", ChangeStateAsync).Accepts<AlertStateChange>("application/json").AddEndpointFilter(new RequireToken(KavachScopes.AlertsWrite)).AddEndpointFilter(ReadsWholeLog).WithLimits(LimitedEndpoint.Alerts)
             .WithName("ChangeAlertState").WithSummary("Acknowledge, resolve or reopen an alert for a named person, with an optional note.");
         return app;
     }

@@ -13,6 +13,7 @@ public enum LimitedEndpoint
     Verify,
     Proofs,
     Destinations,
+    Alerts,
 }
 
 /// <summary>Endpoint metadata: the limits of this endpoint apply (see <see cref="RequestLimits.WithLimits"/>).</summary>
@@ -30,6 +31,7 @@ internal static class LimitedEndpoints
         LimitedEndpoint.Verify => (LimitsOptions.KeyOf(nameof(options.Verify)), options.Verify),
         LimitedEndpoint.Proofs => (LimitsOptions.KeyOf(nameof(options.Proofs)), options.Proofs),
         LimitedEndpoint.Destinations => (LimitsOptions.KeyOf(nameof(options.Destinations)), options.Destinations),
+        LimitedEndpoint.Alerts => (LimitsOptions.KeyOf(nameof(options.Alerts)), options.Alerts),
         _ => throw new ArgumentOutOfRangeException(nameof(endpoint), endpoint, null),
     };
 
@@ -54,6 +56,7 @@ internal static class LimitedEndpoints
         LimitedEndpoint.Verify => "verifications",
         LimitedEndpoint.Proofs => "proofs",
         LimitedEndpoint.Destinations => "webhook and destination requests",
+        LimitedEndpoint.Alerts => "alert requests",
         _ => endpoint.ToString(),
     };
 

@@ -41,6 +41,12 @@ public sealed class LimitsOptions
     /// </summary>
     public RateLimit Destinations { get; set; } = new() { PerSubject = 600, PerAddress = 1_200 };
 
+    /// <summary>
+    /// <c>/api/kavach/alerts</c>: reads, raises and state changes. Every console instance shares one client, so its
+    /// subject's allowance is wide: the instances poll the list and each raises what its rules see.
+    /// </summary>
+    public RateLimit Alerts { get; set; } = new() { PerSubject = 6_000, PerAddress = 12_000 };
+
     /// <summary>Each group's limits, with the key they are set under (<c>Kavach:Limits:Pages</c>…).</summary>
     internal IEnumerable<(string Key, RateLimit Limit)> Groups =>
     [
@@ -51,6 +57,7 @@ public sealed class LimitsOptions
         (KeyOf(nameof(Verify)), Verify),
         (KeyOf(nameof(Proofs)), Proofs),
         (KeyOf(nameof(Destinations)), Destinations),
+        (KeyOf(nameof(Alerts)), Alerts),
     ];
 
     internal static string KeyOf(string group) => $"{Section}:{group}";

@@ -353,6 +353,23 @@ public sealed class AlertsApiTests
         Assert.AreEqual(HttpStatusCode.BadRequest, badLimit.StatusCode);
     }
 
+    [TestMethod]
+    public async Task TheOpenApiDescriptionListsEveryAlertRouteWithItsBody()
+    {
+        using var reader = new EventsClient(Replicas[0], Tokens.Reader());
+        var paths = (await reader.GetJsonAsync("/openapi/v1.json")).GetProperty("paths");
+        foreach (var (path, method) in new[]
+        {
+            (KavachRoutes.Alerts, "get"), (KavachRoutes.Alerts, "post"), ($"{KavachRoutes.Alerts}/{{id}}", "get"), ($"{KavachRoutes.Alerts}/{{id}}/state", "post"),
+        })
+        {
+            Assert.IsTrue(paths.TryGetProperty(path, out var item), path);
+            Assert.IsTrue(item.TryGetProperty(method, out var operation), $"{method} {path}");
+            Assert.IsFalse(string.IsNullOrEmpty(operation.GetProperty("summary").GetString()), $"{method} {path} has a summary");
+            Assert.AreEqual(method == "post", operation.TryGetProperty("requestBody", out _), $"{method} {path}: a body exactly when it takes one");
+        }
+    }
+
     private static JsonObject WithField(JsonObject body, string name, JsonNode? value)
     {
         body[name] = value;
@@ -394,6 +411,16 @@ public sealed class AlertsApiTests
             CollectionAssert.AreEqual(evidence, sent.Evidence.ToArray());
             Assert.IsTrue(receiver.Received.Take(receiver.Received.Count - 1).All(r => r.Id == delivered.Id && r.Answered == 503),
                 "the refused attempt was the same message, tried again");
+
+            // The engine removes the message once it has the receiver's answer, a moment after the receiver saw it.
+            using (var removed = new CancellationTokenSource(Generous))
+            {
+                while (await OutboxCountAsync(host, destination) > 0)
+                {
+                    Assert.IsFalse(removed.IsCancellationRequested, "the delivered message left the outbox");
+                    await Task.Delay(50, CancellationToken.None);
+                }
+            }
 
             var repeat = await RaiseOkAsync(console, Raise("burst", user, evidence, notify: destination), HttpStatusCode.OK);
             Assert.AreEqual(alert.Id, repeat.Id);
