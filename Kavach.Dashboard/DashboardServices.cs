@@ -2,7 +2,6 @@ using System.Text;
 using Kavach.Dashboard.Access;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services;
-using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Demo;
 using Kavach.Dashboard.Services.Destinations;
 using Kavach.Dashboard.Services.Feed;
@@ -29,13 +28,10 @@ public static class DashboardServices
         builder.Services.AddHttpClient(ServiceTokenProvider.HttpClientName, client => client.BaseAddress = streamApi);
         builder.Services.AddHttpClient<StreamApiClient>(client => client.BaseAddress = streamApi)
             .AddHttpMessageHandler<ServiceTokenHandler>();
+        builder.Services.AddConsoleAlerts(streamApi);
         builder.Services.AddTransient<AdminTokenHandler>();
         builder.Services.AddHttpClient<DestinationsClient>(client => client.BaseAddress = streamApi)
             .AddHttpMessageHandler<AdminTokenHandler>();
-        builder.Services.AddTransient<AlertsTokenHandler>();
-        builder.Services.AddHttpClient<AlertsClient>(client => client.BaseAddress = streamApi)
-            .AddHttpMessageHandler<AlertsTokenHandler>();
-        builder.Services.AddScoped<AlertActions>();
         builder.Services.AddResponse(streamApi);
         builder.Services.AddKavachClient((services, client) =>
         {
@@ -62,10 +58,6 @@ public static class DashboardServices
         builder.Services.AddSingleton<DestinationsWatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DestinationsWatcher>());
         builder.Services.AddSingleton<DemoTrafficGenerator>();
-        builder.Services.AddSingleton<PendingRaises>();
-        builder.Services.AddSingleton<AlertsWatcher>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertsWatcher>());
-        builder.Services.AddHostedService<AlertRaiser>();
 
         return builder;
     }
@@ -78,11 +70,6 @@ public static class DashboardServices
             .BindConfiguration(FeedOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-
-        builder.Services.AddOptions<AlertRulesOptions>()
-            .BindConfiguration(AlertRulesOptions.Section)
-            .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<AlertRulesOptions>, AlertRulesValidation>();
 
         builder.Services.AddOptions<StreamApiOptions>()
             .Configure(o => o.EnableDemoTraffic = isDevelopment)

@@ -23,6 +23,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapConsoleApi();
+app.MapConsoleAlertsApi();
 app.MapDefaultEndpoints();
 
 app.WarnWhenKeysDieWithTheProcess();

@@ -34,7 +34,6 @@ public static class ConsoleApi
         app.MapPost("/api/console/destinations/{id:guid}/redeliver", RedeliverDestinationAsync).WithName("RedeliverDestination")
             .WithSummary("Send a push destination everything again from a sequence").AddEndpointFilter<RequireConsoleHeader>()
             .RequireAuthorization(ConsolePolicies.Administer);
-        app.MapConsoleAlertsApi();
 
         if (app.Services.GetRequiredService<IOptions<StreamApiOptions>>().Value.EnableDemoTraffic)
         {

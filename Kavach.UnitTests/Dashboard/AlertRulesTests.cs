@@ -1,7 +1,9 @@
 using Kavach.Contracts;
+using Kavach.Dashboard;
 using Kavach.Dashboard.Options;
 using Kavach.Dashboard.Services.Alerts;
 using Kavach.Dashboard.Services.Events;
+using Kavach.UnitTests.Support;
 
 namespace Kavach.UnitTests.Dashboard;
 
@@ -200,6 +202,24 @@ public sealed class AlertRulesTests
         StringAssert.Contains(text, "Console:Rules:Budget:CostThreshold");
         StringAssert.Contains(text, "Console:Rules:Anomaly:MinScore");
         Assert.IsEmpty(new AlertRulesOptions().Problems(), "the defaults are usable");
+    }
+
+    [TestMethod]
+    public void TheConsoleRefusesToStartWithABadRuleAndStartsWithGoodOnes()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["StreamApi:BaseAddress"] = "http://127.0.0.1:9",
+            ["StreamApi:Token"] = "a-token",
+            ["Console:Rules:Bursts:0:Name"] = "per-ip",
+            ["Console:Rules:Bursts:0:Per"] = "ip",
+        };
+        var error = StartupValidation.Failure("Development", settings, builder => builder.AddDashboardServices());
+        StringAssert.Contains(error, "Console:Rules:Bursts:0:Per 'ip' must be userId or agentId");
+
+        settings["Console:Rules:Bursts:0:Per"] = "agentId";
+        settings["Console:Rules:Anomaly:MinScore"] = "0.8";
+        StartupValidation.Passes("Development", settings, builder => builder.AddDashboardServices());
     }
 
     private static KavachEvent Failed(long sequence, string? user, string? agent, DateTimeOffset at) =>
