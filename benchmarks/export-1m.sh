@@ -2,6 +2,7 @@
 # The console's whole-range export (/history/export/range) of a million events, timed, with the console's memory.
 #
 #   flock -o /tmp/kavach-heavy.lock timeout 3600 benchmarks/export-1m.sh [events] [format]    # 1000000 ndjson
+#   SKIP_BUILD=1 ...                                            # with the Release builds made beforehand
 #
 # Release builds of the AppHost (so of the stream API and the console) and of the load generator; the AppHost in run
 # mode (Development: the API issues development tokens, the console is open without sign-in — with sign-in required,
@@ -19,9 +20,11 @@ work=$(mktemp -d /tmp/kavach-export-bench.XXXXXX)
 api=http://localhost:5080
 console=http://localhost:5090
 
-dotnet build -c Release "$root/Kavach.AppHost" -nologo -v q >/dev/null
-dotnet build -c Release "$root/benchmarks/Kavach.LoadGen" -nologo -v q >/dev/null
-dotnet build-server shutdown >/dev/null 2>&1 || true
+if [ -z "${SKIP_BUILD:-}" ]; then # SKIP_BUILD=1: built already (outside the lock, on a shared machine)
+  dotnet build -c Release "$root/Kavach.AppHost" -nologo -v q >/dev/null
+  dotnet build -c Release "$root/benchmarks/Kavach.LoadGen" -nologo -v q >/dev/null
+  dotnet build-server shutdown >/dev/null 2>&1 || true
+fi
 
 (cd "$root" && exec dotnet run -c Release --no-build --project Kavach.AppHost --launch-profile http) >"$work/apphost.log" 2>&1 &
 apphost=$!
