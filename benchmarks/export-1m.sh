@@ -40,13 +40,13 @@ wait_for() { # url, seconds
 wait_for "$api/health" 300
 wait_for "$console/health" 300
 
-# The console process: the descendant of this AppHost whose command line names Kavach.Dashboard.
-descendants() { local p; for p in $(ps -o pid= --ppid "$1"); do echo "$p"; descendants "$p"; done; }
+# The console process: the one running this checkout's Release build of Kavach.Dashboard (DCP starts it, not the AppHost).
 console_pid=""
-for p in $(descendants "$apphost"); do
-  if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'Kavach.Dashboard'; then console_pid=$p; fi
+for p in $(pgrep -f "$root/Kavach.Dashboard/bin/Release" || true); do
+  if [ "$(readlink "/proc/$p/exe" 2>/dev/null)" != "" ] && ! tr '\0' ' ' <"/proc/$p/cmdline" | grep -q 'dotnet run'; then console_pid=$p; fi
 done
-[ -n "$console_pid" ] || { echo "the console process was not found under the AppHost ($apphost)" >&2; exit 1; }
+[ -n "$console_pid" ] || { echo "no process runs $root/Kavach.Dashboard/bin/Release; see $work/apphost.log" >&2; ps -eo pid,args | grep -i dashboard >&2; exit 1; }
+echo "console process $console_pid: $(tr '\0' ' ' <"/proc/$console_pid/cmdline")" >&2
 
 token=$(curl -sf -X POST "$api/api/kavach/dev/tokens" -H 'Content-Type: application/json' \
   -d '{"subject":"export-bench","scope":"events:emit","minutes":120}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
