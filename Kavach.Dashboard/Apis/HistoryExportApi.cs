@@ -53,7 +53,7 @@ public static partial class HistoryExportApi
         EventPage first;
         try
         {
-            first = await RangeExporter.FirstPageAsync(api, query, cancellationToken);
+            first = await RangeExporter.FirstPageAsync(api, query, board.Time, cancellationToken);
         }
         catch (HttpRequestException e) when (e.StatusCode is System.Net.HttpStatusCode.BadRequest)
         {
@@ -77,7 +77,7 @@ public static partial class HistoryExportApi
         context.Response.Headers["X-Export-Id"] = progress.Id;
         try
         {
-            await RangeExporter.WriteAsync(api, query, first, exportFormat, context.Response.Body, progress, cancellationToken);
+            await RangeExporter.WriteAsync(api, query, first, exportFormat, context.Response.Body, progress, board.Time, cancellationToken);
             progress.Finish(board.Time.GetUtcNow());
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or OperationCanceledException

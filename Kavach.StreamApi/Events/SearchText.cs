@@ -5,7 +5,8 @@ namespace Kavach.StreamApi.Events;
 
 /// <summary>
 /// A page's <c>q</c>: text to find in an event's stored body (its id, type, timestamp, data, agentId and userId as
-/// served), case-insensitively, as a substring of one value. The body is JSON written by System.Text.Json's default
+/// served), as a substring of one value: ASCII letters in any case, other letters as written (the body stores them as
+/// <c>\uXXXX</c> escapes, which no case folding reaches). The body is JSON written by System.Text.Json's default
 /// encoder, so the text is encoded the same way before it is compared (an <c>é</c> is stored as <c>\u00E9</c>, a quote
 /// as <c>\u0022</c>); then every LIKE wildcard in it is escaped, so <c>%</c> and <c>_</c> match themselves. At least
 /// <see cref="MinLength"/> characters: fewer make no trigram and would scan the whole table.

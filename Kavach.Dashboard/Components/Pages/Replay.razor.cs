@@ -139,10 +139,10 @@ public partial class Replay
             TypesParameter, _agentId, after: null, _userId, TextParameter).ToQuery(RangeExporter.PageSize);
         try
         {
-            var page = await Api.GetPageAsync(query, cancellationToken);
+            var page = await RangeExporter.PageAsync(Api, query, Time, cancellationToken);
             while (true)
             {
-                var next = page.Next is { } after ? Api.GetPageAsync(query with { After = after }, cancellationToken) : null;
+                var next = page.Next is { } after ? RangeExporter.PageAsync(Api, query with { After = after }, Time, cancellationToken) : null;
                 foreach (var e in page.Events)
                 {
                     await WaitForAsync(clock, e.Timestamp, cancellationToken);
