@@ -1,6 +1,6 @@
-// Key Vault holding every secret the apps get: the token signing key, the checkpoint key, the console's access key and
-// client secret, and both connection strings. Access is per secret (key-vault-secret.bicep): the API's identity reads
-// what the API needs, the console's identity only the Redis connection string, its access key and its client secret.
+// Key Vault holding every secret the apps get: the token signing key, the checkpoint key, the console's access key,
+// its Entra ID client secret and its client secret, and both connection strings. Access is per secret (key-vault-secret.bicep): the API's identity reads
+// what the API needs, the console's identity only the Redis connection string, its access key, its Entra ID client secret and its client secret.
 // Nothing secret is in an app's plain environment or in a deployment output.
 param name string
 param location string
@@ -14,6 +14,8 @@ param signingKey string
 param checkpointKey string
 @secure()
 param consoleAccessKey string
+@secure()
+param consoleOidcClientSecret string
 @secure()
 param consoleClientSecret string
 @secure()
@@ -56,6 +58,11 @@ module postgresSecret 'key-vault-secret.bicep' = {
 module consoleClientSecretSecret 'key-vault-secret.bicep' = {
   name: 'secret-console-client-secret'
   params: { vaultName: vault.name, name: 'console-client-secret', value: consoleClientSecret, readerPrincipalIds: bothApps }
+}
+
+module consoleOidcClientSecretSecret 'key-vault-secret.bicep' = {
+  name: 'secret-console-oidc-client-secret'
+  params: { vaultName: vault.name, name: 'console-oidc-client-secret', value: consoleOidcClientSecret, readerPrincipalIds: [ consolePrincipalId ] }
 }
 
 module consoleAccessKeySecret 'key-vault-secret.bicep' = {
