@@ -5,11 +5,12 @@ namespace Kavach.ServiceDefaults;
 
 /// <summary>
 /// Query parameters that carry credentials (a browser's EventSource cannot send headers, so the stream accepts
-/// <c>?token=</c>). Their values never reach logs, traces or metrics.
+/// <c>?token=</c>; an OpenID Connect provider sends the console its authorization <c>code</c> in the query). Their values
+/// never reach logs, traces or metrics.
 /// </summary>
 public static class SensitiveQuery
 {
-    public static readonly string[] Parameters = ["token", "access_token"];
+    public static readonly string[] Parameters = ["token", "access_token", "code", "id_token", "refresh_token"];
 
     public const string Redacted = "Redacted";
 

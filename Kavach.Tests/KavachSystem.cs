@@ -24,6 +24,16 @@ public static class KavachSystem
     public const string ConsoleClientSecret = "kavach-tests-console-client-secret-0123456789";
     public const string ResponderClientSecret = "kavach-tests-console-responder-secret-0123456789";
 
+    /// <summary>The development users' password (the AppHost's secret parameter <c>dev-users-password</c>, fixed for tests).</summary>
+    public const string DevUsersPassword = "kavach-tests-dev-users-password-0123";
+
+    /// <summary>Password attempts the development provider takes from one address per <see cref="DevSignInWindow"/>.</summary>
+    public const int DevSignInPerAddress = 5;
+    public static readonly TimeSpan DevSignInWindow = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the console checks each session with the provider (a removed user or changed role ends it).</summary>
+    public static readonly TimeSpan SessionRevalidateEvery = TimeSpan.FromSeconds(2);
+
     /// <summary>Test-sized limits, so the limits themselves can be exercised quickly.</summary>
     public const int MaxConnectionsPerReplica = 10;
     public const int LiveBufferBytes = 4 * 1024 * 1024;
@@ -45,6 +55,8 @@ public static class KavachSystem
     public static async Task StartAsync(TestContext context)
     {
         s_dataDirectory = Path.Combine(Path.GetTempPath(), $"kavach-tests-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(s_dataDirectory);
+        Dashboard.DevIdentityUsers.Create(Path.Combine(s_dataDirectory, "dev-users.json"));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Kavach_AppHost>(
             [
                 "Kavach:Infrastructure=local",
@@ -53,13 +65,22 @@ public static class KavachSystem
                 $"Parameters:kavach-signing-key={SigningKey}",
                 $"Parameters:console-client-secret={ConsoleClientSecret}",
                 $"Parameters:console-responder-client-secret={ResponderClientSecret}",
+                $"Parameters:dev-users-password={DevUsersPassword}",
+                $"Kavach:DevIdentity:UsersFile={Dashboard.DevIdentityUsers.FilePath}",
             ],
             context.CancellationToken);
 
         // The console checks the whole chain every two seconds, so its alert test need not wait.
         builder.CreateResourceBuilder<ProjectResource>("console")
             .WithEnvironment("StreamApi__ChainCheckInterval", ChainCheckInterval.ToString())
-            .WithEnvironment("StreamApi__FullChainCheckEvery", "1");
+            .WithEnvironment("StreamApi__FullChainCheckEvery", "1")
+            .WithEnvironment("Console__Auth__RevalidateEvery", SessionRevalidateEvery.ToString())
+            // Every browser context signs in from 127.0.0.1: a per-address limit on starting sign-ins would be one limit
+            // on the whole suite. The provider's password limit stays on (test-sized), and a test proves it.
+            .WithEnvironment("Kavach__Limits__SignIn__PerAddress", "0");
+        builder.CreateResourceBuilder<ProjectResource>("identity")
+            .WithEnvironment("DevIdentity__SignInPerAddress", DevSignInPerAddress.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("DevIdentity__SignInWindow", DevSignInWindow.ToString());
 
         // An in-process host's retention test (ModuleTests) prunes what is ten minutes old: the owner's minimum must let it.
         builder.CreateResourceBuilder<ProjectResource>("migrate").WithEnvironment("Kavach__Stream__Retention", "00:10:00");
@@ -97,7 +118,7 @@ public static class KavachSystem
         timeout.CancelAfter(StartTimeout);
         await s_app.StartAsync(timeout.Token);
 
-        await WaitForHealthyAsync(s_app, ["postgres", "redis", "witness", "streamapi", "console"], timeout.Token);
+        await WaitForHealthyAsync(s_app, ["postgres", "redis", "witness", "streamapi", "identity", "console"], timeout.Token);
         StreamApiReplicas = await FindReplicaAddressesAsync(s_app, "streamapi", timeout.Token);
     }
 

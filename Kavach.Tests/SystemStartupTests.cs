@@ -79,7 +79,7 @@ public sealed class SystemStartupTests
     [TestMethod]
     public async Task ConsoleShowsTheStreamApiAsHealthy()
     {
-        using var http = KavachSystem.App.CreateHttpClient("console");
+        using var http = await Dashboard.ConsoleSignIn.SignedInClientAsync(Dashboard.DevUsers.Viewer).WaitAsync(RequestTimeout);
         var page = await http.GetStringAsync("/").WaitAsync(RequestTimeout);
         StringAssert.Contains(page, "Kavach console");
         StringAssert.Contains(page, "data-testid=\"api-health\">Healthy<");

@@ -24,7 +24,22 @@ param kavachSigningKey string
 @minLength(100)
 param kavachCheckpointKeyBase64 string
 
-@description('The key people enter to open the console.')
+@description('How people sign in to the console: Oidc (Entra ID, the three consoleOidc* parameters) or, as an explicit fallback, AccessKey (consoleAccessKey).')
+@allowed([ 'Oidc', 'AccessKey' ])
+param consoleAuthMode string = 'Oidc'
+
+@description('Entra ID authority the console signs people in with, e.g. https://login.microsoftonline.com/<tenant id>/v2.0.')
+param consoleOidcAuthority string
+
+@description('Client (application) id of the console\'s Entra ID app registration (app roles viewer, responder, admin; redirect URI https://<console>/signin-oidc).')
+param consoleOidcClientId string
+
+@description('Client secret of that app registration.')
+@secure()
+@minLength(16)
+param consoleOidcClientSecret string
+
+@description('The shared key of the access-key fallback (consoleAuthMode AccessKey); unused with Oidc.')
 @secure()
 @minLength(16)
 param consoleAccessKey string
@@ -110,6 +125,10 @@ module resources 'resources.bicep' = {
     token: token
     kavachSigningKey: kavachSigningKey
     kavachCheckpointKey: base64ToString(kavachCheckpointKeyBase64)
+    consoleAuthMode: consoleAuthMode
+    consoleOidcAuthority: consoleOidcAuthority
+    consoleOidcClientId: consoleOidcClientId
+    consoleOidcClientSecret: consoleOidcClientSecret
     consoleAccessKey: consoleAccessKey
     consoleClientSecret: consoleClientSecret
     consoleResponderClientSecret: consoleResponderClientSecret

@@ -8,6 +8,11 @@ param token string
 param kavachSigningKey string
 @secure()
 param kavachCheckpointKey string
+param consoleAuthMode string
+param consoleOidcAuthority string
+param consoleOidcClientId string
+@secure()
+param consoleOidcClientSecret string
 @secure()
 param consoleAccessKey string
 @secure()
@@ -165,6 +170,7 @@ module keyVault 'modules/key-vault.bicep' = {
     signingKey: kavachSigningKey
     checkpointKey: kavachCheckpointKey
     consoleAccessKey: consoleAccessKey
+    consoleOidcClientSecret: consoleOidcClientSecret
     consoleClientSecret: consoleClientSecret
     consoleResponderClientSecret: consoleResponderClientSecret
     // VerifyFull: the server's certificate chains to a public CA the base image trusts, and is issued for the server's
@@ -317,6 +323,7 @@ module console 'modules/container-app.bicep' = {
     secrets: [
       { name: 'redis', keyVaultUrl: '${secretsUri}/redis-connection-string' }
       { name: 'console-access-key', keyVaultUrl: '${secretsUri}/console-access-key' }
+      { name: 'console-oidc-client-secret', keyVaultUrl: '${secretsUri}/console-oidc-client-secret' }
       { name: 'console-client-secret', keyVaultUrl: '${secretsUri}/console-client-secret' }
       { name: 'console-responder-client-secret', keyVaultUrl: '${secretsUri}/console-responder-client-secret' }
     ]
@@ -327,6 +334,11 @@ module console 'modules/container-app.bicep' = {
       { name: 'StreamApi__ClientSecret', secretRef: 'console-client-secret' }
       { name: 'StreamApi__ResponderClientId', value: consoleResponderClientId }
       { name: 'StreamApi__ResponderClientSecret', secretRef: 'console-responder-client-secret' }
+      // People sign in with Entra ID (docs/console.md, "Sign-in and roles"); the access key only with consoleAuthMode AccessKey.
+      { name: 'Console__Auth__Mode', value: consoleAuthMode }
+      { name: 'Console__Auth__Authority', value: consoleOidcAuthority }
+      { name: 'Console__Auth__ClientId', value: consoleOidcClientId }
+      { name: 'Console__Auth__ClientSecret', secretRef: 'console-oidc-client-secret' }
       { name: 'Console__AccessKey', secretRef: 'console-access-key' }
     ])
   }

@@ -68,9 +68,10 @@ public static class ConsoleAccess
                 cookie.AccessDeniedPath = DeniedPath;
                 cookie.Cookie.Name = CookieName;
                 cookie.Cookie.HttpOnly = true;
-                // Lax, not Strict: the provider's redirect back to the console is a cross-site navigation, and the
-                // session cookie set there must be sent on the redirect that follows. Forms carry antiforgery tokens.
-                cookie.Cookie.SameSite = SameSiteMode.Lax;
+                // With OpenID Connect Lax, not Strict: the provider's redirect back to the console is a cross-site
+                // navigation, and the session cookie set there must be sent on the redirect that follows. Forms carry
+                // antiforgery tokens either way.
+                cookie.Cookie.SameSite = mode is ConsoleAuthMode.Oidc ? SameSiteMode.Lax : SameSiteMode.Strict;
                 cookie.SlidingExpiration = true;
                 cookie.Events.OnValidatePrincipal = ValidateSessionAsync;
             })

@@ -44,7 +44,7 @@ public sealed class SessionRevalidator(IOptionsMonitor<OpenIdConnectOptions> oid
                 return SessionCheck.Ended($"the provider refused the refresh ({answer.Error ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)})");
             }
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or ArgumentException or System.Text.Json.JsonException)
         {
             // Fail closed: a session that cannot be checked does not go on (the person signs in again once the provider answers).
             logger.LogWarning("The OpenID Connect provider could not be asked about a session: {Error}", e.GetType().Name);

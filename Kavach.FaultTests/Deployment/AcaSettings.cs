@@ -46,6 +46,12 @@ public static class AcaSettings
         ["StreamApi__ClientSecret"] = consoleClientSecret,
         ["StreamApi__ResponderClientId"] = ResponderClientId,
         ["StreamApi__ResponderClientSecret"] = ResponderClientSecret,
+        // The rehearsal reaches no Entra ID: it signs in with the explicit fallback, the access key. The OpenID Connect
+        // keys are there (as the Bicep sets them) and unused in that mode.
+        ["Console__Auth__Mode"] = "AccessKey",
+        ["Console__Auth__Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
+        ["Console__Auth__ClientId"] = "11111111-1111-1111-1111-111111111111",
+        ["Console__Auth__ClientSecret"] = "unused-in-access-key-mode",
         ["Console__AccessKey"] = accessKey,
     };
 

@@ -13,7 +13,7 @@ namespace Kavach.FaultTests.Deployment;
 public sealed partial class ArmTemplateTests
 {
     private const string SecretsUserRole = "4633458b-17de-408a-b874-0445c86b69e6";
-    private static readonly string[] ConsoleSecrets = ["console-access-key", "console-client-secret", "console-responder-client-secret", "redis-connection-string"];
+    private static readonly string[] ConsoleSecrets = ["console-access-key", "console-client-secret", "console-oidc-client-secret", "console-responder-client-secret", "redis-connection-string"];
     private static readonly string[] Apps = ["streamapi", "console"];
 
     /// <summary>The port each image serves: Kavach's own images (the SDK's ASP.NET Core base, ASPNETCORE_HTTP_PORTS) and
@@ -195,6 +195,10 @@ public sealed partial class ArmTemplateTests
             ["kavachCheckpointKey"] = checkpointKey,
             ["kavachCheckpointKeyBase64"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(checkpointKey)),
             ["consoleAccessKey"] = new string('a', 32),
+            ["consoleAuthMode"] = "Oidc",
+            ["consoleOidcAuthority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
+            ["consoleOidcClientId"] = "11111111-1111-1111-1111-111111111111",
+            ["consoleOidcClientSecret"] = new string('o', 40),
             ["consoleClientSecret"] = new string('c', 48),
             ["consoleResponderClientSecret"] = new string('r', 48),
             ["postgresAdministratorPassword"] = "Kv-" + new string('p', 40),

@@ -57,7 +57,7 @@ public sealed class ManifestTests
     [TestMethod]
     [DataRow("kavach-signing-key")]
     [DataRow("kavach-checkpoint-key")]
-    [DataRow("console-access-key")]
+    [DataRow("console-oidc-client-secret")]
     [DataRow("console-client-secret")]
     [DataRow("console-responder-client-secret")]
     [DataRow("kavachdb-app-password")]
@@ -66,6 +66,16 @@ public sealed class ManifestTests
         var resource = Resource(name);
         Assert.AreEqual("parameter.v0", (string?)resource["type"]);
         Assert.AreEqual(true, (bool?)resource["inputs"]?["value"]?["secret"]);
+    }
+
+    /// <summary>Deployed consoles sign in with Entra ID: the development provider and its users stay on the developer's machine.</summary>
+    [TestMethod]
+    public void TheDevelopmentIdentityProviderIsNotDeployed()
+    {
+        Assert.IsFalse(s_resources.ContainsKey("identity"), "the development OpenID Connect provider is in the manifest");
+        Assert.IsFalse(s_resources.ContainsKey("dev-users-password"), "the development users' password is in the manifest");
+        Assert.IsFalse(s_resources.ContainsKey("console-command-key"), "the demo command's key is in the manifest");
+        Assert.AreEqual(false, (bool?)Resource("console-oidc-authority")["inputs"]?["value"]?["secret"] ?? false);
     }
 
     [TestMethod]
@@ -109,7 +119,10 @@ public sealed class ManifestTests
     [DataRow("console", "ConnectionStrings__redis", "{redis.connectionString}")]
     [DataRow("console", "StreamApi__ClientSecret", "{console-client-secret.value}")]
     [DataRow("console", "StreamApi__ResponderClientSecret", "{console-responder-client-secret.value}")]
-    [DataRow("console", "Console__AccessKey", "{console-access-key.value}")]
+    [DataRow("console", "Console__Auth__Mode", "Oidc")]
+    [DataRow("console", "Console__Auth__Authority", "{console-oidc-authority.value}")]
+    [DataRow("console", "Console__Auth__ClientId", "{console-oidc-client-id.value}")]
+    [DataRow("console", "Console__Auth__ClientSecret", "{console-oidc-client-secret.value}")]
     [DataRow("console", "Kavach__Ingress__TrustForwardedHeaders", "true")]
     [DataRow("migrate", "ConnectionStrings__kavachdb", "{kavachdb-owner.connectionString}")]
     [DataRow("migrate", "Kavach__Database__AppRole", "kavach_app")]

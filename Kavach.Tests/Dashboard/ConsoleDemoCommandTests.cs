@@ -14,7 +14,8 @@ public sealed class ConsoleDemoCommandTests
     {
         var app = KavachSystem.App;
         var console = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "console");
-        using var http = app.CreateHttpClient("console");
+        // The command carries its own key (no person); reading the feed and stopping the traffic take a responder's session.
+        using var http = await ConsoleSignIn.SignedInClientAsync(DevUsers.Responder).WaitAsync(Timeout);
         var receivedBefore = await ReceivedAsync(http);
 
         var result = await app.Services.GetRequiredService<ResourceCommandService>()

@@ -24,6 +24,7 @@ public sealed class TypeNameTests
         typeof(KavachEvent).Assembly,
         typeof(Kavach.ServiceDefaults.Extensions).Assembly,
         typeof(InfrastructurePlan).Assembly,
+        typeof(Kavach.DevIdentity.Users.DevUserDirectory).Assembly,
     ];
 
     [TestMethod]

@@ -66,6 +66,20 @@ public sealed class DestinationsPageTests
     }
 
     [TestMethod]
+    public async Task AViewerSeesTheDestinationsButNoActions()
+    {
+        await using var api = await DestinationsApi.StartAsync(Webhook(Hook, "https://hooks.example.com/in"), HorizonPaused(Stream));
+        await using var console = await ConsoleHarness.StartAsync(api);
+        console.SignedIn.SetAuthorized("carol");
+        console.SignedIn.SetPolicies(Kavach.Dashboard.Access.ConsolePolicies.View);
+        var cut = console.Context.Render<Destinations>();
+
+        cut.WaitForAssertion(() => Assert.HasCount(2, cut.FindAll("[data-testid=admin-only]")), WaitTimeout);
+        Assert.IsEmpty(cut.FindAll("[data-testid=pause], [data-testid=resume], [data-testid=redeliver]"));
+        Assert.IsEmpty(api.Posts);
+    }
+
+    [TestMethod]
     public async Task PausingAsksWhyPostsTheReasonAndShowsTheAnswer()
     {
         await using var api = await DestinationsApi.StartAsync(Webhook(Hook, "https://hooks.example.com/in"));
@@ -241,14 +255,18 @@ public sealed class DestinationsPageTests
     {
         private readonly ServiceProvider _services;
 
-        private ConsoleHarness(BunitContext context, ServiceProvider services, DestinationsWatcher watcher)
+        private ConsoleHarness(BunitContext context, ServiceProvider services, DestinationsWatcher watcher, Bunit.TestDoubles.BunitAuthorizationContext signedIn)
         {
             Context = context;
             _services = services;
             Watcher = watcher;
+            SignedIn = signedIn;
         }
 
         public BunitContext Context { get; }
+
+        /// <summary>Who the page renders for; a test narrows the policies to play a viewer.</summary>
+        public Bunit.TestDoubles.BunitAuthorizationContext SignedIn { get; }
 
         public DestinationsWatcher Watcher { get; }
 
@@ -267,7 +285,12 @@ public sealed class DestinationsPageTests
             context.Services.AddSingleton(client);
             context.Services.AddSingleton<TimeProvider>(clock);
             context.JSInterop.Mode = JSRuntimeMode.Loose;
-            return new ConsoleHarness(context, services, watcher);
+            // An admin, unless a test says otherwise: the actions are theirs alone.
+            var signedIn = context.AddAuthorization();
+            signedIn.SetAuthorized("alice");
+            signedIn.SetPolicies(Kavach.Dashboard.Access.ConsolePolicies.View, Kavach.Dashboard.Access.ConsolePolicies.Respond,
+                Kavach.Dashboard.Access.ConsolePolicies.Administer);
+            return new ConsoleHarness(context, services, watcher, signedIn);
         }
 
         public async ValueTask DisposeAsync()

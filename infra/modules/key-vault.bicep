@@ -1,7 +1,7 @@
 // Key Vault holding every secret the apps get: the token signing key, the checkpoint key, the console's access key, its
-// client secret and its response client's secret, and both connection strings. Access is per secret
-// (key-vault-secret.bicep): the API's identity reads what the API needs, the console's identity only the Redis
-// connection string, its access key and its two client secrets.
+// Entra ID client secret, its client secret and its response client's secret, and both connection strings. Access is per
+// secret (key-vault-secret.bicep): the API's identity reads what the API needs, the console's identity only the Redis
+// connection string, its access key, its Entra ID client secret and its two client secrets.
 // Nothing secret is in an app's plain environment or in a deployment output.
 param name string
 param location string
@@ -15,6 +15,8 @@ param signingKey string
 param checkpointKey string
 @secure()
 param consoleAccessKey string
+@secure()
+param consoleOidcClientSecret string
 @secure()
 param consoleClientSecret string
 @secure()
@@ -64,6 +66,11 @@ module consoleClientSecretSecret 'key-vault-secret.bicep' = {
 module consoleResponderClientSecretSecret 'key-vault-secret.bicep' = {
   name: 'secret-console-responder-client-secret'
   params: { vaultName: vault.name, name: 'console-responder-client-secret', value: consoleResponderClientSecret, readerPrincipalIds: bothApps }
+}
+
+module consoleOidcClientSecretSecret 'key-vault-secret.bicep' = {
+  name: 'secret-console-oidc-client-secret'
+  params: { vaultName: vault.name, name: 'console-oidc-client-secret', value: consoleOidcClientSecret, readerPrincipalIds: [ consolePrincipalId ] }
 }
 
 module consoleAccessKeySecret 'key-vault-secret.bicep' = {
