@@ -17,7 +17,7 @@ events=${1:-1000000}
 format=${2:-ndjson}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/kavach-export-bench.XXXXXX)
-api=http://localhost:5080
+api=http://127.0.0.1:5080 # the load generator takes an IP address
 console=http://localhost:5090
 
 if [ -z "${SKIP_BUILD:-}" ]; then # SKIP_BUILD=1: built already (outside the lock, on a shared machine)
