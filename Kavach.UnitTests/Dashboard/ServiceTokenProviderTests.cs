@@ -70,6 +70,30 @@ public sealed class ServiceTokenProviderTests
     }
 
     [TestMethod]
+    public async Task AlertWritesGetATokenOfTheirOwnWithAlertsWriteAlone()
+    {
+        var endpoint = new TokenEndpoint(expiresIn: 600);
+        var tokens = Provider(new StreamApiOptions { ClientId = "c", ClientSecret = "s" }, endpoint, TimeProvider.System, out _);
+
+        var stream = await tokens.GetTokenAsync(CancellationToken.None);
+        var alerts = await tokens.GetAlertsTokenAsync(CancellationToken.None);
+        Assert.AreNotEqual(stream, alerts);
+        Assert.AreEqual(alerts, await tokens.GetAlertsTokenAsync(CancellationToken.None), "kept until renewal");
+        Assert.HasCount(2, endpoint.Requests);
+        StringAssert.EndsWith(endpoint.Requests[1], "scope=alerts%3Awrite");
+    }
+
+    [TestMethod]
+    public async Task AClientNotRegisteredForAlertsIsToldWhatToRegister()
+    {
+        var endpoint = new TokenEndpoint(expiresIn: 600) { Status = HttpStatusCode.Forbidden };
+        var tokens = Provider(new StreamApiOptions { ClientId = "kavach-console", ClientSecret = "s" }, endpoint, TimeProvider.System, out _);
+        var error = await Assert.ThrowsExactlyAsync<HttpRequestException>(() => tokens.GetAlertsTokenAsync(CancellationToken.None).AsTask());
+        StringAssert.Contains(error.Message, "alerts:write");
+        StringAssert.Contains(error.Message, "raise and change alerts");
+    }
+
+    [TestMethod]
     public async Task AClientNotRegisteredForAdminIsToldWhatToRegister()
     {
         var endpoint = new TokenEndpoint(expiresIn: 600) { Status = HttpStatusCode.Forbidden };
