@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Kavach.Dashboard.Access;
 
@@ -59,7 +60,7 @@ public static class ConsoleAccess
         builder.Services.AddSingleton<ConsoleSessions>();
         builder.Services.AddSingleton<SessionRevalidator>();
         builder.Services.AddScoped<SessionGuard>();
-        builder.Services.TryAddSingletonTimeProvider();
+        builder.Services.TryAddSingleton(TimeProvider.System);
 
         var authentication = builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(cookie =>
@@ -201,7 +202,4 @@ public static class ConsoleAccess
             && !returnUrl.Any(char.IsControl)
             ? returnUrl
             : "/";
-
-    private static void TryAddSingletonTimeProvider(this IServiceCollection services) =>
-        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(services, TimeProvider.System);
 }
