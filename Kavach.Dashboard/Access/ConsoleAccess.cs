@@ -57,6 +57,8 @@ public static class ConsoleAccess
                 $"{SignInLimitOptions.Section}:Window must be between 00:00:01 and 1.00:00:00.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SignInThrottle>();
+        // The hosting layer logs each request's URL, and the provider's answer brings the authorization code in the query.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Services.AddSingleton<ConsoleSessions>();
         builder.Services.AddSingleton<SessionRevalidator>();
         builder.Services.AddScoped<SessionGuard>();
