@@ -17,7 +17,7 @@ public static class ClientRegistry
     {
         server.AddEventHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>(handler => handler.UseInlineHandler(context =>
         {
-            var client = Find(context.Transaction.Options, context, context.ClientId);
+            var client = Find(context, context.ClientId);
             if (client is null)
             {
                 context.Reject(Errors.InvalidClient, "The client_id is not a registered client.");
@@ -32,7 +32,7 @@ public static class ClientRegistry
 
         server.AddEventHandler<OpenIddictServerEvents.ValidateTokenRequestContext>(handler => handler.UseInlineHandler(context =>
         {
-            var client = Find(context.Transaction.Options, context, context.ClientId);
+            var client = Find(context, context.ClientId);
             if (client is null || string.IsNullOrEmpty(client.Secret) || !SecretMatches(context.ClientSecret, client.Secret))
             {
                 context.Reject(Errors.InvalidClient, "The client is not registered or its secret is not right.");
@@ -54,7 +54,7 @@ public static class ClientRegistry
         return server;
     }
 
-    private static DevClient? Find(OpenIddictServerOptions _, OpenIddictServerEvents.BaseContext context, string? clientId) =>
+    private static DevClient? Find(OpenIddictServerEvents.BaseContext context, string? clientId) =>
         Clients(context).FirstOrDefault(c => string.Equals(c.Id, clientId, StringComparison.Ordinal));
 
     private static List<DevClient> Clients(OpenIddictServerEvents.BaseContext context) =>

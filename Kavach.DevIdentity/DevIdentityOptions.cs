@@ -29,15 +29,3 @@ public sealed class DevIdentityOptions
     /// <summary>How long a refresh token lasts; a session lasts at most this long without activity.</summary>
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromHours(8);
 }
-
-/// <summary>A confidential client (the console): its id, secret and the exact redirect URIs it may use.</summary>
-public sealed class DevClient
-{
-    public string Id { get; set; } = "";
-
-    public string? Secret { get; set; }
-
-    public List<string> RedirectUris { get; set; } = [];
-
-    public List<string> PostLogoutRedirectUris { get; set; } = [];
-}

@@ -77,8 +77,12 @@ public static class KavachSystem
             .WithEnvironment("Console__Auth__RevalidateEvery", SessionRevalidateEvery.ToString())
             // Every browser context signs in from 127.0.0.1: a per-address limit on starting sign-ins would be one limit
             // on the whole suite. The provider's password limit stays on (test-sized), and a test proves it.
-            .WithEnvironment("Kavach__Limits__SignIn__PerAddress", "0");
+            .WithEnvironment("Kavach__Limits__SignIn__PerAddress", "0")
+            // Request-level logs on, so the test that looks for the sign-in's code and session in logs has something to read.
+            .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug");
         builder.CreateResourceBuilder<ProjectResource>("identity")
+            .WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Debug")
+            .WithEnvironment("Logging__LogLevel__OpenIddict", "Information")
             .WithEnvironment("DevIdentity__SignInPerAddress", DevSignInPerAddress.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("DevIdentity__SignInWindow", DevSignInWindow.ToString());
 

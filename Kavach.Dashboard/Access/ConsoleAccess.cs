@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Kavach.Dashboard.Access;
 
@@ -56,10 +57,12 @@ public static class ConsoleAccess
                 $"{SignInLimitOptions.Section}:Window must be between 00:00:01 and 1.00:00:00.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SignInThrottle>();
+        // The hosting layer logs each request's URL, and the provider's answer brings the authorization code in the query.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Services.AddSingleton<ConsoleSessions>();
         builder.Services.AddSingleton<SessionRevalidator>();
         builder.Services.AddScoped<SessionGuard>();
-        builder.Services.TryAddSingletonTimeProvider();
+        builder.Services.TryAddSingleton(TimeProvider.System);
 
         var authentication = builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(cookie =>
@@ -201,7 +204,4 @@ public static class ConsoleAccess
             && !returnUrl.Any(char.IsControl)
             ? returnUrl
             : "/";
-
-    private static void TryAddSingletonTimeProvider(this IServiceCollection services) =>
-        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(services, TimeProvider.System);
 }

@@ -57,7 +57,7 @@ public sealed partial class ArmTemplateTests
     }
 
     [TestMethod]
-    public async Task TheConsoleReadsOnlyItsThreeSecretsAndEachAppEveryOneItReferences()
+    public async Task TheConsoleReadsOnlyItsFourSecretsAndEachAppEveryOneItReferences()
     {
         var main = await MainAsync();
         var readable = ReadableSecrets(main);

@@ -222,6 +222,70 @@ public sealed class ConsoleSignInTests
         Assert.AreEqual(HttpStatusCode.Unauthorized, page.StatusCode);
     }
 
+    [TestMethod]
+    public async Task TheSignInsCodeAndSessionAreInNoLogOrTrace()
+    {
+        // Follow the sign-in's redirects by hand, to see the authorization code on its way to the console.
+        var cookies = new CookieContainer();
+        using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false })
+        {
+            BaseAddress = KavachSystem.App.GetEndpoint("console", "http"),
+        };
+        var (formAddress, formPage) = await FollowAsync(client, new HttpRequestMessage(HttpMethod.Get, "/signin?returnUrl=%2F"));
+        var (landed, _) = await FollowAsync(client, new HttpRequestMessage(HttpMethod.Post, new Uri(formAddress, "/account/login"))
+        {
+            Content = new FormUrlEncodedContent(
+            [
+                new("__RequestVerificationToken", ConsoleSignIn.FieldIn(formPage, "__RequestVerificationToken")),
+                new("returnUrl", WebUtility.HtmlDecode(ConsoleSignIn.FieldIn(formPage, "returnUrl"))),
+                new("username", DevUsers.Viewer),
+                new("password", KavachSystem.DevUsersPassword),
+            ]),
+        });
+        Assert.AreEqual("/", landed.AbsolutePath);
+        Assert.IsNotNull(s_lastCode, "the provider sent a code to the console");
+        var session = cookies.GetAllCookies().Where(c => c.Name.StartsWith(ConsoleAccess.CookieName, StringComparison.Ordinal)).ToList();
+        Assert.IsNotEmpty(session, "signed in");
+
+        foreach (var resource in new[] { "console", "identity" })
+        {
+            var logs = await ResourceLogs.ReadAsync(resource, TimeSpan.FromSeconds(3));
+            Assert.IsGreaterThan(0, logs.Length, $"{resource} logged nothing at all: the check would prove nothing");
+            Assert.IsFalse(logs.Contains(s_lastCode, StringComparison.Ordinal), $"{resource} logged the authorization code");
+            Assert.IsFalse(logs.Contains(KavachSystem.DevUsersPassword, StringComparison.Ordinal), $"{resource} logged the password");
+            foreach (var cookie in session)
+            {
+                Assert.IsFalse(logs.Contains(cookie.Value[..Math.Min(cookie.Value.Length, 64)], StringComparison.Ordinal), $"{resource} logged the session cookie");
+            }
+        }
+    }
+
+    private static string? s_lastCode;
+
+    /// <summary>Sends, then follows redirects itself; remembers a <c>code</c> seen in a Location. The last address and body.</summary>
+    private static async Task<(Uri Address, string Page)> FollowAsync(HttpClient client, HttpRequestMessage request)
+    {
+        for (var hops = 0; hops < 10; hops++)
+        {
+            using var response = await client.SendAsync(request);
+            request.Dispose();
+            if ((int)response.StatusCode is < 300 or > 399)
+            {
+                return (response.RequestMessage!.RequestUri!, await response.Content.ReadAsStringAsync());
+            }
+
+            var next = new Uri(response.RequestMessage!.RequestUri!, response.Headers.Location!);
+            if (System.Web.HttpUtility.ParseQueryString(next.Query)["code"] is { } code)
+            {
+                s_lastCode = code;
+            }
+
+            request = new HttpRequestMessage(HttpMethod.Get, next);
+        }
+
+        throw new AssertFailedException("more than 10 redirects");
+    }
+
     private static Task<HttpResponseMessage> PauseAsync(HttpClient console, Guid id) =>
         console.SendAsync(new HttpRequestMessage(HttpMethod.Post, $"/api/console/destinations/{id}/pause")
         {
