@@ -58,10 +58,12 @@ public sealed class ConsoleScreenshotTests
         await SaveAsync(history, "history-search.png");
 
         var respond = await s_system.OpenAsync("/respond", user: DevUsers.Responder);
+        await respond.GetByTestId("respond-target").SelectOptionAsync("Agent");
+        await Expect(respond.GetByTestId("respond-target")).ToHaveValueAsync("Agent");
         await respond.GetByTestId("respond-value").FillAsync(agent);
         await respond.GetByTestId("respond-reason").FillAsync("Spent past its budget and flagged anomalous: INC-4711");
         await respond.GetByTestId("respond-review").ClickAsync();
-        await Expect(respond.GetByTestId("respond-confirm")).ToBeVisibleAsync(Visible);
+        await Expect(respond.GetByTestId("respond-confirm")).ToContainTextAsync("agent.revoked");
         await SaveAsync(respond, "respond.png");
         await s_system.CloseOpenPagesAsync();
     }
