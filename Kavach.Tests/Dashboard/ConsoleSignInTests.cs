@@ -103,8 +103,8 @@ public sealed class ConsoleSignInTests
         await Task.Delay(KavachSystem.DevSignInWindow);
         using var client = ConsoleSignIn.NewClient(out _);
         var statuses = new List<HttpStatusCode>();
-        // The bucket holds PerAddress attempts and gets one back every Window / PerAddress: a burst a little longer than
-        // PerAddress must run into it, even if a token comes back while it runs.
+        // The bucket holds PerAddress attempts and gets one back every Window / PerAddress: a burst of twice PerAddress
+        // must run into it, even if a token comes back while it runs.
         for (var i = 0; i < 2 * KavachSystem.DevSignInPerAddress; i++)
         {
             var (status, page) = await ConsoleSignIn.SignInAsyncOnce(client, DevUsers.Admin, $"guess-{i}");
@@ -119,7 +119,8 @@ public sealed class ConsoleSignInTests
         }
 
         Assert.AreEqual(HttpStatusCode.TooManyRequests, statuses[^1], $"attempts answered {string.Join(", ", statuses)}");
-        Assert.IsGreaterThan(KavachSystem.DevSignInPerAddress, statuses.Count, "at least PerAddress attempts are let through");
+        // How many went through before it depends on this address's other sign-ins in the last window (the class's other
+        // tests share 127.0.0.1), so only the refusal itself is asserted.
 
         // The wait ends with the window: the right password then goes through (and the next tests' sign-ins with it).
         using var signedIn = await ConsoleSignIn.SignedInClientAsync(DevUsers.Admin);
