@@ -5,8 +5,8 @@
 #   SKIP_BUILD=1 ...                                            # with the Release builds made beforehand
 #
 # Release builds of the AppHost (so of the stream API and the console) and of the load generator; the AppHost in run
-# mode (Development: the API issues development tokens, the console is open without sign-in — with sign-in required,
-# run the console with Console__RequireSignIn=false or pass a session cookie in CURL_COOKIE); the events emitted
+# mode (Development: the API issues development tokens; the script signs in to the console as alice through the
+# development OpenID Connect provider, with a password it gives the AppHost's dev-users-password parameter); the events emitted
 # through the API by Kavach.LoadGen (batches of 1000, 4 connections, with a small `data` padding) until at least
 # [events] are stored after the start; then one export of that range through the console with curl, its lines counted.
 # The console's resident memory is sampled from /proc every 100 ms during the export (its peak is reported beside the
@@ -26,7 +26,9 @@ if [ -z "${SKIP_BUILD:-}" ]; then # SKIP_BUILD=1: built already (outside the loc
   dotnet build-server shutdown >/dev/null 2>&1 || true
 fi
 
-(cd "$root" && exec dotnet run -c Release --no-build --project Kavach.AppHost --launch-profile http) >"$work/apphost.log" 2>&1 &
+password=$(python3 -c 'import secrets; print("bench-" + secrets.token_hex(12))')
+(cd "$root" && exec env "Parameters__dev-users-password=$password" \
+  dotnet run -c Release --no-build --project Kavach.AppHost --launch-profile http) >"$work/apphost.log" 2>&1 &
 apphost=$!
 trap 'kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null || true' EXIT
 
@@ -48,6 +50,18 @@ done
 [ -n "$console_pid" ] || { echo "no process runs $root/Kavach.Dashboard/bin/Release; see $work/apphost.log" >&2; ps -eo pid,args | grep -i dashboard >&2; exit 1; }
 echo "console process $console_pid: $(tr '\0' ' ' <"/proc/$console_pid/cmdline")" >&2
 
+# Sign in as alice the way a browser does: the console sends curl to the provider's form, the form's answer back to the
+# console, which sets its session cookie in the jar the export then sends.
+jar="$work/cookies"
+form=$(curl -sfL -c "$jar" -b "$jar" -w '\n%{url_effective}' "$console/signin?returnUrl=%2F")
+login=$(tail -1 <<<"$form")
+field() { sed '$d' <<<"$form" | python3 -c 'import html, re, sys; print(html.unescape(re.search(r"name=\"%s\" value=\"([^\"]*)\"" % sys.argv[1], sys.stdin.read()).group(1)))' "$1"; }
+curl -sfL -c "$jar" -b "$jar" -o /dev/null \
+  --data-urlencode "__RequestVerificationToken=$(field __RequestVerificationToken)" --data-urlencode "returnUrl=$(field returnUrl)" \
+  --data-urlencode username=alice --data-urlencode "password=$password" \
+  "$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(f"{p.scheme}://{p.netloc}/account/login")' "$login")"
+grep -q 'kavach.console' "$jar" || { echo "signing in to the console failed; see $work/apphost.log" >&2; exit 1; }
+
 token=$(curl -sf -X POST "$api/api/kavach/dev/tokens" -H 'Content-Type: application/json' \
   -d '{"subject":"export-bench","scope":"events:emit","minutes":120}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
@@ -67,7 +81,7 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$console_pid/status"; }
 baseline=$(rss_kib)
 peak=$baseline
 started=$(date +%s.%N)
-curl -sf ${CURL_COOKIE:+-b "$CURL_COOKIE"} -D "$work/headers" \
+curl -sf -b "$jar" -D "$work/headers" \
   "$console/history/export/range?format=$format&from=$from&exportId=bench" | wc -l >"$work/lines" &
 curl_pid=$!
 while kill -0 "$curl_pid" 2>/dev/null; do
