@@ -75,6 +75,18 @@ public static class ConsoleOpenIdConnect
 
                 return Task.CompletedTask;
             };
+            oidc.Events.OnTicketReceived = context =>
+            {
+                // The session keeps the refresh token (revalidation) and the ID token (the provider's sign-out), never the
+                // access token: the console calls the API with its own client credentials. Left in, it would make the
+                // cookie over 8 KB, more than clients such as curl send.
+                if (context.Properties is { } properties)
+                {
+                    properties.StoreTokens(properties.GetTokens().Where(t => t.Name != "access_token").ToList());
+                }
+
+                return Task.CompletedTask;
+            };
             oidc.Events.OnRemoteFailure = context =>
             {
                 // The provider's error (a refused sign-in, a stale or forged answer) without echoing its details.
